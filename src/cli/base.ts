@@ -1,0 +1,51 @@
+/**
+ * Base for every dnssd command: `--json` through oclif's enableJsonFlag, and
+ * one error path so the documented exit codes (DESIGN §4) hold in text and
+ * JSON mode alike. Plain oclif exits 1 for any error under --json.
+ */
+import {Command, Errors} from '@oclif/core'
+import {DnssdError} from '../core/errors.js'
+
+export interface ErrorJson {
+  error: {kind: string; message: string; exitCode: number}
+}
+
+/** Map anything thrown to a DnssdError-like triple. */
+export function describeError(err: unknown): {kind: string; message: string; exitCode: number} {
+  if (err instanceof DnssdError) return {kind: err.kind, message: err.message, exitCode: err.exitCode}
+  if (err instanceof Errors.CLIError) {
+    // oclif's own parse errors (unknown flag, missing value): bad input.
+    const first = err.message.split('\n').find((l) => l.trim() !== '') ?? err.message
+    const exitCode = err.oclif.exit === 1 || err.oclif.exit === undefined ? 2 : err.oclif.exit
+    return {kind: exitCode === 2 ? 'bad-input' : 'internal', message: `${first.trim()} (see --help)`, exitCode}
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  return {kind: 'internal', message, exitCode: 1}
+}
+
+export abstract class DnssdCommand extends Command {
+  static override enableJsonFlag = true
+
+  /** Print a line for humans only (never under --json). */
+  protected say(line = ''): void {
+    if (!this.jsonEnabled()) this.log(line)
+  }
+
+  /** --verbose lines go to stderr so stdout stays parseable. */
+  protected verboseLogger(enabled: boolean): (line: string) => void {
+    return enabled || /\bdnssd\b/.test(process.env.DEBUG ?? '') ? (line) => process.stderr.write(`dnssd: ${line}\n`) : () => {}
+  }
+
+  protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
+    if (err instanceof Errors.ExitError) throw err
+    const described = describeError(err)
+    process.exitCode = described.exitCode
+    if (this.jsonEnabled()) {
+      this.logJson({error: described} satisfies ErrorJson)
+    } else {
+      process.stderr.write(`dnssd: ${described.message}\n`)
+      if (described.kind === 'internal' && process.env.DEBUG) process.stderr.write(`${err.stack ?? ''}\n`)
+    }
+    return undefined
+  }
+}

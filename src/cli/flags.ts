@@ -1,0 +1,63 @@
+/**
+ * Flags shared by commands. Every flag a boot script sets also reads an
+ * environment variable (DNSSD_*). Numbers are taken as strings and checked by
+ * the core, so every bad value gets the same one-line message and exit 2.
+ */
+import {Flags} from '@oclif/core'
+
+export const zoneFlag = Flags.string({char: 'z', env: 'DNSSD_ZONE', description: 'DNS zone the service lives in (e.g. example.com)', helpGroup: 'IDENTITY'})
+
+export const serviceFlag = Flags.string({
+  char: 's',
+  env: 'DNSSD_SERVICE',
+  description: 'service: _v1._web._tcp (a pool sharing one SRV set) or _web._tcp (one RFC 6763 instance per host)',
+  helpGroup: 'IDENTITY',
+})
+
+export const identityFlags = {
+  zone: zoneFlag,
+  service: serviceFlag,
+  ip: Flags.string({env: 'DNSSD_IP', description: 'address of this member (IPv4 or IPv6)', helpGroup: 'IDENTITY'}),
+  host: Flags.string({
+    env: 'DNSSD_HOST',
+    description: 'host name the SRV record targets (relative to the zone unless it ends with it) [default: the address with . or : as -]',
+    helpGroup: 'IDENTITY',
+  }),
+}
+
+export const portFlag = (description = 'port the service listens on (1-65535)') =>
+  Flags.string({char: 'p', env: 'DNSSD_PORT', description, helpGroup: 'RECORD'})
+
+export const timeoutFlag = (seconds: number) =>
+  Flags.string({env: 'DNSSD_TIMEOUT', description: 'give up after this many seconds (exit 5)', default: String(seconds), helpGroup: 'BACKEND'})
+
+export const recordFlags = {
+  priority: Flags.string({env: 'DNSSD_PRIORITY', description: 'SRV priority, lower is preferred (0-65535)', default: '0', helpGroup: 'RECORD'}),
+  weight: Flags.string({env: 'DNSSD_WEIGHT', description: 'SRV weight within a priority (0-65535)', default: '0', helpGroup: 'RECORD'}),
+  ttl: Flags.string({env: 'DNSSD_TTL', description: 'TTL of the records written, seconds', default: '60', helpGroup: 'RECORD'}),
+  txt: Flags.string({
+    env: 'DNSSD_TXT',
+    multiple: true,
+    description: 'TXT attribute key=value or boolean key (repeatable; RFC 6763 §6)',
+    helpGroup: 'RECORD',
+  }),
+  'a-record': Flags.string({env: 'DNSSD_A_RECORD', description: 'also add the address to this round-robin name (e.g. www)', helpGroup: 'RECORD'}),
+}
+
+export const providerFlags = {
+  provider: Flags.string({
+    env: 'DNSSD_PROVIDER',
+    description: 'where the records live',
+    options: ['file', 'route53', 'cloudflare'],
+    default: 'file',
+    helpGroup: 'BACKEND',
+  }),
+  'data-dir': Flags.string({
+    env: 'DNSSD_DATA_DIR',
+    description: 'file provider: directory of <zone>.zone files [default: $XDG_DATA_HOME/dnssd or ~/.local/share/dnssd]',
+    helpGroup: 'BACKEND',
+  }),
+  verbose: Flags.boolean({char: 'v', description: 'list every API call and step on stderr', default: false}),
+}
+
+export const dryRunFlag = Flags.boolean({char: 'n', description: 'print the planned changes and change nothing', default: false})

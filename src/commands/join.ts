@@ -1,0 +1,45 @@
+import {DnssdCommand} from '../cli/base.js'
+import {type MembershipResult, formatChange, runMembership} from '../cli/context.js'
+import {dryRunFlag, identityFlags, portFlag, providerFlags, recordFlags, timeoutFlag} from '../cli/flags.js'
+
+export default class Join extends DnssdCommand {
+  static override summary = 'Announce this instance: add its SRV, TXT, PTR and address records'
+  static override description = `Writes the RFC 6763 records for one member of a service (DESIGN §1): the host's
+address record, the SRV (and TXT) at the instance name, the browse PTR and the
+service-type enumeration entry, in that order. Running join again changes
+nothing (a timer may simply re-run it); changed flags update the member.`
+
+  static override examples = [
+    '<%= config.bin %> join --zone example.com --service _v1._web._tcp --port 8080 --ip 10.0.0.1',
+    '<%= config.bin %> join -z example.com -s _http._tcp -p 80 --ip 2001:db8::7 --txt path=/ --txt tls',
+    '<%= config.bin %> join -z example.com -s _v1._api._tcp -p 9000 --ip 10.0.0.2 --a-record api --dry-run',
+    'DNSSD_ZONE=example.com DNSSD_SERVICE=_v1._web._tcp DNSSD_PORT=8080 DNSSD_IP=10.0.0.3 <%= config.bin %> join --json',
+  ]
+
+  static override flags = {
+    ...identityFlags,
+    port: portFlag(),
+    ...recordFlags,
+    ...providerFlags,
+    timeout: timeoutFlag(30),
+    'dry-run': dryRunFlag,
+  }
+
+  async run(): Promise<MembershipResult> {
+    const {flags} = await this.parse(Join)
+    const result = await runMembership('join', flags, this.verboseLogger(flags.verbose))
+    renderMembership(this, result)
+    return result
+  }
+}
+
+export function renderMembership(cmd: {log: (s: string) => void; jsonEnabled: () => boolean}, r: MembershipResult): void {
+  if (cmd.jsonEnabled()) return
+  const verb = r.action === 'join' ? 'joined' : 'left'
+  if (r.dryRun) cmd.log(`dry run: ${r.changes.length} change${r.changes.length === 1 ? '' : 's'} would be made (nothing was written)`)
+  for (const c of r.changes) cmd.log(formatChange(c))
+  for (const n of r.notes) cmd.log(`note: ${n}`)
+  if (!r.dryRun && r.changes.length > 0) {
+    cmd.log(`${r.host} ${verb} ${r.instance} (${r.changes.length} changes, ${r.provider} provider, ${r.elapsedMs} ms)`)
+  }
+}

@@ -1,0 +1,80 @@
+import {DnssdCommand} from '../cli/base.js'
+import {openBackend} from '../cli/context.js'
+import {providerFlags, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
+import {type InventoryService, inventory} from '../core/inventory.js'
+import {parseService, parseZone} from '../core/names.js'
+
+export interface ListResult {
+  zone: string
+  provider: string
+  services: InventoryService[]
+}
+
+export default class List extends DnssdCommand {
+  static override summary = 'Show the services in a zone: types, instances, targets and TXT'
+  static override description = `Reads the zone as a DNS-SD browser would: the _services._dns-sd._udp
+enumeration and each service type's PTR set, then every instance's SRV
+targets (priority, weight, port, addresses) and TXT attributes.`
+
+  static override examples = [
+    '<%= config.bin %> list --zone example.com',
+    '<%= config.bin %> list --zone example.com --service _web._tcp',
+    '<%= config.bin %> list --zone example.com --json',
+  ]
+
+  static override flags = {
+    zone: zoneFlag,
+    service: serviceFlag,
+    ...providerFlags,
+    timeout: timeoutFlag(30),
+  }
+
+  async run(): Promise<ListResult> {
+    const {flags} = await this.parse(List)
+    const zone = parseZone(flags.zone)
+    const only = flags.service === undefined ? undefined : `${parseService(flags.service, zone).type}.${zone}`
+    const backend = await openBackend(flags, this.verboseLogger(flags.verbose))
+    let services: InventoryService[]
+    try {
+      services = inventory(await backend.provider.read(zone, 'all'), zone, only)
+    } finally {
+      await backend.provider.close()
+    }
+    const result = {zone, provider: backend.kind, services}
+    if (!this.jsonEnabled()) this.log(await renderInventory(result))
+    return result
+  }
+}
+
+export async function renderInventory(result: ListResult): Promise<string> {
+  const instances = result.services.reduce((n, s) => n + s.instances.length, 0)
+  if (result.services.length === 0) return `no services in ${result.zone} (${result.provider} provider)`
+  const {default: Table} = await import('cli-table3')
+  const table = new Table({
+    head: ['SERVICE', 'INSTANCE', 'TARGET', 'PRIO', 'WEIGHT', 'PORT', 'ADDRESS', 'TXT'],
+    style: {head: [], border: [], compact: true},
+    chars: {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  '},
+  })
+  for (const s of result.services) {
+    const type = s.type.slice(0, -(result.zone.length + 1))
+    for (const i of s.instances) {
+      const inst = i.name.slice(0, -(result.zone.length + 1))
+      const txt = Object.entries(i.txt).map(([k, v]) => (v === true ? k : `${k}=${v}`)).join(' ')
+      const rows = i.targets.length > 0 ? i.targets : [undefined]
+      rows.forEach((t, n) =>
+        table.push([
+          n === 0 ? type : '',
+          n === 0 ? inst : '',
+          t ? t.target : '(no SRV)',
+          t ? String(t.priority) : '',
+          t ? String(t.weight) : '',
+          t ? String(t.port) : '',
+          t ? t.addresses.join(' ') || '(none)' : '',
+          n === 0 ? txt : '',
+        ]),
+      )
+    }
+  }
+  const targets = result.services.reduce((n, s) => n + s.instances.reduce((m, i) => m + i.targets.length, 0), 0)
+  return `${table.toString()}\n${result.services.length} service type(s), ${instances} instance(s), ${targets} target(s) in ${result.zone}`
+}

@@ -1,0 +1,70 @@
+/**
+ * One error type carries the process exit code, so text mode and `--json`
+ * mode report the same code (DESIGN §4).
+ */
+export const ExitCode = {
+  ok: 0,
+  badInput: 2,
+  noInstance: 3,
+  backendRefused: 4,
+  deadline: 5,
+} as const
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+
+export type ErrorKind = 'bad-input' | 'no-instance' | 'backend-refused' | 'deadline' | 'internal'
+
+const exitByKind: Record<ErrorKind, number> = {
+  'bad-input': ExitCode.badInput,
+  'no-instance': ExitCode.noInstance,
+  'backend-refused': ExitCode.backendRefused,
+  deadline: ExitCode.deadline,
+  internal: 1,
+}
+
+export class DnssdError extends Error {
+  readonly kind: ErrorKind
+  readonly exitCode: number
+  /** Read by oclif's own error handler should an error escape our catch. */
+  readonly oclif: {exit: number}
+
+  constructor(kind: ErrorKind, message: string, options?: {cause?: unknown}) {
+    super(message, options)
+    this.name = 'DnssdError'
+    this.kind = kind
+    this.exitCode = exitByKind[kind]
+    this.oclif = {exit: this.exitCode}
+  }
+}
+
+/** Bad input: names the input and the rule it broke. Nothing has been changed. */
+export class InputError extends DnssdError {
+  readonly input: string
+
+  constructor(input: string, rule: string) {
+    super('bad-input', `${input}: ${rule}`)
+    this.name = 'InputError'
+    this.input = input
+  }
+}
+
+export class BackendError extends DnssdError {
+  constructor(message: string, options?: {cause?: unknown}) {
+    super('backend-refused', message, options)
+    this.name = 'BackendError'
+  }
+}
+
+export class DeadlineError extends DnssdError {
+  constructor(message: string, options?: {cause?: unknown}) {
+    super('deadline', message, options)
+    this.name = 'DeadlineError'
+  }
+}
+
+export class NoInstanceError extends DnssdError {
+  constructor(message: string) {
+    super('no-instance', message)
+    this.name = 'NoInstanceError'
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Validation and normalisation of every name dnssd accepts (RFC 1035/1123
+ * host names, RFC 6335 service names, RFC 6763 service forms) and of the
+ * numbers and addresses that go into records. Pure: no I/O.
+ *
+ * Internally a domain name is lower-case, absolute and written WITHOUT the
+ * trailing dot ("_web._tcp.example.com"); record values that hold names carry
+ * the trailing dot, as a zone file or `dig` shows them.
+ */
+import {isIPv4, isIPv6} from 'node:net'
+import {InputError} from './errors.js'
+
+const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+const SERVICE_NAME = /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9](?:[a-z0-9]|-(?!-))*$/
+const MAX_NAME_OCTETS = 255
+
+/** Lower-case and drop one trailing dot. */
+export function normalizeName(name: string): string {
+  const lower = name.trim().toLowerCase()
+  return lower.endsWith('.') && lower !== '.' ? lower.slice(0, -1) : lower
+}
+
+/** Wire length of a name in octets (labels plus length bytes plus the root). */
+export function wireLength(name: string): number {
+  if (name === '' || name === '.') return 1
+  return name.split('.').reduce((n, label) => n + 1 + Buffer.byteLength(label), 1)
+}
+
+export function isSubdomain(name: string, zone: string): boolean {
+  return name === zone || name.endsWith(`.${zone}`)
+}
+
+/** The part of `name` in front of `zone` ("" at the apex). */
+export function relativeTo(name: string, zone: string): string {
+  if (name === zone) return ''
+  return name.slice(0, -(zone.length + 1))
+}
+
+function checkHostLabels(input: string, name: string, labels: string[]): void {
+  for (const label of labels) {
+    if (label.length === 0) throw new InputError(input, `"${name}" has an empty label (two dots in a row)`)
+    if (label.length > 63) throw new InputError(input, `label "${label}" is longer than 63 characters (RFC 1035)`)
+    if (!HOST_LABEL.test(label)) {
+      throw new InputError(
+        input,
+        `label "${label}" of "${name}" must be letters, digits and inner hyphens (RFC 1123 host name)`,
+      )
+    }
+  }
+}
+
+/** A zone: an RFC 1123 host name of two or more labels or a single label. */
+export function parseZone(value: string | undefined, input = '--zone'): string {
+  if (value === undefined || value.trim() === '') throw new InputError(input, 'a zone is required (e.g. example.com)')
+  const zone = normalizeName(value)
+  if (zone === '' || zone === '.') throw new InputError(input, 'the root zone cannot be managed; give a domain such as example.com')
+  const labels = zone.split('.')
+  for (const label of labels) {
+    // Zones may hold underscore labels only in odd setups; keep them host names.
+    if (label.length === 0) throw new InputError(input, `"${value}" has an empty label (two dots in a row)`)
+  }
+  checkHostLabels(input, zone, labels)
+  // Leave room for `_services._dns-sd._udp.` and a 63-octet instance label.
+  if (wireLength(zone) > 170) throw new InputError(input, `"${zone}" is too long: at most 170 octets leave room for service names (RFC 6763 §7.2)`)
+  return zone
+}
+
+export interface ServiceName {
+  /** "_v1" for the incarnation (pool) form, undefined for the plain form. */
+  incarnation?: string
+  /** RFC 6335 service name without underscore, e.g. "web". */
+  name: string
+  proto: 'tcp' | 'udp'
+  /** "_web._tcp" */
+  type: string
+  /** As given, normalised and relative: "_v1._web._tcp" or "_web._tcp". */
+  relative: string
+}
+
+function checkServiceLabel(input: string, label: string): string {
+  if (!label.startsWith('_')) throw new InputError(input, `"${label}" must start with "_" (RFC 6763 §7: _service._proto)`)
+  const name = label.slice(1)
+  if (!SERVICE_NAME.test(name) || name.endsWith('-')) {
+    throw new InputError(
+      input,
+      `service name "${name}" must be 1-15 letters, digits or hyphens with at least one letter, no leading, trailing or double hyphen (RFC 6335 §5.1)`,
+    )
+  }
+  return name
+}
+
+/**
+ * `_web._tcp` (plain RFC 6763 form) or `_v1._web._tcp` (incarnation pool),
+ * optionally followed by the zone (`_web._tcp.example.com`).
+ */
+export function parseService(value: string | undefined, zone: string, input = '--service'): ServiceName {
+  if (value === undefined || value.trim() === '') throw new InputError(input, 'a service is required (e.g. _web._tcp or _v1._web._tcp)')
+  let rel = normalizeName(value)
+  const protoAt = rel.search(/\._(tcp|udp)(\.|$)/)
+  if (protoAt < 0) throw new InputError(input, `"${value}" needs a protocol label: _tcp or _udp (RFC 6763 §7)`)
+  const protoEnd = protoAt + 5
+  const rest = rel.slice(protoEnd)
+  if (rest !== '') {
+    const suffix = rest.slice(1)
+    if (suffix !== zone) throw new InputError(input, `"${value}" is not under the zone ${zone} (services live directly under --zone)`)
+    rel = rel.slice(0, protoEnd)
+  }
+  const labels = rel.split('.')
+  const proto = labels.at(-1) === '_udp' ? 'udp' : 'tcp'
+  if (labels.length < 2 || labels.length > 3) {
+    throw new InputError(input, `"${value}" must be _service._proto or _instance._service._proto`)
+  }
+  const name = checkServiceLabel(input, labels[labels.length - 2]!)
+  let incarnation: string | undefined
+  if (labels.length === 3) {
+    incarnation = labels[0]!
+    if (!/^_[a-z0-9](?:[a-z0-9-]{0,60}[a-z0-9])?$/.test(incarnation)) {
+      throw new InputError(input, `pool label "${incarnation}" must be "_" then 1-62 letters, digits or inner hyphens (e.g. _v1)`)
+    }
+  }
+  return {incarnation, name, proto, type: `_${name}._${proto}`, relative: rel}
+}
+
+/**
+ * `--host`: relative to the zone unless it ends with the zone or a dot.
+ * Returns the absolute host name.
+ */
+export function parseHost(value: string, zone: string, input = '--host'): string {
+  const trimmed = value.trim()
+  if (trimmed === '') throw new InputError(input, 'must not be empty')
+  const absolute = trimmed.endsWith('.') || isSubdomain(normalizeName(trimmed), zone)
+  const name = absolute ? normalizeName(trimmed) : `${normalizeName(trimmed)}.${zone}`
+  if (!isSubdomain(name, zone) || name === zone) {
+    throw new InputError(input, `"${value}" is not under the zone ${zone}; the address record is written in the zone`)
+  }
+  checkHostLabels(input, name, relativeTo(name, zone).split('.'))
+  if (wireLength(name) > MAX_NAME_OCTETS) throw new InputError(input, `"${name}" is longer than 255 octets`)
+  return name
+}
+
+/** A round-robin label such as `www` (or `www.example.com`). */
+export function parseRoundRobin(value: string, zone: string, input = '--a-record'): string {
+  const trimmed = value.trim()
+  if (trimmed === '@') return zone
+  return parseHost(trimmed, zone, input)
+}
+
+export interface Address {
+  address: string
+  family: 'A' | 'AAAA'
+}
+
+/** IPv4 or IPv6; IPv6 is canonicalised (RFC 5952: lower case, compressed). */
+export function parseAddress(value: string | undefined, input = '--ip'): Address {
+  if (value === undefined || value.trim() === '') throw new InputError(input, 'an address is required (IPv4 or IPv6)')
+  const text = value.trim()
+  if (isIPv4(text)) {
+    if (text === '0.0.0.0' || text === '255.255.255.255') throw new InputError(input, `${text} is not a usable host address`)
+    return {address: text, family: 'A'}
+  }
+  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text
+  if (isIPv6(bare) && !bare.includes('%')) {
+    const canonical = new URL(`http://[${bare}]/`).hostname.slice(1, -1)
+    if (canonical === '::') throw new InputError(input, ':: is not a usable host address')
+    return {address: canonical, family: 'AAAA'}
+  }
+  throw new InputError(input, `"${value}" is not an IPv4 or IPv6 address`)
+}
+
+/** The host label derived from an address: 10.0.0.1 -> 10-0-0-1, 2001:db8::1 -> 2001-db8--1. */
+export function hostLabelForAddress(address: string): string {
+  return address.replace(/[.:]/g, '-')
+}
+
+function parseInteger(value: string | number | undefined, input: string, min: number, max: number, what: string): number {
+  const text = String(value ?? '').trim()
+  if (!/^\d+$/.test(text)) throw new InputError(input, `"${value ?? ''}" is not a whole number; ${what} must be ${min}-${max}`)
+  const n = Number(text)
+  if (n < min || n > max) throw new InputError(input, `${text} is out of range; ${what} must be ${min}-${max}`)
+  return n
+}
+
+export const parsePort = (v: string | number | undefined, input = '--port'): number =>
+  parseInteger(v, input, 1, 65_535, 'a port')
+export const parsePriority = (v: string | number | undefined, input = '--priority'): number =>
+  parseInteger(v, input, 0, 65_535, 'an SRV priority (RFC 2782)')
+export const parseWeight = (v: string | number | undefined, input = '--weight'): number =>
+  parseInteger(v, input, 0, 65_535, 'an SRV weight (RFC 2782)')
+/** RFC 2181 §8: TTLs are 31-bit unsigned. */
+export const parseTtl = (v: string | number | undefined, input = '--ttl'): number =>
+  parseInteger(v, input, 0, 2_147_483_647, 'a TTL in seconds')
+
+/** A duration in seconds (decimals allowed), e.g. --timeout. */
+export function parseSeconds(value: string | number | undefined, input: string, max = 86_400): number {
+  const text = String(value ?? '').trim()
+  if (!/^\d+(\.\d+)?$/.test(text)) throw new InputError(input, `"${value ?? ''}" is not a number of seconds`)
+  const n = Number(text)
+  if (n <= 0 || n > max) throw new InputError(input, `${text} is out of range; give more than 0 and at most ${max} seconds`)
+  return n
+}

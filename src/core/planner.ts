@@ -1,0 +1,241 @@
+/**
+ * The planner: (current values of the touched names, membership) -> the
+ * value-level changes of a join or a leave, in the order a non-atomic backend
+ * must apply them (address before SRV before PTR; the reverse on removal).
+ *
+ * Reference counting uses a marker TXT RRset at `_dnssd.<host>` that join
+ * writes before the SRV and leave removes after it:
+ *   "ref=<instance>;srv=<priority> <weight> <port>[;rr=<round-robin name>]"
+ *       one per service the host is a member of;
+ *   "own=<name> <A|AAAA> <address>"
+ *       one per address value dnssd itself created (so a hand-made record
+ *       with the same value is never claimed, and never removed).
+ * A host keeps its address while any ref remains, without listing the zone.
+ */
+import {type Member} from './membership.js'
+import {type Change, type RecordType, ZoneState, formatSrv, fqdn} from './records.js'
+import {canonicalTxt, parseTxtPresentation, quoteTxtString} from './txt.js'
+
+export const MARKER_LABEL = '_dnssd'
+export const SERVICES_NAME_PREFIX = '_services._dns-sd._udp'
+export const EMPTY_TXT = '""'
+
+export const markerName = (host: string): string => `${MARKER_LABEL}.${host}`
+export const servicesName = (zone: string): string => `${SERVICES_NAME_PREFIX}.${zone}`
+
+export interface Ref {
+  raw: string
+  instance: string
+  priority: number
+  weight: number
+  port: number
+  rr?: string
+}
+
+export interface Own {
+  raw: string
+  name: string
+  type: 'A' | 'AAAA'
+  value: string
+}
+
+export interface Marker {
+  refs: Ref[]
+  owns: Own[]
+}
+
+const markerValue = (text: string): string => quoteTxtString(text)
+
+export function encodeRef(r: Omit<Ref, 'raw'>): string {
+  return markerValue(`ref=${r.instance};srv=${r.priority} ${r.weight} ${r.port}${r.rr ? `;rr=${r.rr}` : ''}`)
+}
+
+export function encodeOwn(o: Omit<Own, 'raw'>): string {
+  return markerValue(`own=${o.name} ${o.type} ${o.value}`)
+}
+
+/** Parse the marker TXT values; values that are not dnssd's are ignored. */
+export function parseMarker(values: readonly string[]): Marker {
+  const marker: Marker = {refs: [], owns: []}
+  for (const raw of values) {
+    const strings = parseTxtPresentation(raw)
+    if (strings.length !== 1) continue
+    const text = strings[0]!.toString('utf8')
+    if (text.startsWith('ref=')) {
+      const fields = Object.fromEntries(text.split(';').map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]))
+      const srv = /^(\d+) (\d+) (\d+)$/.exec(fields.srv ?? '')
+      if (!fields.ref || !srv) continue
+      marker.refs.push({
+        raw: canonicalTxt(raw),
+        instance: fields.ref,
+        priority: Number(srv[1]),
+        weight: Number(srv[2]),
+        port: Number(srv[3]),
+        rr: fields.rr || undefined,
+      })
+    } else if (text.startsWith('own=')) {
+      const m = /^own=(\S+) (A|AAAA) (\S+)$/.exec(text)
+      if (m) marker.owns.push({raw: canonicalTxt(raw), name: m[1]!, type: m[2] as 'A' | 'AAAA', value: m[3]!})
+    }
+  }
+  return marker
+}
+
+export type PlanStep = {changes: Change[]; notes: string[]} | {need: string[]}
+export type Planner = (state: ZoneState) => PlanStep
+
+export interface MembershipPlan {
+  /** The names to read first. */
+  names: string[]
+  plan: Planner
+}
+
+/** Collects changes against a working copy, so it never adds a present value or removes an absent one. */
+class ChangeBuilder {
+  readonly changes: Change[] = []
+  readonly work: ZoneState
+
+  constructor(state: ZoneState) {
+    this.work = state.clone()
+  }
+
+  add(name: string, type: RecordType, ttl: number, value: string): boolean {
+    if (this.work.has(name, type, value)) return false
+    const setTtl = this.work.get(name, type)?.ttl ?? ttl
+    const change: Change = {action: 'add', name, type, ttl: setTtl, value}
+    this.changes.push(change)
+    this.work.apply([change])
+    return true
+  }
+
+  remove(name: string, type: RecordType, value: string): boolean {
+    const set = this.work.get(name, type)
+    if (!set || !set.values.includes(value)) return false
+    const change: Change = {action: 'remove', name, type, ttl: set.ttl, value}
+    this.changes.push(change)
+    this.work.apply([change])
+    return true
+  }
+}
+
+function touchedNames(m: Member): string[] {
+  const names = [m.host, markerName(m.host), m.instance, m.serviceType, servicesName(m.zone)]
+  if (m.aRecord) names.push(m.aRecord)
+  return [...new Set(names)]
+}
+
+/** Names the marker mentions that the planner must also see. */
+function markerNames(marker: Marker): string[] {
+  return [...marker.refs.flatMap((r) => (r.rr ? [r.rr] : [])), ...marker.owns.map((o) => o.name)]
+}
+
+function missing(state: ZoneState, names: readonly string[]): string[] {
+  return [...new Set(names.filter((n) => !state.covers(n)))]
+}
+
+/** Remove address values dnssd owns that no remaining ref needs. */
+function releaseUnused(b: ChangeBuilder, m: Member, marker: Marker, remaining: readonly Ref[]): void {
+  const mark = markerName(m.host)
+  for (const own of marker.owns) {
+    const used = own.name === m.host ? remaining.length > 0 : remaining.some((r) => r.rr === own.name)
+    if (used) continue
+    b.remove(own.name, own.type, own.value)
+    b.remove(mark, 'TXT', own.raw)
+  }
+}
+
+export function planJoin(m: Member): MembershipPlan {
+  const names = touchedNames(m)
+  const plan: Planner = (state) => {
+    const need = missing(state, names)
+    if (need.length > 0) return {need}
+    const mark = markerName(m.host)
+    const marker = parseMarker(state.values(mark, 'TXT'))
+    const more = missing(state, markerNames(marker))
+    if (more.length > 0) return {need: more}
+    if (!m.address || m.port === undefined) throw new Error('planJoin needs an address and a port')
+    const {address, family} = m.address
+    const b = new ChangeBuilder(state)
+    const own = (name: string): void => void b.add(mark, 'TXT', m.ttl, encodeOwn({name, type: family, value: address}))
+
+    // 1. Addresses. The host's address of this family is now `address`: drop
+    //    values dnssd created for an earlier address of this host.
+    for (const o of marker.owns) {
+      if (o.type === family && o.value !== address) {
+        b.remove(o.name, o.type, o.value)
+        b.remove(mark, 'TXT', o.raw)
+      }
+    }
+    if (b.add(m.host, family, m.ttl, address)) own(m.host)
+    const existing = marker.refs.find((r) => r.instance === m.instance)
+    const desired: Omit<Ref, 'raw'> = {instance: m.instance, priority: m.priority, weight: m.weight, port: m.port, rr: m.aRecord}
+    const refs = [...marker.refs.filter((r) => r.instance !== m.instance), {...desired, raw: encodeRef(desired)}]
+    for (const rr of new Set(refs.flatMap((r) => (r.rr ? [r.rr] : [])))) {
+      if (b.add(rr, family, m.ttl, address)) own(rr)
+    }
+
+    // 2. The marker ref, before anything points at the host.
+    const refValue = encodeRef(desired)
+    if (existing && existing.raw !== refValue) b.remove(mark, 'TXT', existing.raw)
+    b.add(mark, 'TXT', m.ttl, refValue)
+    releaseUnused(b, m, marker, refs)
+
+    // 3. TXT, then SRV at the instance name.
+    const currentTxt = state.values(m.instance, 'TXT')
+    if (m.service.incarnation === undefined || m.txt !== undefined) {
+      const wanted = m.txt ?? EMPTY_TXT
+      b.add(m.instance, 'TXT', m.ttl, wanted)
+      for (const v of currentTxt) if (v !== wanted) b.remove(m.instance, 'TXT', v)
+    } else if (currentTxt.length === 0) {
+      b.add(m.instance, 'TXT', m.ttl, EMPTY_TXT)
+    }
+    const srv = formatSrv({priority: m.priority, weight: m.weight, port: m.port, target: fqdn(m.host)})
+    b.add(m.instance, 'SRV', m.ttl, srv)
+    if (existing) {
+      const old = formatSrv({priority: existing.priority, weight: existing.weight, port: existing.port, target: fqdn(m.host)})
+      if (old !== srv) b.remove(m.instance, 'SRV', old)
+    }
+
+    // 4. Browse PTR, then the service-type enumeration (RFC 6763 §9).
+    b.add(m.serviceType, 'PTR', m.ttl, fqdn(m.instance))
+    b.add(servicesName(m.zone), 'PTR', m.ttl, fqdn(m.serviceType))
+
+    const notes = b.changes.length === 0 ? [`${m.host} is already a member of ${m.instance}; nothing to change`] : []
+    return {changes: b.changes, notes}
+  }
+  return {names, plan}
+}
+
+export function planLeave(m: Member): MembershipPlan {
+  const names = touchedNames(m)
+  const plan: Planner = (state) => {
+    const need = missing(state, names)
+    if (need.length > 0) return {need}
+    const mark = markerName(m.host)
+    const marker = parseMarker(state.values(mark, 'TXT'))
+    const more = missing(state, markerNames(marker))
+    if (more.length > 0) return {need: more}
+    const b = new ChangeBuilder(state)
+    const notes: string[] = []
+    const ref = marker.refs.find((r) => r.instance === m.instance)
+    const remaining = marker.refs.filter((r) => r.instance !== m.instance)
+    if (ref) {
+      const srv = formatSrv({priority: ref.priority, weight: ref.weight, port: ref.port, target: fqdn(m.host)})
+      const lastMember = state.values(m.instance, 'SRV').every((v) => v === srv)
+      if (lastMember) {
+        const ptr = fqdn(m.instance)
+        const lastInstance = state.values(m.serviceType, 'PTR').every((v) => v === ptr)
+        if (lastInstance) b.remove(servicesName(m.zone), 'PTR', fqdn(m.serviceType))
+        b.remove(m.serviceType, 'PTR', ptr)
+      }
+      b.remove(m.instance, 'SRV', srv)
+      if (lastMember) for (const v of state.values(m.instance, 'TXT')) b.remove(m.instance, 'TXT', v)
+      b.remove(mark, 'TXT', ref.raw)
+    } else {
+      notes.push(`${m.host} is not a member of ${m.instance}; nothing of it to remove`)
+    }
+    releaseUnused(b, m, marker, remaining)
+    return {changes: b.changes, notes}
+  }
+  return {names, plan}
+}

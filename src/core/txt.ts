@@ -1,0 +1,126 @@
+/**
+ * TXT records for DNS-SD (RFC 6763 §6): `--txt key=value` / `--txt flag`
+ * pairs, the strings they become, and the zone-file presentation form
+ * (`"a=1" "b"`), which is the canonical value form used everywhere in dnssd.
+ */
+import {InputError} from './errors.js'
+
+/** RFC 6763 §6.1: above this the record is NOT RECOMMENDED (one Ethernet frame). */
+export const MAX_TXT_TOTAL_BYTES = 1300
+
+export interface TxtPair {
+  key: string
+  /** undefined for a boolean attribute (`flag`), '' for `key=`. */
+  value?: string
+}
+
+/** Validate `--txt` values and turn them into the strings of one TXT record. */
+export function parseTxtPairs(values: readonly string[], input = '--txt'): string[] {
+  const seen = new Set<string>()
+  const strings: string[] = []
+  for (const raw of values) {
+    const eq = raw.indexOf('=')
+    const key = eq < 0 ? raw : raw.slice(0, eq)
+    if (key === '') throw new InputError(`${input} ${JSON.stringify(raw)}`, 'the key before "=" must not be empty (RFC 6763 §6.4)')
+    if (!/^[\x20-\x7e]+$/.test(key)) {
+      throw new InputError(`${input} ${JSON.stringify(raw)}`, 'keys are printable US-ASCII without "=" (RFC 6763 §6.4)')
+    }
+    const folded = key.toLowerCase()
+    if (seen.has(folded)) throw new InputError(`${input} ${JSON.stringify(raw)}`, `key "${key}" is given twice; keys are case-insensitive and must be unique (RFC 6763 §6.4)`)
+    seen.add(folded)
+    const bytes = Buffer.byteLength(raw, 'utf8')
+    if (bytes > 255) throw new InputError(`${input} ${key}=...`, `is ${bytes} bytes; each TXT string holds at most 255 bytes (RFC 1035 §3.3)`)
+    strings.push(raw)
+  }
+  const total = strings.reduce((n, s) => n + 1 + Buffer.byteLength(s, 'utf8'), 0)
+  if (total > MAX_TXT_TOTAL_BYTES) {
+    throw new InputError(input, `the TXT record would be ${total} bytes; keep it at most ${MAX_TXT_TOTAL_BYTES} (RFC 6763 §6.1)`)
+  }
+  return strings
+}
+
+/** Quote one character-string as a zone file and `dig` show it. */
+export function quoteTxtString(value: string | Buffer): string {
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
+  let out = '"'
+  for (const b of bytes) {
+    if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`
+    else if (b >= 0x20 && b <= 0x7e) out += String.fromCharCode(b)
+    else out += `\\${b.toString().padStart(3, '0')}`
+  }
+  return `${out}"`
+}
+
+/** Presentation form of a TXT record; an empty record is one empty string (RFC 6763 §6.1). */
+export function formatTxt(strings: readonly (string | Buffer)[]): string {
+  if (strings.length === 0) return '""'
+  return strings.map((s) => quoteTxtString(s)).join(' ')
+}
+
+/**
+ * Parse the presentation form back into its strings (as raw bytes).
+ * Accepts quoted strings with `\X` and `\DDD` escapes, and unquoted words.
+ */
+export function parseTxtPresentation(text: string): Buffer[] {
+  const out: Buffer[] = []
+  let i = 0
+  while (i < text.length) {
+    const c = text[i]!
+    if (c === ' ' || c === '\t') {
+      i++
+      continue
+    }
+    const quoted = c === '"'
+    if (quoted) i++
+    const bytes: number[] = []
+    while (i < text.length) {
+      const ch = text[i]!
+      if (quoted && ch === '"') {
+        i++
+        break
+      }
+      if (!quoted && (ch === ' ' || ch === '\t')) break
+      if (ch === '\\' && i + 1 < text.length) {
+        const digits = text.slice(i + 1, i + 4)
+        if (/^\d{3}$/.test(digits)) {
+          bytes.push(Number(digits) & 0xff)
+          i += 4
+        } else {
+          bytes.push(...Buffer.from(text[i + 1]!, 'utf8'))
+          i += 2
+        }
+        continue
+      }
+      bytes.push(...Buffer.from(ch, 'utf8'))
+      i++
+    }
+    out.push(Buffer.from(bytes))
+  }
+  return out
+}
+
+/** Canonical presentation of any TXT text (re-quoted, escapes normalised). */
+export function canonicalTxt(text: string): string {
+  return formatTxt(parseTxtPresentation(text))
+}
+
+/**
+ * RFC 6763 §6.3-6.5 reading: a string without "=" is a boolean attribute
+ * (true); "key=" has an empty value; a string starting with "=" is ignored;
+ * the first occurrence of a key wins. Keys are compared case-insensitively.
+ */
+export function txtToAttributes(strings: readonly Buffer[]): Record<string, string | true> {
+  const attrs: Record<string, string | true> = {}
+  const seen = new Set<string>()
+  for (const s of strings) {
+    if (s.length === 0) continue
+    const text = s.toString('utf8')
+    const eq = text.indexOf('=')
+    if (eq === 0) continue
+    const key = eq < 0 ? text : text.slice(0, eq)
+    if (seen.has(key.toLowerCase())) continue
+    seen.add(key.toLowerCase())
+    attrs[key] = eq < 0 ? true : text.slice(eq + 1)
+  }
+  return attrs
+}

@@ -1,0 +1,289 @@
+/**
+ * RFC 1035 §5 master files: parse into records with canonical values, and
+ * write them back. Hand-made records of any type survive a round trip; for
+ * the types whose data holds names (NS, CNAME, PTR, MX, SRV, SOA) names are
+ * made absolute, other types keep their text and the $ORIGIN it was read
+ * under. Comments and layout are not preserved: dnssd rewrites the file.
+ *
+ * Supported: $ORIGIN, $TTL, `@`, relative names, blank owners (previous
+ * owner), TTL/class in either order, BIND TTL units (1h30m), parentheses,
+ * comments, quoted strings with \X and \DDD escapes. $INCLUDE and $GENERATE
+ * are refused (a dnssd zone is one self-contained file).
+ */
+import {isIPv4, isIPv6} from 'node:net'
+import {InputError} from './errors.js'
+import {normalizeName} from './names.js'
+import {canonicalTxt} from './txt.js'
+
+export interface ZoneRecord {
+  name: string
+  ttl: number
+  type: string
+  value: string
+  /** For types whose data we keep verbatim: the origin relative names in it refer to. */
+  origin?: string
+}
+
+export interface ZoneFile {
+  origin: string
+  records: ZoneRecord[]
+}
+
+interface Token {
+  text: string
+  quoted: boolean
+}
+
+const CLASSES = new Set(['IN', 'CH', 'HS', 'CS'])
+const NAME_TYPES = new Set(['NS', 'CNAME', 'PTR', 'DNAME'])
+
+export class ZoneSyntaxError extends InputError {
+  constructor(file: string, line: number, message: string) {
+    super(`${file} line ${line}`, message)
+  }
+}
+
+/** Split into logical lines of tokens, joining parenthesised continuations. */
+function tokenize(text: string, file: string): {line: number; leadingBlank: boolean; tokens: Token[]}[] {
+  const out: {line: number; leadingBlank: boolean; tokens: Token[]}[] = []
+  let tokens: Token[] = []
+  let depth = 0
+  let startLine = 1
+  let leadingBlank = false
+  let line = 1
+  let i = 0
+  let atLineStart = true
+  const flush = (): void => {
+    if (tokens.length > 0) out.push({line: startLine, leadingBlank, tokens})
+    tokens = []
+  }
+  while (i < text.length) {
+    const c = text[i]!
+    if (atLineStart && depth === 0) {
+      startLine = line
+      leadingBlank = c === ' ' || c === '\t'
+      atLineStart = false
+    }
+    if (c === '\n') {
+      line++
+      i++
+      if (depth === 0) {
+        flush()
+        atLineStart = true
+      }
+      continue
+    }
+    if (c === ' ' || c === '\t' || c === '\r') {
+      i++
+      continue
+    }
+    if (c === ';') {
+      while (i < text.length && text[i] !== '\n') i++
+      continue
+    }
+    if (c === '(') {
+      depth++
+      i++
+      continue
+    }
+    if (c === ')') {
+      if (depth === 0) throw new ZoneSyntaxError(file, line, 'unbalanced ")"')
+      depth--
+      i++
+      continue
+    }
+    if (c === '"') {
+      let j = i + 1
+      let s = ''
+      while (j < text.length && text[j] !== '"') {
+        if (text[j] === '\\' && j + 1 < text.length) {
+          s += text.slice(j, j + 2)
+          j += 2
+        } else {
+          if (text[j] === '\n') line++
+          s += text[j]
+          j++
+        }
+      }
+      if (j >= text.length) throw new ZoneSyntaxError(file, line, 'unterminated quoted string')
+      tokens.push({text: s, quoted: true})
+      i = j + 1
+      continue
+    }
+    let j = i
+    let s = ''
+    while (j < text.length && !' \t\r\n;()"'.includes(text[j]!)) {
+      if (text[j] === '\\' && j + 1 < text.length) {
+        s += text.slice(j, j + 2)
+        j += 2
+      } else {
+        s += text[j]
+        j++
+      }
+    }
+    tokens.push({text: s, quoted: false})
+    i = j
+  }
+  if (depth !== 0) throw new ZoneSyntaxError(file, line, 'unbalanced "("')
+  flush()
+  return out
+}
+
+const TTL_UNITS: Record<string, number> = {s: 1, m: 60, h: 3600, d: 86_400, w: 604_800}
+
+export function parseTtlText(text: string): number | undefined {
+  if (/^\d+$/.test(text)) return Number(text)
+  const re = /(\d+)([smhdw])/gi
+  if (!/^(\d+[smhdw])+$/i.test(text)) return undefined
+  let total = 0
+  for (const m of text.matchAll(re)) total += Number(m[1]) * TTL_UNITS[m[2]!.toLowerCase()]!
+  return total
+}
+
+function absolute(name: string, origin: string): string {
+  if (name === '@') return origin
+  if (name.endsWith('.') && !name.endsWith('\\.')) return normalizeName(name)
+  const lower = name.toLowerCase()
+  return origin === '' ? lower : `${lower}.${origin}`
+}
+
+const absValue = (name: string, origin: string): string => (name === '.' ? '.' : `${absolute(name, origin)}.`)
+
+function canonicalData(type: string, data: Token[], origin: string, where: () => string): {value: string; origin?: string} {
+  const words = data.map((t) => t.text)
+  const bad = (rule: string): never => {
+    throw new InputError(where(), `${type} record ${rule}`)
+  }
+  switch (type) {
+    case 'A':
+      if (words.length !== 1 || !isIPv4(words[0]!)) bad(`needs one IPv4 address, got "${words.join(' ')}"`)
+      return {value: words[0]!}
+    case 'AAAA':
+      if (words.length !== 1 || !isIPv6(words[0]!)) bad(`needs one IPv6 address, got "${words.join(' ')}"`)
+      return {value: new URL(`http://[${words[0]}]/`).hostname.slice(1, -1)}
+    case 'TXT':
+      if (data.length === 0) bad('needs at least one string')
+      return {value: canonicalTxt(data.map((t) => `"${t.text}"`).join(' '))}
+    case 'SRV': {
+      if (words.length !== 4 || !words.slice(0, 3).every((w) => /^\d+$/.test(w))) bad('needs "priority weight port target"')
+      return {value: `${Number(words[0])} ${Number(words[1])} ${Number(words[2])} ${absValue(words[3]!, origin)}`}
+    }
+    case 'MX':
+      if (words.length !== 2 || !/^\d+$/.test(words[0]!)) bad('needs "preference exchange"')
+      return {value: `${Number(words[0])} ${absValue(words[1]!, origin)}`}
+    case 'SOA': {
+      if (words.length !== 7) bad('needs "mname rname serial refresh retry expire minimum"')
+      const times = words.slice(2).map((w) => parseTtlText(w))
+      if (times.some((t) => t === undefined)) bad('has a malformed number')
+      return {value: `${absValue(words[0]!, origin)} ${absValue(words[1]!, origin)} ${times.join(' ')}`}
+    }
+    default:
+      if (NAME_TYPES.has(type)) {
+        if (words.length !== 1) bad('needs one domain name')
+        return {value: absValue(words[0]!, origin)}
+      }
+      return {value: data.map((t) => (t.quoted ? `"${t.text}"` : t.text)).join(' '), origin}
+  }
+}
+
+const TYPE_RE = /^(?:[A-Z][A-Z0-9-]*|TYPE\d+)$/
+
+/** Parse master-file text for `origin` (the zone apex). */
+export function parseZoneFile(text: string, origin: string, file = `${origin}.zone`): ZoneFile {
+  let currentOrigin = normalizeName(origin)
+  let defaultTtl: number | undefined
+  let lastOwner: string | undefined
+  let lastTtl: number | undefined
+  const records: ZoneRecord[] = []
+  for (const {line, leadingBlank, tokens} of tokenize(text, file)) {
+    const where = (): string => `${file} line ${line}`
+    const first = tokens[0]!
+    if (!first.quoted && first.text.startsWith('$')) {
+      const directive = first.text.toUpperCase()
+      if (directive === '$ORIGIN') {
+        if (!tokens[1]) throw new ZoneSyntaxError(file, line, '$ORIGIN needs a name')
+        currentOrigin = absolute(tokens[1].text.endsWith('.') ? tokens[1].text : `${tokens[1].text}`, currentOrigin)
+      } else if (directive === '$TTL') {
+        const ttl = tokens[1] ? parseTtlText(tokens[1].text) : undefined
+        if (ttl === undefined) throw new ZoneSyntaxError(file, line, '$TTL needs a number of seconds')
+        defaultTtl = ttl
+      } else {
+        throw new ZoneSyntaxError(file, line, `${first.text} is not supported; keep the zone in one file`)
+      }
+      continue
+    }
+    let rest = tokens
+    let owner: string
+    if (leadingBlank) {
+      if (lastOwner === undefined) throw new ZoneSyntaxError(file, line, 'the first record needs an owner name')
+      owner = lastOwner
+    } else {
+      owner = absolute(first.text, currentOrigin)
+      rest = tokens.slice(1)
+    }
+    let ttl: number | undefined
+    let i = 0
+    for (; i < 2 && i < rest.length; i++) {
+      const word = rest[i]!.text.toUpperCase()
+      const asTtl = parseTtlText(rest[i]!.text)
+      if (asTtl !== undefined && ttl === undefined) ttl = asTtl
+      else if (!CLASSES.has(word)) break
+    }
+    const type = rest[i]?.text.toUpperCase()
+    if (!type || !TYPE_RE.test(type)) throw new ZoneSyntaxError(file, line, `expected a record type, got "${rest[i]?.text ?? ''}"`)
+    ttl ??= defaultTtl ?? lastTtl
+    if (ttl === undefined) throw new ZoneSyntaxError(file, line, 'no TTL given and no $TTL before it')
+    const data = canonicalData(type, rest.slice(i + 1), currentOrigin, where)
+    const record: ZoneRecord = {name: owner, ttl, type, value: data.value}
+    if (data.origin !== undefined && data.origin !== normalizeName(origin)) record.origin = data.origin
+    records.push(record)
+    lastOwner = owner
+    lastTtl = ttl
+  }
+  return {origin: normalizeName(origin), records}
+}
+
+/** DNS canonical order (RFC 4034 §6.1): compare labels right to left. */
+export function compareNames(a: string, b: string): number {
+  const la = a.split('.').reverse()
+  const lb = b.split('.').reverse()
+  for (let i = 0; i < Math.min(la.length, lb.length); i++) {
+    if (la[i] !== lb[i]) return la[i]! < lb[i]! ? -1 : 1
+  }
+  return la.length - lb.length
+}
+
+const TYPE_ORDER = ['SOA', 'NS', 'A', 'AAAA', 'PTR', 'SRV', 'TXT']
+const typeRank = (t: string): number => (TYPE_ORDER.includes(t) ? TYPE_ORDER.indexOf(t) : TYPE_ORDER.length)
+
+/** Write a zone file: SOA first, then owners in canonical order, names absolute. */
+export function formatZoneFile(zone: ZoneFile, header?: string): string {
+  const sorted = [...zone.records].sort(
+    (a, b) => compareNames(a.name, b.name) || typeRank(a.type) - typeRank(b.type) || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0),
+  )
+  const lines: string[] = []
+  if (header) lines.push(...header.split('\n').map((l) => `; ${l}`))
+  lines.push(`$ORIGIN ${zone.origin}.`)
+  let origin = zone.origin
+  for (const r of sorted) {
+    const want = r.origin ?? zone.origin
+    if (want !== origin) {
+      lines.push(`$ORIGIN ${want}.`)
+      origin = want
+    }
+    lines.push(`${r.name}.\t${r.ttl}\tIN\t${r.type}\t${r.value}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** The SOA and NS a new dnssd zone starts with. `dnssd serve` answers for it on loopback. */
+export function newZone(origin: string, serial: number): ZoneFile {
+  return {
+    origin,
+    records: [
+      {name: origin, ttl: 3600, type: 'SOA', value: `localhost. hostmaster.${origin}. ${serial} 3600 600 1209600 60`},
+      {name: origin, ttl: 3600, type: 'NS', value: 'localhost.'},
+    ],
+  }
+}
+

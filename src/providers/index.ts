@@ -1,0 +1,25 @@
+/**
+ * Provider factory. Each backend is imported lazily, so a command pays only
+ * for the SDK it uses (the Cloudflare SDK alone costs ~300 ms to load).
+ */
+import {InputError} from '../core/errors.js'
+import {type DnsProvider, PROVIDER_KINDS, type ProviderKind, type ProviderOptions} from './provider.js'
+
+export function parseProviderKind(value: string | undefined): ProviderKind {
+  const kind = (value ?? 'file').trim().toLowerCase()
+  if (!(PROVIDER_KINDS as readonly string[]).includes(kind)) {
+    throw new InputError('--provider', `"${value}" is not a provider; use one of ${PROVIDER_KINDS.join(', ')}`)
+  }
+  return kind as ProviderKind
+}
+
+export async function createProvider(kind: ProviderKind, options: ProviderOptions): Promise<DnsProvider> {
+  switch (kind) {
+    case 'file': {
+      const {FileProvider} = await import('./file.js')
+      return new FileProvider(options)
+    }
+    default:
+      throw new InputError('--provider', `the ${kind} provider is not available in this build yet`)
+  }
+}
