@@ -3,11 +3,11 @@
  * file provider, everything through the built CLI.
  */
 import assert from 'node:assert/strict'
-import {mkdir, readFile, readdir, stat, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, readdir, rename, stat, writeFile} from 'node:fs/promises'
 import {join, relative} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
-import {ZONE, joinArgs, members, renewDuringReap, srvTargets, tenMembersTwoReapers} from '../helpers/leases.js'
+import {ZONE, joinArgs, members, renewDuringReap, renewedAfterRead, srvTargets, tenMembersTwoReapers} from '../helpers/leases.js'
 
 async function walk(dir: string): Promise<string[]> {
   let entries
@@ -110,6 +110,19 @@ describe('leases in a file registry', () => {
     const s = await setup('race')
     const r = await renewDuringReap({...s, log: (l) => t.diagnostic(l)})
     t.diagnostic(`race outcome: reaper ${r.reaper}, member lease ${JSON.stringify(r.member)}`)
+  })
+
+  it('a lease renewed after the reaper read it: conditional delete fails and the reaper puts the member back', async (t) => {
+    const s = await setup('restore')
+    await renewedAfterRead({
+      ...s,
+      log: (l) => t.diagnostic(l),
+      writeLease: async (key, text) => {
+        // What the member's renewal does: an atomic replace of its lease file.
+        await writeFile(join(s.regDir, `${key}.tmp`), text)
+        await rename(join(s.regDir, `${key}.tmp`), join(s.regDir, key))
+      },
+    })
   })
 
   it('bad registry URLs exit 2 and change nothing', async () => {

@@ -176,8 +176,8 @@ export async function tenMembersTwoReapers(o: ScenarioOptions): Promise<void> {
   assert.deepEqual(drift.dnsWithoutLease, [])
   assert.deepEqual(drift.leasesWithoutDns, [])
 
-  // A third reap finds nothing expired and changes nothing.
-  const again = await runCli(['reap', '--zone', ZONE, '--registry', o.registry, '--json'], {env: o.env})
+  // A third reap finds nothing left to do (the keepers stopped renewing at the end of the run: grace covers them).
+  const again = await runCli(['reap', '--zone', ZONE, '--registry', o.registry, '--grace', '60', '--json'], {env: o.env})
   assert.equal(again.exitCode, 0, again.stderr)
   assert.equal(JSON.parse(again.stdout).expired, 0)
 }
@@ -222,4 +222,46 @@ export async function renewDuringReap(o: ScenarioOptions): Promise<{reaper: stri
   assert.equal(drift.members[0].lease.state, 'active')
   assert.deepEqual([drift.dnsWithoutLease, drift.leasesWithoutDns], [[], []])
   return {reaper: item.status, member: JSON.parse(j.stdout).lease}
+}
+
+/**
+ * The other order of the race, made deterministic: the member's renewal lands
+ * in the registry after the reaper read the lease but before it removes the
+ * DNS values (the reaper is held on the zone lock meanwhile). The reaper's
+ * conditional delete must fail, and the reaper must put back what it removed,
+ * from the renewed lease.
+ */
+export async function renewedAfterRead(o: ScenarioOptions & {writeLease: (key: string, text: string) => Promise<void>}): Promise<void> {
+  const [m] = members(1) as [TestMember]
+  const first = await runCli(joinArgs(m, o.registry, 1), {env: o.env})
+  assert.equal(first.exitCode, 0, first.stderr)
+  await sleep(1200)
+  const zoneBefore = await zoneRecords(o.dataDir)
+  const zonePath = join(o.dataDir, `${ZONE}.zone`)
+  const release = await lockfile.lock(zonePath, {realpath: false, lockfilePath: `${zonePath}.lock`, stale: 3000, update: 1000})
+  let reaper: Streaming | undefined
+  try {
+    reaper = spawnCli(['reap', '--zone', ZONE, '--registry', o.registry, '--json', '--verbose'], o.env)
+    await reaper.waitFor(/reap: 1 lease\(s\) in .* 1 expired/)
+    const now = Date.now()
+    const lease = {
+      zone: ZONE, service: m.service, host: m.host, address: m.ip, port: 8000 + m.n, priority: 0, weight: 0, provider: 'file',
+      joinedAt: new Date(now - 2000).toISOString(), renewedAt: new Date(now).toISOString(), expiresAt: new Date(now + 30_000).toISOString(),
+      ttl: 60, txt: [`n=${m.n}`], leaseSeconds: 30,
+    }
+    await o.writeLease(keyOf(m), `${JSON.stringify(lease, null, 2)}\n`)
+  } finally {
+    await release()
+  }
+  const r = await reaper.done
+  assert.equal(r.exitCode, 0, r.stderr)
+  const item = JSON.parse(r.stdout).items[0] as {status: string; changes: unknown[]; restored: unknown[]; lease: string}
+  assert.equal(item.status, 'renewed')
+  assert.equal(item.lease, 'kept')
+  assert.ok(item.changes.length > 0 && item.restored.length === item.changes.length, JSON.stringify(item))
+  assert.match(r.stderr, /renewed its lease during the reap; putting its values back/)
+  const sort = (rs: {name: string; type: string; value: string}[]) => rs.filter((x) => x.type !== 'SOA').map((x) => `${x.name} ${x.type} ${x.value}`).sort()
+  assert.deepEqual(sort(await zoneRecords(o.dataDir)), sort(zoneBefore), 'the member is back exactly as it joined')
+  assert.deepEqual(await o.leaseKeys(), [keyOf(m)])
+  assert.deepEqual(await invariants(o.dataDir), [])
 }
