@@ -105,6 +105,9 @@ export interface ScenarioOptions {
   log: (line: string) => void
 }
 
+/** Reapers' --grace in the 10-member run: a keeper renewing every ~1-2 s (one CLI run) must never look expired. */
+const GRACE_S = 4
+
 export const keyOf = (m: TestMember): string => `${ZONE}/${m.service}/${m.host}.json`
 const calls = (stderr: string): number => stderr.split('\n').filter((l) => l.includes(': call ')).length
 
@@ -130,20 +133,21 @@ export async function tenMembersTwoReapers(o: ScenarioOptions): Promise<void> {
     }
   }
   const renewers: Promise<void>[] = []
-  const joined = await Promise.all(
-    all.map(async (m) => {
-      const r = await runCli(joinArgs(m, o.registry, 3), {env: o.env})
-      assert.equal(r.exitCode, 0, r.stderr)
-      if (keepers.includes(m)) renewers.push(keep(m))
-      return JSON.parse(r.stdout) as {lease: {expiresAt: string}}
-    }),
-  )
   try {
-    // Reap once every stopped member's lease has been expired for longer than the reapers' 2 s grace.
+    const joined = await Promise.all(
+      all.map(async (m) => {
+        const r = await runCli(joinArgs(m, o.registry, 3), {env: o.env})
+        assert.equal(r.exitCode, 0, r.stderr)
+        if (keepers.includes(m)) renewers.push(keep(m))
+        return JSON.parse(r.stdout) as {lease: {expiresAt: string}}
+      }),
+    )
+    // Reap once every stopped member's lease has been expired for longer than the reapers' grace
+    // (the grace covers a keeper's gap between renewals on a loaded machine).
     const latest = Math.max(...joined.filter((_, i) => stoppers.includes(all[i]!)).map((j) => Date.parse(j.lease.expiresAt)))
-    await sleep(Math.max(0, latest + 2000 + 100 - Date.now()))
+    await sleep(Math.max(0, latest + GRACE_S * 1000 + 100 - Date.now()))
     const started = Date.now()
-    const reapArgs = ['reap', '--zone', ZONE, '--registry', o.registry, '--grace', '2', '--json', '--verbose']
+    const reapArgs = ['reap', '--zone', ZONE, '--registry', o.registry, '--grace', String(GRACE_S), '--json', '--verbose']
     const [a, b] = await Promise.all([runCli(reapArgs, {env: o.env}), runCli(reapArgs, {env: o.env})])
     const wall = Date.now() - started
     assert.equal(a.exitCode, 0, a.stderr)
@@ -159,6 +163,7 @@ export async function tenMembersTwoReapers(o: ScenarioOptions): Promise<void> {
     )
   } finally {
     stop = true
+    await Promise.allSettled(renewers)
   }
   await Promise.all(renewers)
   o.log(`renewals per keeper during the run: ${[...renewals.values()].join(', ')}`)
