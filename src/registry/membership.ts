@@ -10,7 +10,7 @@
  * change and our write; the (idempotent) DNS join is re-applied and the lease
  * written again, so a member renewing during a reap ends up registered.
  */
-import {InputError} from '../core/errors.js'
+import {DnssdError, InputError} from '../core/errors.js'
 import {type Member} from '../core/membership.js'
 import {parseSeconds} from '../core/names.js'
 import {type Registry, type Lease, type StoredLease, memberIdOf, openRegistry, parseRegistryUrl} from './registry.js'
@@ -93,7 +93,7 @@ export async function prepareLease(
   return {
     close: () => registry.close(),
     async after(rejoin) {
-      {
+      try {
         if (dryRun) return {registry: registry.url, action: 'skipped (dry run)'}
         if (action === 'leave') {
           const outcome = await registry.delete(member.zone, service, memberId)
@@ -116,6 +116,11 @@ export async function prepareLease(
           rejoined++
           current = await registry.get(member.zone, service, memberId)
         }
+      } catch (error) {
+        // The DNS change is done; say so, so the operator knows what re-running will fix.
+        if (!(error instanceof DnssdError)) throw error
+        const done = action === 'join' ? 'joined in DNS, but the lease was not written' : 'left DNS, but the lease was not deleted'
+        throw new DnssdError(error.kind, `${done} (re-run ${action}): ${error.message}`, {cause: error})
       }
     },
   }

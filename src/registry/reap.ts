@@ -124,7 +124,12 @@ async function reapOne(s: StoredLease, o: ReapOptions, now: () => number): Promi
 export async function reap(o: ReapOptions): Promise<ReapResult> {
   const started = Date.now()
   const now = o.now ?? Date.now
-  const leases = (await o.registry.list(o.zone, o.service)).filter((s) => s.lease.zone === o.zone)
+  // A pool (`_v1._web._tcp`) is one directory; a plain type (`_web._tcp`) also covers the pools of that type.
+  const pool = o.service !== undefined && o.service.split('.').length === 3
+  const typeOf = (service: string): string => service.split('.').slice(-2).join('.')
+  const leases = (await o.registry.list(o.zone, pool ? o.service : undefined)).filter(
+    (s) => s.lease.zone === o.zone && (o.service === undefined || pool || typeOf(s.lease.service) === o.service),
+  )
   const expired = leases.filter((s) => isExpired(s.lease, now(), o.graceMs))
   o.log(`reap: ${leases.length} lease(s) in ${o.registry.url} for ${o.zone}, ${expired.length} expired`)
   const items: ReapItem[] = []
