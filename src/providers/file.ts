@@ -79,15 +79,19 @@ export class FileProvider implements DnsProvider {
     return parseZoneFile(text, zone, path)
   }
 
+  /** The whole zone; a zone without a file does not exist (exit 4). */
   async read(zone: string, _names: readonly string[] | 'all'): Promise<ZoneState> {
+    const path = zoneFilePath(this.dataDir, zone)
     const file = await this.load(zone)
-    this.options.log(`file: read ${zoneFilePath(this.dataDir, zone)}${file ? '' : ' (no file yet)'}`)
-    return zoneStateOf(file ?? {origin: zone, records: []})
+    this.options.log(`file: read ${path}${file ? '' : ' (no such file)'}`)
+    if (!file) throw new BackendError(`no zone file for ${zone} in ${this.dataDir} (dnssd join creates it; check --data-dir)`)
+    return zoneStateOf(file)
   }
 
   async transact(zone: string, names: readonly string[], plan: Planner, opts: {dryRun: boolean}): Promise<TransactResult> {
     if (opts.dryRun) {
-      const outcome = await readAndPlan((n) => this.read(zone, n), names, plan)
+      const state = zoneStateOf((await this.load(zone)) ?? newZone(zone, 1))
+      const outcome = await readAndPlan(async () => state, names, plan)
       return {changes: outcome.changes, notes: outcome.notes, applied: false, attempts: 1}
     }
     const path = zoneFilePath(this.dataDir, zone)
