@@ -114,27 +114,32 @@ export class FileProvider implements DnsProvider {
     }
   }
 
+  /** Take the zone's lock, polling every 5-40 ms (randomised) until the deadline. */
   private async lock(path: string): Promise<() => Promise<void>> {
     const lockPath = `${path}.lock`
     const started = Date.now()
-    const remaining = Math.max(0, this.options.deadline - started)
-    try {
-      const release = await lockfile.lock(path, {
-        realpath: false,
-        lockfilePath: lockPath,
-        stale: 3000,
-        update: 1000,
-        // Short, randomised polls: many local joins queue for milliseconds each.
-        retries: {retries: Math.max(1, Math.ceil(remaining / 20)), factor: 1.3, minTimeout: 5, maxTimeout: 40, randomize: true},
-        onCompromised: (error) => this.options.log(`file: lock on ${path} was compromised: ${error.message}`),
-      })
-      this.options.log(`file: locked ${lockPath} after ${Date.now() - started} ms`)
-      return release
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-        throw new DeadlineError(`could not lock ${path} before the deadline; another dnssd process holds ${lockPath}`, {cause: error})
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const release = await lockfile.lock(path, {
+          realpath: false,
+          lockfilePath: lockPath,
+          stale: 3000,
+          update: 1000,
+          retries: 0,
+          onCompromised: (error) => this.options.log(`file: lock on ${path} was compromised: ${error.message}`),
+        })
+        this.options.log(`file: locked ${lockPath} after ${Date.now() - started} ms (${attempt} tries)`)
+        return release
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+          throw new BackendError(`cannot lock ${path}: ${(error as Error).message}`, {cause: error})
+        }
+        const wait = 5 + Math.floor(Math.random() * 35)
+        if (Date.now() + wait >= this.options.deadline) {
+          throw new DeadlineError(`could not lock ${path} before the deadline; another dnssd process holds ${lockPath}`, {cause: error})
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait))
       }
-      throw new BackendError(`cannot lock ${path}: ${(error as Error).message}`, {cause: error})
     }
   }
 
