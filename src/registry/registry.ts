@@ -137,7 +137,9 @@ export function parseRegistryUrl(value: string | undefined, input = '--registry'
     }
     if (url.search || url.hash) throw new InputError(input, `"${text}" must not carry a query or fragment`)
     const prefix = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '')
-    if (prefix.split('/').some((p) => p === '.' || p === '..') || prefix.includes('//')) {
+    // URL parsing resolves "." and ".." segments; an object key would not, so check the text as given.
+    const rawPath = text.slice(text.indexOf(bucket) + bucket.length).replace(/^\/+|\/+$/g, '')
+    if (rawPath.split('/').some((p) => p === '.' || p === '..' || p === '%2e' || p === '%2e%2e') || rawPath.includes('//')) {
       throw new InputError(input, `"${text}": the prefix must not contain empty, "." or ".." segments`)
     }
     return {kind: 's3', bucket, prefix, url: `s3://${bucket}${prefix ? `/${prefix}` : ''}`}

@@ -114,10 +114,14 @@ describe('leases in S3 (real SDK, local s3rver)', () => {
     const s = setup('errors', plain)
     const [m] = members(1)
     const secret = 'not-the-secret-7f3a'
+    // list reads the zone first: give it one (in its own data directory).
+    const listEnv = {...s.env, DNSSD_DATA_DIR: join(root.path, 'errors-list')}
+    const seeded = await runCli(['join', '--zone', ZONE, '--service', '_v1._web._tcp', '--port', '1', '--ip', '10.0.9.9'], {env: listEnv})
+    assert.equal(seeded.exitCode, 0, seeded.stderr)
     const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
       [joinArgs(m!, 's3://no-such-bucket/x', 30), s.env, /^dnssd: registry s3:\/\/no-such-bucket\/x: the bucket "no-such-bucket" does not exist; create it or fix --registry$/],
       [['reap', '--zone', ZONE, '--registry', 's3://no-such-bucket/x'], s.env, /the bucket "no-such-bucket" does not exist/],
-      [['list', '--zone', ZONE, '--registry', 's3://no-such-bucket'], s.env, /the bucket "no-such-bucket" does not exist/],
+      [['list', '--zone', ZONE, '--registry', 's3://no-such-bucket'], listEnv, /the bucket "no-such-bucket" does not exist/],
       [joinArgs(m!, s.registry, 30), {...s.env, AWS_ACCESS_KEY_ID: 'AKIAWRONGWRONG', AWS_SECRET_ACCESS_KEY: secret}, /GetObject was refused \(InvalidAccessKeyId\); check the AWS credentials and grant s3:GetObject/],
       [['reap', '--zone', ZONE, '--registry', s.registry], {...s.env, AWS_ACCESS_KEY_ID: 'AKIAWRONGWRONG', AWS_SECRET_ACCESS_KEY: secret}, /ListObjectsV2 was refused \(InvalidAccessKeyId\)/],
       [['leave', '--zone', ZONE, '--service', m!.service, '--ip', m!.ip, '--registry', s.registry], {...s.env, AWS_ACCESS_KEY_ID: 'AKIAWRONGWRONG', AWS_SECRET_ACCESS_KEY: secret}, /was refused \(InvalidAccessKeyId\)/],
