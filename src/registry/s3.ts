@@ -122,7 +122,17 @@ export class S3Registry implements Registry {
     return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409
   }
 
-  private async getKey(key: string, zone: string, service: string, memberId: string): Promise<StoredLease | undefined> {
+  /** Refusals that concern the whole store (auth, bucket, deadline), as opposed to one unreadable object. */
+  private static isStoreWide(error: unknown): boolean {
+    const e = error as AwsError
+    const name = e.name ?? ''
+    return (
+      name === 'NoSuchBucket' || name === 'AbortError' || name === 'TimeoutError' || name === 'CredentialsProviderError' ||
+      e.$metadata?.httpStatusCode === 403 || ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken'].includes(name)
+    )
+  }
+
+  private async getKey(key: string, zone: string, service: string, memberId: string, tolerant = false): Promise<StoredLease | undefined> {
     const {sdk, client} = await this.open()
     let text: string
     let etag: string
@@ -132,6 +142,11 @@ export class S3Registry implements Registry {
       etag = out.ETag ?? ''
     } catch (error) {
       if (S3Registry.isMissing(error)) return undefined
+      if (tolerant && !S3Registry.isStoreWide(error)) {
+        // One lease that cannot be read now (e.g. mid-write) must not stop a reap of the others.
+        this.options.log(`s3: skipping ${key}: ${(error as AwsError).name ?? 'error'} ${(error as AwsError).message ?? ''}`.trim())
+        return undefined
+      }
       this.fail('GetObject', error)
     }
     const lease = decodeLease(text)
@@ -214,7 +229,7 @@ export class S3Registry implements Registry {
         const parts = rest.split('/')
         if (parts.length !== 2) continue
         const [svc, file] = parts as [string, string]
-        const s = await this.getKey(key, zone, svc, file.slice(0, -'.json'.length))
+        const s = await this.getKey(key, zone, svc, file.slice(0, -'.json'.length), true)
         if (s) leases.push(s)
       }
     }
