@@ -57,7 +57,7 @@ export function leaseDrift(state: ZoneState, zone: string, leases: readonly Stor
     if (!row) {
       let instance = ''
       try {
-        instance = memberForLeave({zone, service, host}).instance
+        instance = memberForLeave({zone, service, host: `${host}.`}).instance
       } catch {
         instance = `(invalid lease ${s.key})`
       }

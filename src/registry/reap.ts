@@ -65,12 +65,15 @@ export interface ReapOptions {
   now?: () => number
 }
 
+/** Lease hosts are absolute; the trailing dot keeps parseHost from reading them as relative to the zone. */
+const absolute = (host: string): string => (host.endsWith('.') ? host : `${host}.`)
+
 export function joinInputOf(lease: Lease): Parameters<typeof memberForJoin>[0] {
   return {
     zone: lease.zone,
     service: lease.service,
     ip: lease.address,
-    host: lease.host,
+    host: absolute(lease.host),
     port: lease.port,
     priority: lease.priority,
     weight: lease.weight,
@@ -91,7 +94,7 @@ async function reapOne(s: StoredLease, o: ReapOptions, now: () => number): Promi
     changes: [],
     lease: 'kept',
   }
-  const member = memberForLeave({zone: o.zone, service: lease.service, host: lease.host})
+  const member = memberForLeave({zone: o.zone, service: lease.service, host: absolute(lease.host)})
   item.instance = member.instance
   const provider = await o.provider(lease.provider)
   const {names, plan} = planLeave(member)

@@ -125,6 +125,25 @@ describe('leases in a file registry', () => {
     })
   })
 
+  it('a bad lease does not stop the reap of the others: it is reported and the exit code is 4', async () => {
+    const s = await setup('badlease')
+    const [a] = members(1)
+    assert.equal((await runCli(joinArgs(a!, s.registry, 1), {env: s.env})).exitCode, 0)
+    const dir = join(s.regDir, ZONE, '_v1._web._tcp')
+    const lease = JSON.parse(await readFile(join(dir, `${a!.host}.json`), 'utf8'))
+    // A lease naming a host outside the zone (hand-edited or from an old version), and a file that is not a lease.
+    await writeFile(join(dir, 'elsewhere.example.org.json'), JSON.stringify({...lease, host: 'elsewhere.example.org'}))
+    await writeFile(join(dir, 'junk.json'), '{"hello": 1}')
+    await new Promise((r) => setTimeout(r, 1100))
+    const r = await runCli(['reap', '--zone', ZONE, '--registry', s.registry], {env: s.env})
+    assert.equal(r.exitCode, 4, r.stderr)
+    assert.match(r.stdout, /removed: _v1._web._tcp 10-0-7-1.example.com/)
+    assert.match(r.stdout, /FAILED: _v1._web._tcp elsewhere.example.org/)
+    assert.match(r.stderr, /could not reap _v1._web._tcp elsewhere.example.org: --host: "elsewhere.example.org." is not under the zone example.com/)
+    assert.deepEqual(await srvTargets(s.dataDir), [])
+    assert.deepEqual(await s.leaseKeys(), ['example.com/_v1._web._tcp/elsewhere.example.org.json', 'example.com/_v1._web._tcp/junk.json'])
+  })
+
   it('bad registry URLs exit 2 and change nothing', async () => {
     const s = await setup('bad')
     const [m] = members(1)
