@@ -8,6 +8,7 @@ import {planJoin, planLeave} from '../core/planner.js'
 import {type Change} from '../core/records.js'
 import {createProvider, parseProviderKind} from '../providers/index.js'
 import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
+import {type LeaseReport, prepareLease} from '../registry/membership.js'
 
 export interface BackendFlags {
   provider?: string
@@ -50,6 +51,8 @@ export interface MembershipFlags extends BackendFlags {
   txt?: string[]
   'a-record'?: string
   'dry-run'?: boolean
+  registry?: string
+  lease?: string
 }
 
 export interface MembershipResult {
@@ -69,6 +72,7 @@ export interface MembershipResult {
   elapsedMs: number
   request?: unknown
   changeId?: string
+  lease?: LeaseReport
 }
 
 export function memberFromFlags(action: 'join' | 'leave', flags: MembershipFlags): Member {
@@ -96,10 +100,16 @@ export async function runMembership(
   const started = Date.now()
   const member = memberFromFlags(action, flags)
   const backend = await openBackend(flags, log)
+  // Lease registry (--registry): checked before the DNS change, written after it.
+  const lease = await prepareLease(action, flags, member, backend.kind, {deadline: backend.deadline, log}).catch(async (error: unknown) => {
+    await backend.provider.close()
+    throw error
+  })
   try {
     const {names, plan} = action === 'join' ? planJoin(member) : planLeave(member)
     const dryRun = Boolean(flags['dry-run'])
     const result = await backend.provider.transact(member.zone, names, plan, {dryRun})
+    const leaseReport = await lease?.after(() => backend.provider.transact(member.zone, names, plan, {dryRun}))
     return {
       action,
       zone: member.zone,
@@ -117,8 +127,10 @@ export async function runMembership(
       elapsedMs: Date.now() - started,
       request: result.request,
       changeId: result.changeId,
+      lease: leaseReport,
     }
   } finally {
+    await lease?.close()
     await backend.provider.close()
   }
 }

@@ -61,3 +61,15 @@ export const providerFlags = {
 }
 
 export const dryRunFlag = Flags.boolean({char: 'n', description: 'print the planned changes and change nothing', default: false})
+
+export const registryFlag = Flags.string({
+  env: 'DNSSD_REGISTRY',
+  description: 'lease registry: file:///dir (local directory) or s3://bucket/prefix (endpoint from AWS_ENDPOINT_URL_S3)',
+  helpGroup: 'LEASE',
+})
+
+export const leaseFlag = Flags.string({
+  env: 'DNSSD_LEASE',
+  description: 'with --registry: write or renew this member\'s lease for this many seconds after joining (re-run join before it ends)',
+  helpGroup: 'LEASE',
+})
