@@ -6,6 +6,7 @@ import {type Member, memberForJoin, memberForLeave} from '../core/membership.js'
 import {parseSeconds} from '../core/names.js'
 import {planJoin, planLeave} from '../core/planner.js'
 import {type Change} from '../core/records.js'
+import {explainDeadline, prepareBoot} from '../platform/boot.js'
 import {createProvider, parseProviderKind} from '../providers/index.js'
 import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
 
@@ -94,7 +95,10 @@ export async function runMembership(
   log: (line: string) => void,
 ): Promise<MembershipResult> {
   const started = Date.now()
-  const member = memberFromFlags(action, flags)
+  // --ip auto and the --check gate (src/platform/boot.ts); gate after validation.
+  const boot = await prepareBoot(action, flags, log)
+  const member = memberFromFlags(action, boot.flags)
+  await boot.gate()
   const backend = await openBackend(flags, log)
   try {
     const {names, plan} = action === 'join' ? planJoin(member) : planLeave(member)
@@ -118,6 +122,8 @@ export async function runMembership(
       request: result.request,
       changeId: result.changeId,
     }
+  } catch (error) {
+    throw explainDeadline(error, action, member)
   } finally {
     await backend.provider.close()
   }

@@ -1,0 +1,59 @@
+/**
+ * The boot-time steps around a join or leave: `--ip auto`, the `--check`
+ * health gate, and a deadline message that says what may be left behind.
+ * Kept out of src/cli/context.ts so that file only calls these.
+ */
+import {DeadlineError} from '../core/errors.js'
+import {type Member} from '../core/membership.js'
+import {parseSeconds} from '../core/names.js'
+import {type HealthTarget, parseHealthTarget, waitHealthy} from './health.js'
+import {parseIpSource, resolveAutoAddress} from './ipauto.js'
+
+export interface BootFlags {
+  ip?: string
+  'ip-source'?: unknown
+  check?: unknown
+  'check-timeout'?: unknown
+  [key: string]: unknown
+}
+
+export interface Prepared<F> {
+  /** The flags with `--ip auto` replaced by the address found. */
+  flags: F
+  /** The health gate; resolves at once when no --check was given. */
+  gate: () => Promise<void>
+}
+
+/** Check the boot flags, resolve `--ip auto`; the gate runs after validation. */
+export async function prepareBoot<F extends BootFlags>(action: 'join' | 'leave', flags: F, log: (line: string) => void): Promise<Prepared<F>> {
+  const source = parseIpSource(flags['ip-source'])
+  let target: HealthTarget | undefined
+  let checkTimeout = 60
+  if (action === 'join' && typeof flags.check === 'string' && flags.check !== '') {
+    target = parseHealthTarget(flags.check)
+    checkTimeout = parseSeconds((flags['check-timeout'] as string | undefined) ?? '60', '--check-timeout')
+  }
+  let resolved = flags
+  if (typeof flags.ip === 'string' && flags.ip.trim().toLowerCase() === 'auto') {
+    const started = performance.now()
+    const found = await resolveAutoAddress({source, log})
+    log(`ip: auto -> ${found.address} from ${found.from} (${Math.round(performance.now() - started)} ms)`)
+    resolved = {...flags, ip: found.address}
+  }
+  return {
+    flags: resolved,
+    gate: async () => {
+      if (target) await waitHealthy(target, checkTimeout, log)
+    },
+  }
+}
+
+/** Rewrite a DeadlineError so the operator knows what state the zone may be in. */
+export function explainDeadline(error: unknown, action: 'join' | 'leave', member: Member): unknown {
+  if (!(error instanceof DeadlineError)) return error
+  const what =
+    action === 'leave'
+      ? `${member.instance} may still list ${member.host} (its SRV, PTR, TXT and address records may be left behind); run the same leave again, it is safe to repeat`
+      : `the join of ${member.host} to ${member.instance} may be missing or partly written (at most an address record without its SRV); run the same join again to finish it, or leave to undo it`
+  return new DeadlineError(`${error.message}. ${what}`, {cause: error})
+}
