@@ -113,24 +113,31 @@ export class FileProvider implements DnsProvider {
   private async lock(path: string): Promise<() => Promise<void>> {
     const lockPath = `${path}.lock`
     const started = Date.now()
-    const remaining = Math.max(0, this.options.deadline - started)
-    try {
-      const release = await lockfile.lock(path, {
-        realpath: false,
-        lockfilePath: lockPath,
-        stale: 3000,
-        update: 1000,
+    // Our own poll loop rather than proper-lockfile's retries: its randomised
+    // back-off cannot be bounded by a deadline, and leave must end by --timeout.
+    for (;;) {
+      try {
+        const release = await lockfile.lock(path, {
+          realpath: false,
+          lockfilePath: lockPath,
+          stale: 3000,
+          update: 1000,
+          retries: 0,
+          onCompromised: (error) => this.options.log(`file: lock on ${path} was compromised: ${error.message}`),
+        })
+        this.options.log(`file: locked ${lockPath} after ${Date.now() - started} ms`)
+        return release
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+          throw new BackendError(`cannot lock ${path}: ${(error as Error).message}`, {cause: error})
+        }
+        const left = this.options.deadline - Date.now()
+        if (left <= 0) {
+          throw new DeadlineError(`could not lock ${path} before the deadline; another dnssd process holds ${lockPath}`, {cause: error})
+        }
         // Short, randomised polls: many local joins queue for milliseconds each.
-        retries: {retries: Math.max(1, Math.ceil(remaining / 20)), factor: 1.3, minTimeout: 5, maxTimeout: 40, randomize: true},
-        onCompromised: (error) => this.options.log(`file: lock on ${path} was compromised: ${error.message}`),
-      })
-      this.options.log(`file: locked ${lockPath} after ${Date.now() - started} ms`)
-      return release
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-        throw new DeadlineError(`could not lock ${path} before the deadline; another dnssd process holds ${lockPath}`, {cause: error})
+        await new Promise((resolve) => setTimeout(resolve, Math.min(left, 5 + Math.random() * 35)))
       }
-      throw new BackendError(`cannot lock ${path}: ${(error as Error).message}`, {cause: error})
     }
   }
 
