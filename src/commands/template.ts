@@ -83,12 +83,13 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
     const {args, flags} = await this.parse(Template)
     const kind = args.kind as TemplateKind
     const spec = buildSpec(flags, packageVersion())
+    const upload = flags.upload ? await import('../templates/upload.js') : undefined
+    const target = upload && flags.upload ? upload.parseS3Url(flags.upload) : undefined
+    const timeout = parseSeconds(flags['upload-timeout'], '--upload-timeout')
     const text = await render(kind, spec)
     const result: TemplateResult = {kind, bytes: Buffer.byteLength(text)}
-    if (flags.upload) {
-      const {parseS3Url, uploadToS3} = await import('../templates/upload.js')
-      const target = parseS3Url(flags.upload)
-      const timeout = parseSeconds(flags['upload-timeout'], '--upload-timeout')
+    if (upload && target) {
+      const {uploadToS3} = upload
       const put = await uploadToS3(target, text, CONTENT_TYPES[kind], timeout * 1000, this.verboseLogger(flags.verbose))
       result.upload = `s3://${target.bucket}/${target.key}`
       result.etag = put.etag
