@@ -34,3 +34,38 @@ describe('template input', () => {
     assert.equal(kind.exitCode, 2)
   })
 })
+
+describe('template files ship with the package', () => {
+  it('a copy of exactly the packed files renders every kind from another directory', async () => {
+    const {spawnSync} = await import('node:child_process')
+    const {cp, mkdir, symlink} = await import('node:fs/promises')
+    const {join} = await import('node:path')
+    const {ROOT, tempDir} = await import('../helpers/cli.js')
+    const pack = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {cwd: ROOT, encoding: 'utf8'})
+    assert.equal(pack.status, 0, pack.stderr)
+    const files = (JSON.parse(pack.stdout) as Array<{files: Array<{path: string}>}>)[0]!.files.map((f) => f.path)
+    for (const f of ['dnssd.service', 'sysv.sh', 'ec2-cloud-config.yaml', 'ec2-script.sh', 'joyent.sh', 'dnssd-smf.xml', 'install-node.sh', 'dnssd.env']) {
+      assert.ok(files.includes(`templates/userdata/${f}`), `templates/userdata/${f} is not packed`)
+    }
+    const dir = await tempDir()
+    try {
+      const pkg = join(dir.path, 'pkg')
+      for (const f of files) {
+        await mkdir(join(pkg, f, '..'), {recursive: true})
+        await cp(join(ROOT, f), join(pkg, f))
+      }
+      await symlink(join(ROOT, 'node_modules'), join(pkg, 'node_modules'))
+      for (const kind of ['ec2', 'ec2-script', 'joyent', 'systemd', 'sysv', 'smf']) {
+        const r = spawnSync(process.execPath, [join(pkg, 'bin', 'run.js'), 'template', kind, '-z', 'example.com', '-s', '_web._tcp', '-p', '80'], {
+          cwd: dir.path,
+          encoding: 'utf8',
+          env: cleanEnv(),
+        })
+        assert.equal(r.status, 0, `${kind}: ${r.stderr}`)
+        assert.match(r.stdout, /--zone=example\.com/)
+      }
+    } finally {
+      await dir.cleanup()
+    }
+  })
+})
