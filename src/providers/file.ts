@@ -79,15 +79,19 @@ export class FileProvider implements DnsProvider {
     return parseZoneFile(text, zone, path)
   }
 
+  /** The whole zone; a zone without a file does not exist (exit 4). */
   async read(zone: string, _names: readonly string[] | 'all'): Promise<ZoneState> {
+    const path = zoneFilePath(this.dataDir, zone)
     const file = await this.load(zone)
-    this.options.log(`file: read ${zoneFilePath(this.dataDir, zone)}${file ? '' : ' (no file yet)'}`)
-    return zoneStateOf(file ?? {origin: zone, records: []})
+    this.options.log(`file: read ${path}${file ? '' : ' (no such file)'}`)
+    if (!file) throw new BackendError(`no zone file for ${zone} in ${this.dataDir} (dnssd join creates it; check --data-dir)`)
+    return zoneStateOf(file)
   }
 
   async transact(zone: string, names: readonly string[], plan: Planner, opts: {dryRun: boolean}): Promise<TransactResult> {
     if (opts.dryRun) {
-      const outcome = await readAndPlan((n) => this.read(zone, n), names, plan)
+      const state = zoneStateOf((await this.load(zone)) ?? newZone(zone, 1))
+      const outcome = await readAndPlan(async () => state, names, plan)
       return {changes: outcome.changes, notes: outcome.notes, applied: false, attempts: 1}
     }
     const path = zoneFilePath(this.dataDir, zone)
@@ -110,12 +114,11 @@ export class FileProvider implements DnsProvider {
     }
   }
 
+  /** Take the zone's lock, polling every 5-40 ms (randomised) until the deadline. */
   private async lock(path: string): Promise<() => Promise<void>> {
     const lockPath = `${path}.lock`
     const started = Date.now()
-    // Our own poll loop rather than proper-lockfile's retries: its randomised
-    // back-off cannot be bounded by a deadline, and leave must end by --timeout.
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       try {
         const release = await lockfile.lock(path, {
           realpath: false,
@@ -125,18 +128,17 @@ export class FileProvider implements DnsProvider {
           retries: 0,
           onCompromised: (error) => this.options.log(`file: lock on ${path} was compromised: ${error.message}`),
         })
-        this.options.log(`file: locked ${lockPath} after ${Date.now() - started} ms`)
+        this.options.log(`file: locked ${lockPath} after ${Date.now() - started} ms (${attempt} tries)`)
         return release
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
           throw new BackendError(`cannot lock ${path}: ${(error as Error).message}`, {cause: error})
         }
-        const left = this.options.deadline - Date.now()
-        if (left <= 0) {
+        const wait = 5 + Math.floor(Math.random() * 35)
+        if (Date.now() + wait >= this.options.deadline) {
           throw new DeadlineError(`could not lock ${path} before the deadline; another dnssd process holds ${lockPath}`, {cause: error})
         }
-        // Short, randomised polls: many local joins queue for milliseconds each.
-        await new Promise((resolve) => setTimeout(resolve, Math.min(left, 5 + Math.random() * 35)))
+        await new Promise((resolve) => setTimeout(resolve, wait))
       }
     }
   }
