@@ -6,8 +6,7 @@
 import {DeadlineError} from '../core/errors.js'
 import {type Member} from '../core/membership.js'
 import {parseSeconds} from '../core/names.js'
-import {type HealthTarget, parseHealthTarget, waitHealthy} from './health.js'
-import {parseIpSource, resolveAutoAddress} from './ipauto.js'
+import {type HealthTarget} from './health.js'
 
 export interface BootFlags {
   ip?: string
@@ -24,27 +23,40 @@ export interface Prepared<F> {
   gate: () => Promise<void>
 }
 
-/** Check the boot flags, resolve `--ip auto`; the gate runs after validation. */
+/**
+ * Check the boot flags, resolve `--ip auto`; the gate runs after validation.
+ * The modules load only when their flag is given: a plain join pays nothing.
+ */
 export async function prepareBoot<F extends BootFlags>(action: 'join' | 'leave', flags: F, log: (line: string) => void): Promise<Prepared<F>> {
-  const source = parseIpSource(flags['ip-source'])
   let target: HealthTarget | undefined
   let checkTimeout = 60
-  if (action === 'join' && typeof flags.check === 'string' && flags.check !== '') {
-    target = parseHealthTarget(flags.check)
+  const health = action === 'join' && typeof flags.check === 'string' && flags.check !== '' ? await import('./health.js') : undefined
+  if (health) {
+    target = health.parseHealthTarget(flags.check as string)
     checkTimeout = parseSeconds((flags['check-timeout'] as string | undefined) ?? '60', '--check-timeout')
   }
   let resolved = flags
-  if (typeof flags.ip === 'string' && flags.ip.trim().toLowerCase() === 'auto') {
+  const auto = typeof flags.ip === 'string' && flags.ip.trim().toLowerCase() === 'auto'
+  if (auto || (flags['ip-source'] !== undefined && flags['ip-source'] !== '')) {
+    const {parseIpSource, resolveAutoAddress} = await import('./ipauto.js')
+    const source = parseIpSource(flags['ip-source'])
+    if (!auto) return {flags, gate: gateFor(target, checkTimeout, log, health)}
     const started = performance.now()
     const found = await resolveAutoAddress({source, log})
     log(`ip: auto -> ${found.address} from ${found.from} (${Math.round(performance.now() - started)} ms)`)
     resolved = {...flags, ip: found.address}
   }
-  return {
-    flags: resolved,
-    gate: async () => {
-      if (target) await waitHealthy(target, checkTimeout, log)
-    },
+  return {flags: resolved, gate: gateFor(target, checkTimeout, log, health)}
+}
+
+function gateFor(
+  target: HealthTarget | undefined,
+  seconds: number,
+  log: (line: string) => void,
+  health: typeof import('./health.js') | undefined,
+): () => Promise<void> {
+  return async () => {
+    if (target && health) await health.waitHealthy(target, seconds, log)
   }
 }
 
