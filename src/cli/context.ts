@@ -99,7 +99,7 @@ export async function runMembership(
   const boot = await prepareBoot(action, flags, log)
   const member = memberFromFlags(action, boot.flags)
   await boot.gate()
-  const backend = await openBackend(flags, log)
+  const backend = await openBackend(boot.flags, log)
   try {
     const {names, plan} = action === 'join' ? planJoin(member) : planLeave(member)
     const dryRun = Boolean(flags['dry-run'])

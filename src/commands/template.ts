@@ -90,7 +90,9 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
     const result: TemplateResult = {kind, bytes: Buffer.byteLength(text)}
     if (upload && target) {
       const {uploadToS3} = upload
-      const put = await uploadToS3(target, text, CONTENT_TYPES[kind], timeout * 1000, this.verboseLogger(flags.verbose))
+      // Counted from process start, so loading the SDK is inside the budget.
+      const budget = Math.max(1, timeout * 1000 - performance.now())
+      const put = await uploadToS3(target, text, CONTENT_TYPES[kind], budget, timeout, this.verboseLogger(flags.verbose))
       result.upload = `s3://${target.bucket}/${target.key}`
       result.etag = put.etag
       this.say(`uploaded ${kind} template (${result.bytes} bytes) to ${result.upload}`)

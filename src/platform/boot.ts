@@ -35,18 +35,24 @@ export async function prepareBoot<F extends BootFlags>(action: 'join' | 'leave',
     target = health.parseHealthTarget(flags.check as string)
     checkTimeout = parseSeconds((flags['check-timeout'] as string | undefined) ?? '60', '--check-timeout')
   }
+  const timeout = parseSeconds((flags.timeout as string | undefined) ?? '30', '--timeout')
   let resolved = flags
   const auto = typeof flags.ip === 'string' && flags.ip.trim().toLowerCase() === 'auto'
   if (auto || (flags['ip-source'] !== undefined && flags['ip-source'] !== '')) {
     const {parseIpSource, resolveAutoAddress} = await import('./ipauto.js')
     const source = parseIpSource(flags['ip-source'])
-    if (!auto) return {flags, gate: gateFor(target, checkTimeout, log, health)}
-    const started = performance.now()
-    const found = await resolveAutoAddress({source, log})
-    log(`ip: auto -> ${found.address} from ${found.from} (${Math.round(performance.now() - started)} ms)`)
-    resolved = {...flags, ip: found.address}
+    if (auto) {
+      const started = performance.now()
+      // The lookup is part of --timeout: each metadata request gets at most a third of it.
+      const found = await resolveAutoAddress({source, log, timeoutMs: Math.min(1000, Math.max(50, Math.floor((timeout * 1000) / 3)))})
+      log(`ip: auto -> ${found.address} from ${found.from} (${Math.round(performance.now() - started)} ms)`)
+      resolved = {...flags, ip: found.address}
+    }
   }
-  return {flags: resolved, gate: gateFor(target, checkTimeout, log, health)}
+  // --timeout counts from process start (a shutdown's budget is wall-clock), minus
+  // nothing for the --check wait, which has its own --check-timeout.
+  const left = Math.max(0.001, timeout - performance.now() / 1000)
+  return {flags: {...resolved, timeout: left.toFixed(3)}, gate: gateFor(target, checkTimeout, log, health)}
 }
 
 function gateFor(

@@ -100,7 +100,7 @@ export async function resolveAutoAddress(options: AutoOptions): Promise<AutoAddr
       log(`ip: call ${command} sdc:nics`)
       let nics
       try {
-        nics = await readNics(command, Math.max(timeoutMs, 2000))
+        nics = await readNics(command, Math.min(2000, timeoutMs * 2))
       } catch (error) {
         log(`ip: ${(error as Error).message}`)
         tried.push(`Joyent (${(error as Error).message})`)

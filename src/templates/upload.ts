@@ -19,8 +19,10 @@ export async function uploadToS3(
   body: string,
   contentType: string,
   timeoutMs: number,
+  timeoutSeconds: number,
   log: (line: string) => void,
 ): Promise<{etag?: string}> {
+  const started = Date.now()
   const {S3Client, PutObjectCommand} = await import('@aws-sdk/client-s3')
   const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL
   const client = new S3Client({
@@ -30,7 +32,7 @@ export async function uploadToS3(
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   })
-  const signal = AbortSignal.timeout(timeoutMs)
+  const signal = AbortSignal.timeout(Math.max(1, Math.floor(timeoutMs - (Date.now() - started))))
   try {
     log(`s3: call PutObject s3://${target.bucket}/${target.key} ${Buffer.byteLength(body)} bytes`)
     const out = await client.send(
@@ -41,7 +43,7 @@ export async function uploadToS3(
   } catch (error) {
     const e = error as Error & {$metadata?: {httpStatusCode?: number}}
     if (signal.aborted || e.name === 'AbortError' || e.name === 'TimeoutError') {
-      throw new DeadlineError(`upload to s3://${target.bucket}/${target.key} did not finish within ${timeoutMs / 1000} s; nothing may have been written`)
+      throw new DeadlineError(`upload to s3://${target.bucket}/${target.key} did not finish within ${timeoutSeconds} s; nothing may have been written`)
     }
     const status = e.$metadata?.httpStatusCode
     throw new BackendError(

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {createServer as createHttpServer} from 'node:http'
-import {type AddressInfo, createServer as createTcpServer} from 'node:net'
+import {type AddressInfo, type Socket, createServer as createTcpServer} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import {ROOT, cleanEnv, runCli, tempDir} from '../helpers/cli.js'
 
@@ -141,6 +141,30 @@ setTimeout(() => process.exit(0), 20000)`
     assert.ok(elapsed <= 2000, `leave took ${elapsed} ms`)
     assert.match(r.stderr, /_v1\._web\._tcp\.example\.com may still list 10-0-0-9\.example\.com \(its SRV, PTR, TXT and address records may be left behind\); run the same leave again/)
     assert.equal(r.stderr.trim().split('\n').length, 1)
+  })
+
+  it('leave --ip auto --timeout 1 with a metadata service that never answers still ends within 2 s', async () => {
+    const sockets = new Set<Socket>()
+    const hole = createTcpServer((c) => sockets.add(c))
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r))
+    try {
+      const started = Date.now()
+      const r = await runCli(['leave', '--zone', 'example.com', '--service', '_v1._web._tcp', '--ip', 'auto', '--timeout', '1', '--verbose'], {
+        env: {
+          ...env,
+          AWS_EC2_METADATA_DISABLED: 'false',
+          AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${(hole.address() as AddressInfo).port}`,
+          DNSSD_IP_AUTO_ORDER: 'ec2,interface',
+        },
+      })
+      const elapsed = Date.now() - started
+      assert.equal(r.exitCode, 5, r.stderr)
+      assert.match(r.stderr, /IMDS did not answer \(timed out\)/)
+      assert.ok(elapsed <= 2000, `leave took ${elapsed} ms`)
+    } finally {
+      for (const c of sockets) c.destroy()
+      await new Promise<void>((r) => hole.close(() => r()))
+    }
   })
 
   it('join --timeout 1 likewise, and --json carries the same message and code', async () => {
