@@ -28,6 +28,7 @@ export interface Prepared<F> {
  * The modules load only when their flag is given: a plain join pays nothing.
  */
 export async function prepareBoot<F extends BootFlags>(action: 'join' | 'leave', flags: F, log: (line: string) => void): Promise<Prepared<F>> {
+  const begun = performance.now()
   let target: HealthTarget | undefined
   let checkTimeout = 60
   const health = action === 'join' && typeof flags.check === 'string' && flags.check !== '' ? await import('./health.js') : undefined
@@ -49,9 +50,8 @@ export async function prepareBoot<F extends BootFlags>(action: 'join' | 'leave',
       resolved = {...flags, ip: found.address}
     }
   }
-  // --timeout counts from process start (a shutdown's budget is wall-clock), minus
-  // nothing for the --check wait, which has its own --check-timeout.
-  const left = Math.max(0.001, timeout - performance.now() / 1000)
+  // The address lookup is inside --timeout; the --check wait is not (it has --check-timeout).
+  const left = Math.max(0.001, timeout - (performance.now() - begun) / 1000)
   return {flags: {...resolved, timeout: left.toFixed(3)}, gate: gateFor(target, checkTimeout, log, health)}
 }
 
