@@ -1,4 +1,5 @@
 # Node.js 20 or later, then dnssd from npm, linked to the path the unit runs.
+DNSSD_ROOT=${DNSSD_ROOT:-}
 node_ok() {
   command -v node >/dev/null 2>&1 || return 1
   major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || return 1
@@ -17,10 +18,18 @@ if ! node_ok; then
     pkgin -y install nodejs
   fi
 fi
+if ! node_ok && command -v snap >/dev/null 2>&1; then
+  # Ubuntu's own nodejs is older than 20 before 25.04; the snap carries current lines.
+  snap install node --classic --channel=20
+  PATH="$PATH:/snap/bin"
+  export PATH
+  # systemd's PATH has no /snap/bin, and dnssd starts through "env node".
+  mkdir -p "$DNSSD_ROOT/usr/local/bin"
+  ln -sf /snap/bin/node "$DNSSD_ROOT/usr/local/bin/node"
+fi
 node_ok || { echo "dnssd user-data: Node.js 20 or later is required and could not be installed" >&2; exit 1; }
 npm install -g --no-audit --no-fund @@PACKAGE_SH@@
 installed=$(command -v dnssd) || { echo "dnssd user-data: npm did not install dnssd" >&2; exit 1; }
-DNSSD_ROOT=${DNSSD_ROOT:-}
 if [ "$installed" != @@BIN_SH@@ ]; then
   mkdir -p "$DNSSD_ROOT$(dirname @@BIN_SH@@)"
   ln -sf "$installed" "$DNSSD_ROOT"@@BIN_SH@@

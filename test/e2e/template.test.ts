@@ -314,8 +314,7 @@ describe('user-data scripts in a sandbox', () => {
       const r = run('/bin/bash', [script], {DNSSD_ROOT: root})
       assert.equal(r.status, 0, r.stderr)
     } finally {
-      await writeFile(join(STUBS, 'apt-get'), '#!/bin/sh\nexit 99\n')
-      spawnSync('rm', ['-f', node])
+      spawnSync('rm', ['-f', node, join(STUBS, 'apt-get')])
     }
     assert.deepEqual(await calls('apt-get'), [['update', '-qq'], ['install', '-y', '-qq', 'nodejs', 'npm']])
     assert.deepEqual(await calls('npm'), [['install', '-g', '--no-audit', '--no-fund', `dnssd@0.1.0;touch ${SENTINEL}`]])
@@ -328,7 +327,7 @@ describe('user-data scripts in a sandbox', () => {
     assertInert()
   })
 
-  it('joyent on a Linux image installs the systemd unit', async (t) => {
+  it('joyent on an Ubuntu image whose nodejs is too old takes Node 20 from snap, then installs the systemd unit', async (t) => {
     const skip = requireTool('shellcheck')
     if (skip) return t.skip(skip)
     const root = await sandbox('joyent-linux')
@@ -336,8 +335,20 @@ describe('user-data scripts in a sandbox', () => {
     await writeFile(script, await template('joyent'))
     const sc = run('shellcheck', [script])
     assert.equal(sc.status, 0, sc.stdout)
-    const r = run('/bin/bash', [script], {DNSSD_ROOT: root})
-    assert.equal(r.status, 0, r.stderr)
+    const node = join(STUBS, 'node')
+    await writeFile(node, '#!/bin/sh\necho 18\n')
+    await chmod(node, 0o755)
+    await recorder('apt-get')
+    await recorder('snap', `fs.writeFileSync(${JSON.stringify(node)}, '#!/bin/sh\\necho 20\\n')`)
+    try {
+      const r = run('/bin/bash', [script], {DNSSD_ROOT: root})
+      assert.equal(r.status, 0, r.stderr)
+    } finally {
+      spawnSync('rm', ['-f', node, join(STUBS, 'snap'), join(STUBS, 'apt-get')])
+    }
+    assert.deepEqual(await calls('apt-get'), [['update', '-qq'], ['install', '-y', '-qq', 'nodejs', 'npm']])
+    assert.deepEqual(await calls('snap'), [['install', 'node', '--classic', '--channel=20']])
+    assert.equal(await readlink(join(root, 'usr/local/bin/node')), '/snap/bin/node')
     assert.equal(await readFile(join(root, 'etc/systemd/system/dnssd.service'), 'utf8'), await template('systemd'))
     assert.deepEqual(await calls('systemctl'), [['daemon-reload'], ['enable', '--now', 'dnssd.service']])
     assert.deepEqual(await calls('svccfg'), [])
