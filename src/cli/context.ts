@@ -6,6 +6,7 @@ import {type Member, memberForJoin, memberForLeave} from '../core/membership.js'
 import {parseSeconds} from '../core/names.js'
 import {planJoin, planLeave} from '../core/planner.js'
 import {type Change} from '../core/records.js'
+import {explainDeadline, prepareBoot} from '../platform/boot.js'
 import {createProvider, parseProviderKind} from '../providers/index.js'
 import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
 import {type LeaseReport, prepareLease} from '../registry/membership.js'
@@ -98,10 +99,13 @@ export async function runMembership(
   log: (line: string) => void,
 ): Promise<MembershipResult> {
   const started = Date.now()
-  const member = memberFromFlags(action, flags)
-  const backend = await openBackend(flags, log)
+  // --ip auto and the --check gate (src/platform/boot.ts); gate after validation.
+  const boot = await prepareBoot(action, flags, log)
+  const member = memberFromFlags(action, boot.flags)
+  await boot.gate()
+  const backend = await openBackend(boot.flags, log)
   // Lease registry (--registry): checked before the DNS change, written after it.
-  const lease = await prepareLease(action, flags, member, backend.kind, {deadline: backend.deadline, log}).catch(async (error: unknown) => {
+  const lease = await prepareLease(action, boot.flags, member, backend.kind, {deadline: backend.deadline, log}).catch(async (error: unknown) => {
     await backend.provider.close()
     throw error
   })
@@ -129,6 +133,8 @@ export async function runMembership(
       changeId: result.changeId,
       lease: leaseReport,
     }
+  } catch (error) {
+    throw explainDeadline(error, action, member)
   } finally {
     await lease?.close()
     await backend.provider.close()
