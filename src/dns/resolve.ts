@@ -13,6 +13,9 @@ import {formatTxt, txtToAttributes} from '../core/txt.js'
 import {type DnsClient, DnsLookupError, type Response} from './client.js'
 import {type QueryType, type Rr, normalize} from './wire.js'
 
+/** Queries in flight at once within one round. */
+const MAX_PARALLEL = 32
+
 export interface Endpoint {
   instance: string
   /** Lower-case, no trailing dot. */
@@ -92,7 +95,13 @@ export async function resolveService(client: DnsClient, input: string, options: 
   const round = async (wanted: {name: string; type: QueryType}[]): Promise<void> => {
     if (wanted.length === 0) return
     rounds++
-    const results = await Promise.all(wanted.map(async (w) => ({w, response: await client.query(w.name, w.type)})))
+    const results: {w: {name: string; type: QueryType}; response: Response}[] = []
+    const queue = [...wanted]
+    const worker = async (): Promise<void> => {
+      for (let w = queue.shift(); w; w = queue.shift()) results.push({w, response: await client.query(w.name, w.type)})
+    }
+    // Bounded: a 300-target SRV set without additional data must not open 600 sockets at once.
+    await Promise.all(Array.from({length: Math.min(MAX_PARALLEL, wanted.length)}, worker))
     for (const {w, response} of results) {
       transports.add(response.transport)
       records.add(response)

@@ -97,6 +97,8 @@ export async function startNamed(dir: string, zones: Record<string, string>, thr
   recursion no;
   dnssec-validation no;
   notify no;
+  check-integrity no;
+  max-records-per-type 0;
 };
 controls { };
 ${zoneConf.join('\n')}
