@@ -11,7 +11,7 @@ import net from 'node:net'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {encodeQuery} from '../../src/dns/wire.js'
-import {runCli, tempDir} from '../helpers/cli.js'
+import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
 import {type Running, joinMany, startNamed, startServe} from '../helpers/dns.js'
 import {requireTool} from '../helpers/tools.js'
 
@@ -104,6 +104,16 @@ describe('dnssd resolve against BIND named', {skip}, () => {
     assert.match(r.stdout.trim(), new RegExp(`^https://127-0-0-2[12]\\.example\\.com:${livePort}/$`))
   })
 
+  it('the server can come from DNSSD_SERVER; --version goes through oclif and agrees', async () => {
+    const env = cleanEnv({DNSSD_SERVER: `127.0.0.1:${named.port}`})
+    const viaEnv = await runCli(['resolve', '_v1._api._tcp.example.com', '--all'], {env})
+    assert.equal(viaEnv.exitCode, 0, viaEnv.stderr)
+    const viaOclif = await runCli(['resolve', '--zone', 'example.com', '--service', '_api._tcp', '--version', 'v1', '--all'], {env})
+    assert.equal(viaOclif.exitCode, 0, viaOclif.stderr)
+    assert.deepEqual(viaEnv.stdout.trim().split('\n').sort(), viaOclif.stdout.trim().split('\n').sort())
+    assert.equal(viaEnv.stdout.trim().split('\n').length, 3)
+  })
+
   it('--check tcp connects down the order and prints the first that accepts', async () => {
     const r = await resolve(['_v1._api._tcp.example.com', '--check', 'tcp', '--check-timeout', '0.5'])
     assert.equal(r.exitCode, 0, r.stderr)
@@ -120,6 +130,9 @@ describe('dnssd resolve against BIND named', {skip}, () => {
     const nx = await resolve(['_nope._tcp.example.com'])
     assert.equal(nx.exitCode, 3)
     assert.match(nx.stderr, /NXDOMAIN/)
+    const nxJson = await resolve(['_nope._tcp.example.com', '--json'])
+    assert.equal(nxJson.exitCode, 3)
+    assert.equal(JSON.parse(nxJson.stdout).error.kind, 'no-instance')
     const nodata = await resolve(['127-0-0-11.example.com'])
     assert.equal(nodata.exitCode, 3)
     assert.match(nodata.stderr, /NODATA/)
