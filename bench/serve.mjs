@@ -1,0 +1,80 @@
+// `dnssd serve` (issue 3): query throughput with dnsperf against BIND named
+// on the same zone in the same run, and response bytes against BIND for a
+// 30-instance PTR (plus what dns-packet's own encoder, which has no name
+// compression, would have sent).
+import {mkdtempSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {createRequire} from 'node:module'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {dig, digSize, dnssdZone, have, startNamed, startServe} from './dnslib.mjs'
+import {ROOT, printTable} from './lib.mjs'
+
+const dnsPacket = createRequire(`${ROOT}package.json`)('dns-packet')
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const ZONE = 'bench.example'
+const dir = mkdtempSync(join(tmpdir(), 'dnssd-bench-serve-'))
+const data = join(dir, 'data')
+mkdirSync(data)
+const zone = dnssdZone(ZONE, 30, 8)
+writeFileSync(join(data, `${ZONE}.zone`), zone)
+const servers = []
+try {
+  if (!have('named') || !have('dig')) throw new Error('bench/serve.mjs needs named and dig (bind9, bind9-dnsutils)')
+  const serve = await startServe(data)
+  servers.push(serve)
+  mkdirSync(join(dir, 'bind'))
+  const named = await startNamed(join(dir, 'bind'), {[ZONE]: zone})
+  servers.push(named)
+
+  // Bytes: the same query to both, same flags (RD, EDNS 1232, no cookie), over TCP so nothing is cut.
+  const rows = []
+  for (const [what, args] of [
+    ['30-instance PTR, EDNS, UDP', ['+nocookie', `_web._tcp.${ZONE}`, 'PTR']],
+    ['30-instance PTR, TCP', ['+tcp', '+nocookie', `_web._tcp.${ZONE}`, 'PTR']],
+    ['8-target SRV pool, UDP', ['+nocookie', `_v1._api._tcp.${ZONE}`, 'SRV']],
+    ['NXDOMAIN', ['+nocookie', `nothing.${ZONE}`, 'A']],
+  ]) {
+    const ours = dig(serve.port, args)
+    const theirs = dig(named.port, args)
+    const count = (out, s) => /ANSWER: (\d+), AUTHORITY: (\d+), ADDITIONAL: (\d+)/.exec(out)?.slice(1).join('/') ?? '?'
+    rows.push([what, String(digSize(ours)), count(ours), String(digSize(theirs)), count(theirs), (digSize(ours) / digSize(theirs)).toFixed(2)])
+  }
+  // The answer section alone, compressed by us vs written by dns-packet.encode (no compression).
+  const answers = []
+  for (let i = 1; i <= 30; i++) answers.push({type: 'PTR', name: `_web._tcp.${ZONE}`, ttl: 60, data: `10-0-0-${i}._web._tcp.${ZONE}`})
+  const plain = dnsPacket.encode({type: 'response', id: 1, flags: 0x0400, questions: [{type: 'PTR', name: `_web._tcp.${ZONE}`}], answers})
+  const oursPtrOnly = digSize(dig(serve.port, ['+tcp', '+noedns', `_web._tcp.${ZONE}`, 'PTR']))
+  printTable('Response bytes vs BIND (same zone, same query; counts are answer/authority/additional)', ['query', 'serve bytes', 'serve counts', 'BIND bytes', 'BIND counts', 'serve / BIND'], rows)
+  console.log(`\nThe 30 PTR answers alone written by dns-packet.encode (no compression): ${plain.length} bytes; serve's whole`)
+  console.log(`response with the same answers PLUS SRV, TXT and A for every instance (RFC 6763 §12): ${oursPtrOnly} bytes.`)
+
+  if (!have('dnsperf')) {
+    console.log('\ndnsperf is not installed (Debian package dnsperf): throughput skipped')
+  } else {
+    const queries = join(dir, 'queries.txt')
+    const lines = []
+    for (let i = 1; i <= 30; i++) lines.push(`10-0-0-${i}._web._tcp.${ZONE} SRV`, `10-0-0-${i}.${ZONE} A`, `10-0-0-${i}._web._tcp.${ZONE} TXT`)
+    lines.push(`_web._tcp.${ZONE} PTR`, `_v1._api._tcp.${ZONE} SRV`, `nothing.${ZONE} A`, `10-0-0-1.${ZONE} AAAA`, `${ZONE} SOA`)
+    writeFileSync(queries, `${lines.join('\n')}\n`)
+    const perf = (port, mode) => {
+      const r = spawnSync('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(SECONDS), '-c', '4', '-q', '64', '-m', mode], {encoding: 'utf8'})
+      const qps = Number(/Queries per second:\s+([\d.]+)/.exec(r.stdout)?.[1])
+      const lost = /Queries lost:\s+(\d+)/.exec(r.stdout)?.[1]
+      const lat = /Average Latency \(s\):\s+([\d.]+)/.exec(r.stdout)?.[1]
+      return {qps, lost, lat: lat ? (Number(lat) * 1000).toFixed(2) : '?'}
+    }
+    const tput = []
+    for (const mode of ['udp', 'tcp']) {
+      // Alternate the order so neither server always runs on a warmer machine.
+      const a = perf(serve.port, mode)
+      const b = perf(named.port, mode)
+      tput.push([mode, a.qps.toFixed(0), a.lat, a.lost, b.qps.toFixed(0), b.lat, b.lost, (a.qps / b.qps).toFixed(2)])
+    }
+    printTable(`dnsperf throughput, ${SECONDS} s each, 4 clients, 64 outstanding (mixed SRV/A/TXT/PTR/NXDOMAIN/NODATA)`, ['transport', 'serve qps', 'serve avg ms', 'serve lost', 'BIND qps', 'BIND avg ms', 'BIND lost', 'serve / BIND'], tput)
+    console.log('\nGoal: serve >= 1x BIND. BIND runs with its default worker threads; serve is one Node process.')
+  }
+} finally {
+  for (const s of servers) await s.stop()
+  rmSync(dir, {recursive: true, force: true})
+}
