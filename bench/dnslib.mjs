@@ -101,3 +101,36 @@ export function dnssdZone(zone, n, pool = 3) {
   }
   return text
 }
+
+/** One query over TCP; resolves with the response message (no length prefix). */
+export function tcpExchange(port, query) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({host: '127.0.0.1', port})
+    let buf = Buffer.alloc(0)
+    const timer = setTimeout(() => (socket.destroy(), reject(new Error('tcp exchange timed out'))), 5000)
+    socket.on('connect', () => socket.write(Buffer.concat([Buffer.from([query.length >> 8, query.length & 255]), query])))
+    socket.on('data', (d) => {
+      buf = Buffer.concat([buf, d])
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        clearTimeout(timer)
+        socket.destroy()
+        resolve(buf.subarray(2, 2 + buf.readUInt16BE(0)))
+      }
+    })
+    socket.on('error', reject)
+  })
+}
+
+/** Bytes up to the end of the answer section (header + question + answers). */
+export function answerBytes(dnsPacket, buf) {
+  let offset = 12
+  for (let i = 0; i < buf.readUInt16BE(4); i++) {
+    dnsPacket.question.decode(buf, offset)
+    offset += dnsPacket.question.decode.bytes
+  }
+  for (let i = 0; i < buf.readUInt16BE(6); i++) {
+    dnsPacket.answer.decode(buf, offset)
+    offset += dnsPacket.answer.decode.bytes
+  }
+  return offset
+}
