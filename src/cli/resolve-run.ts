@@ -69,7 +69,7 @@ function serviceOf(name: string): string {
 
 function targetName(arg: string | undefined, flags: {zone?: string; service?: string; version?: string}): string {
   if (arg !== undefined) {
-    if (flags.service !== undefined || flags.version !== undefined) throw new InputError('NAME', 'give either NAME or --zone/--service/--version, not both')
+    // NAME wins over --zone/--service (which boot scripts may set through DNSSD_* for join).
     const name = arg.trim().toLowerCase().replace(/\.$/, '')
     if (!/^[^.\s]+(\.[^.\s]+)+$/.test(name)) throw new InputError('NAME', `"${arg}" is not a domain name such as _web._tcp.example.com`)
     return name
