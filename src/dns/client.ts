@@ -193,7 +193,12 @@ export class DnsClient {
   private async viaUdpThenTcp(server: Server, name: string, type: QueryType): Promise<Response> {
     const host = await this.address(server)
     const label = formatServer(server)
-    const udp = await this.exchangeUdp(host, server.port, name, type, label)
+    let udp = await this.exchangeUdp(host, server.port, name, type, label, EDNS_SIZE)
+    if (udp.rcode === 'FORMERR') {
+      // A server from before EDNS0 (RFC 6891 §7): ask again without the OPT record.
+      this.log(`dns: ${label} answered FORMERR to EDNS; retrying without it`)
+      udp = await this.exchangeUdp(host, server.port, name, type, label, undefined)
+    }
     if (!udp.tc) return {...udp, transport: 'udp', server: label}
     this.log(`dns: ${name} ${type}: answer truncated over UDP, retrying over TCP`)
     const tcp = await this.exchangeTcp(host, server.port, name, type, label)
@@ -206,9 +211,9 @@ export class DnsClient {
     return message.question.name === name && message.question.type === type
   }
 
-  private exchangeUdp(host: string, port: number, name: string, type: QueryType, label: string): Promise<Message> {
+  private exchangeUdp(host: string, port: number, name: string, type: QueryType, label: string, ednsSize: number | undefined): Promise<Message> {
     const id = randomInt(0, 65_536)
-    const query = encodeQuery(name, type, {id, rd: this.options.rd ?? true, ednsSize: EDNS_SIZE})
+    const query = encodeQuery(name, type, {id, rd: this.options.rd ?? true, ednsSize})
     const timeout = this.tryTimeout()
     this.queries++
     this.log(`dns: call query ${name} ${type} udp ${label}`)

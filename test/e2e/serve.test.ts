@@ -148,6 +148,26 @@ describe('dnssd serve answers dig', {skip}, () => {
     }
   })
 
+  it('listens on IPv6 loopback; resolve reaches it as --server [::1]:PORT', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dir.path, '--port', '0', '--address', '::1'], {env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe']})
+    try {
+      let out = ''
+      const port = await new Promise<number>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(out)), 10_000)
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString()
+          const m = /listening on \[::1\]:(\d+)/.exec(out)
+          if (m) (clearTimeout(t), resolve(Number(m[1])))
+        })
+      })
+      const r = await runCli(['resolve', '_v1._api._tcp.example.com', '--all', '--server', `[::1]:${port}`])
+      assert.equal(r.exitCode, 0, r.stderr)
+      assert.deepEqual(r.stdout.trim().split('\n').sort(), ['127-0-0-21.example.com:9000', '127-0-0-22.example.com:9000'])
+    } finally {
+      child.kill('SIGTERM')
+    }
+  })
+
   it('rejects a bad --port and --address with exit 2', async () => {
     const r = await runCli(['serve', '--data-dir', dir.path, '--port', 'http'])
     assert.equal(r.exitCode, 2)
