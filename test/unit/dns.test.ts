@@ -75,6 +75,28 @@ describe('names and the dns-packet wrapper (reference/dns.md D.4)', () => {
 })
 
 describe('AuthoritativeServer.respond (in process)', () => {
+  it('keeps answering from the last good copy when a zone file stops parsing, and reloads when fixed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dnssd-unit-'))
+    try {
+      const head = '$ORIGIN r.test.\nr.test. 3600 IN SOA localhost. h.r.test. 1 3600 600 1209600 60\n'
+      await writeFile(join(dir, 'r.test.zone'), `${head}a 60 IN A 10.0.0.1\n`)
+      const logs: string[] = []
+      const server = new AuthoritativeServer({address: '127.0.0.1', port: 0, dataDir: dir, log: (l) => logs.push(l)})
+      await server.checkFiles()
+      const ask = (): string[] => dnsPacket.decode(server.respond(encodeQuery('a.r.test', 'A', {id: 9, rd: false}), 'udp')!).answers!.map((a) => String(a.data))
+      assert.deepEqual(ask(), ['10.0.0.1'])
+      await writeFile(join(dir, 'r.test.zone'), `${head}a 60 IN A 10.0.0.1\nb 60 IN BOGUS ( unbalanced\n`)
+      await server.checkFiles()
+      assert.deepEqual(ask(), ['10.0.0.1'])
+      assert.ok(logs.some((l) => /keeping the previous data/.test(l)), logs.join('\n'))
+      await writeFile(join(dir, 'r.test.zone'), `${head.replace(' 1 3600', ' 2 3600')}a 60 IN A 10.0.0.2\n`)
+      await server.checkFiles()
+      assert.deepEqual(ask(), ['10.0.0.2'])
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
+  })
+
   it('answers every mutated query with a well-formed response or nothing, never throwing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dnssd-unit-'))
     try {
