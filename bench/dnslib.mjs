@@ -32,8 +32,8 @@ const stop = (child) => () =>
     child.kill('SIGTERM')
   })
 
-export async function startServe(dataDir) {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0'], {env: benchEnv(), stdio: ['ignore', 'pipe', 'pipe']})
+export async function startServe(dataDir, extra = []) {
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0', ...extra], {env: benchEnv(), stdio: ['ignore', 'pipe', 'pipe']})
   const m = await waitFor(child, /listening on 127\.0\.0\.1:(\d+)/, 'dnssd serve')
   return {port: Number(m[1]), pid: child.pid, stop: stop(child)}
 }

@@ -30,7 +30,19 @@ SIGINT/SIGTERM.`
       env: 'DNSSD_DATA_DIR',
       description: 'directory of <zone>.zone files [default: $XDG_DATA_HOME/dnssd or ~/.local/share/dnssd]',
     }),
+    workers: Flags.string({env: 'DNSSD_SERVE_WORKERS', description: 'processes answering on the same port (node:cluster), e.g. one per core', default: '1'}),
     verbose: Flags.boolean({char: 'v', description: 'log zone loads and dropped packets on stderr', default: false}),
+  }
+
+  /** A worker reports its error to the primary and leaves, so the primary can exit with its code. */
+  protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
+    const result = await super.catch(err)
+    const {default: cluster} = await import('node:cluster')
+    if (cluster.isWorker) {
+      process.send?.({type: 'failed', exitCode: Number(process.exitCode ?? 1)})
+      cluster.worker?.disconnect()
+    }
+    return result
   }
 
   async run(): Promise<void> {
@@ -41,8 +53,25 @@ SIGINT/SIGTERM.`
     const zones = given?.map((z) => parseZone(z))
     if (isIP(flags.address) === 0) throw new InputError('--address', `"${flags.address}" is not an IPv4 or IPv6 address`)
     if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65_535) throw new InputError('--port', `"${flags.port}" is not a port; give 0-65535`)
+    if (!/^\d{1,2}$/.test(flags.workers) || Number(flags.workers) < 1) throw new InputError('--workers', `"${flags.workers}" is not a number of processes 1-99`)
     const dataDir = flags['data-dir'] ?? defaultDataDir()
     const verbose = this.verboseLogger(flags.verbose)
+    const {default: cluster} = await import('node:cluster')
+    const workers = Number(flags.workers)
+    if (workers > 1 && cluster.isPrimary) {
+      const {freePort, runPrimary, workerArgs} = await import('../dns/workers.js')
+      const port = flags.port === '0' ? await freePort(flags.address) : Number(flags.port)
+      const host = flags.address.includes(':') ? `[${flags.address}]` : flags.address
+      const result = await runPrimary(workers, workerArgs(process.argv.slice(2), port), (bound, zones) => {
+        this.log(`dnssd serve: listening on ${host}:${bound} udp+tcp (${workers} workers); zones: ${zones.join(', ') || 'none yet'}; data dir ${dataDir}`)
+      }, verbose)
+      if (result.exitCode !== 0) {
+        process.exitCode = result.exitCode
+        return
+      }
+      this.log(`dnssd serve: stopped after ${result.queries} queries`)
+      return
+    }
     const {AuthoritativeServer} = await import('../dns/server.js')
     const server = new AuthoritativeServer({address: flags.address, port: Number(flags.port), dataDir, zones, log: verbose})
     let bound: {address: string; port: number}
@@ -57,7 +86,8 @@ SIGINT/SIGTERM.`
     }
     const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
     const served = server.zones().map((z) => `${z.origin} (serial ${z.serial})`)
-    this.log(`dnssd serve: listening on ${host}:${bound.port} udp+tcp; zones: ${served.join(', ') || 'none yet'}; data dir ${dataDir}`)
+    if (cluster.isWorker) process.send!({type: 'listening', port: bound.port, zones: served})
+    else this.log(`dnssd serve: listening on ${host}:${bound.port} udp+tcp; zones: ${served.join(', ') || 'none yet'}; data dir ${dataDir}`)
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         process.off('SIGINT', onInt)
@@ -70,6 +100,9 @@ SIGINT/SIGTERM.`
       process.on('SIGINT', onInt)
       process.on('SIGTERM', onTerm)
     })
-    this.log(`dnssd serve: stopped after ${server.stats.queries} queries`)
+    if (cluster.isWorker) {
+      process.send!({type: 'stopped', queries: server.stats.queries})
+      cluster.worker?.disconnect()
+    } else this.log(`dnssd serve: stopped after ${server.stats.queries} queries`)
   }
 }

@@ -168,6 +168,26 @@ describe('dnssd serve answers dig', {skip}, () => {
     }
   })
 
+  it('--workers 2: both processes answer on one port, reload, and stop on SIGTERM', async () => {
+    const workers = await startServe(dir.path, ['--workers', '2'])
+    try {
+      assert.match(workers.output(), /\(2 workers\)/)
+      for (let i = 0; i < 20; i++) {
+        const out = dig(workers.port, [i % 2 ? '+tcp' : '+notcp', '_v1._api._tcp.example.com', 'SRV'])
+        assert.equal(digSection(out, 'ANSWER').length, 2, out)
+      }
+      const joined = await runCli(['join', '--data-dir', dir.path, '--zone', 'example.com', '--service', '_v1._api._tcp', '--ip', '127.0.0.23', '--port', '9000'])
+      assert.equal(joined.exitCode, 0, joined.stderr)
+      await new Promise((r) => setTimeout(r, 1000))
+      for (let i = 0; i < 10; i++) assert.equal(digSection(dig(workers.port, ['_v1._api._tcp.example.com', 'SRV']), 'ANSWER').length, 3, 'every worker reloaded')
+    } finally {
+      const code = await workers.stop()
+      assert.equal(code, 0, workers.output())
+      assert.match(workers.output(), /stopped after (\d+) queries/)
+      assert.ok(Number(/stopped after (\d+)/.exec(workers.output())![1]) >= 30)
+    }
+  })
+
   it('rejects a bad --port and --address with exit 2', async () => {
     const r = await runCli(['serve', '--data-dir', dir.path, '--port', 'http'])
     assert.equal(r.exitCode, 2)
