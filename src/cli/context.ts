@@ -69,6 +69,8 @@ export interface MembershipResult {
   elapsedMs: number
   request?: unknown
   changeId?: string
+  /** --wait: milliseconds until the change was INSYNC. */
+  inSyncMs?: number
 }
 
 export function memberFromFlags(action: 'join' | 'leave', flags: MembershipFlags): Member {
@@ -100,6 +102,11 @@ export async function runMembership(
     const {names, plan} = action === 'join' ? planJoin(member) : planLeave(member)
     const dryRun = Boolean(flags['dry-run'])
     const result = await backend.provider.transact(member.zone, names, plan, {dryRun})
+    let inSyncMs: number | undefined
+    if (flags.wait && !dryRun && result.changeId) {
+      const {waitWithSpinner} = await import('./wait.js')
+      inSyncMs = await waitWithSpinner(backend.provider, result.changeId, {json: Boolean(flags.json)})
+    } else if (flags.wait && result.applied && !result.changeId) result.notes.push('--wait: no change id to wait for (the answer was lost)')
     return {
       action,
       zone: member.zone,
@@ -117,6 +124,7 @@ export async function runMembership(
       elapsedMs: Date.now() - started,
       request: result.request,
       changeId: result.changeId,
+      inSyncMs,
     }
   } finally {
     await backend.provider.close()

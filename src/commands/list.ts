@@ -1,6 +1,6 @@
 import {DnssdCommand} from '../cli/base.js'
 import {openBackend} from '../cli/context.js'
-import {providerFlags, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
+import {providerFlags, route53Flags, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
 import {type InventoryService, inventory} from '../core/inventory.js'
 import {parseService, parseZone} from '../core/names.js'
 
@@ -27,6 +27,7 @@ targets (priority, weight, port, addresses) and TXT attributes.`
     service: serviceFlag,
     ...providerFlags,
     timeout: timeoutFlag(30),
+    ...route53Flags,
   }
 
   async run(): Promise<ListResult> {
