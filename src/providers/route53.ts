@@ -31,6 +31,20 @@ import {
   valueToWire,
 } from './route53-wire.js'
 
+/**
+ * Backoff (full jitter: random(0, min(cap, base x 2^n)) ms). Route 53 allows
+ * 5 requests/s per account, shared by every member: a conflict means others
+ * are writing the same RRset, so losers spread out widely; a throttled change
+ * retries quickly because its read is about to go stale, a throttled read
+ * steps back for it.
+ */
+const BACKOFF = {
+  conflict: {base: 500, cap: 10_000},
+  readThrottle: {base: 1000, cap: 10_000},
+  changeThrottle: {base: 60, cap: 60},
+  transient: {base: 100, cap: 4000},
+}
+
 /** Route 53 returns at most 300 RRsets a page. */
 export const PAGE_SIZE = 300
 
@@ -217,7 +231,8 @@ export class Route53Provider implements DnsProvider {
         const failure = this.classify(error)
         if (!failure) throw this.refusal(error, op, zoneId)
         this.options.log(`route53: ${op} ${failure === 'throttle' ? 'throttled' : 'failed'} (${(error as Error).name}); retrying`)
-        await this.backoff(n, failure === 'throttle' ? 250 : 100, 4000, op, 'nothing was changed')
+        // A throttled read holds nothing: step back so writers holding a fresh read get the tokens.
+        await this.backoff(n, failure === 'throttle' ? BACKOFF.readThrottle.base : BACKOFF.transient.base, failure === 'throttle' ? BACKOFF.readThrottle.cap : BACKOFF.transient.cap, op, 'nothing was changed')
       }
     }
   }
@@ -429,7 +444,7 @@ export class Route53Provider implements DnsProvider {
       }
       conflicts++
       this.options.log(`route53: conflict (${result.messages.join('; ')}); re-reading and planning again`)
-      await this.backoff(conflicts, 100, 3000, 'ChangeResourceRecordSets', leftBehind(false))
+      await this.backoff(conflicts, BACKOFF.conflict.base, BACKOFF.conflict.cap, 'ChangeResourceRecordSets', leftBehind(false))
     }
   }
 
@@ -460,7 +475,8 @@ export class Route53Provider implements DnsProvider {
         // 5xx and lost connections may hide a committed batch: re-read instead of resending blindly.
         if (failure !== 'throttle') return {kind: 'uncertain'}
         this.options.log(`route53: ChangeResourceRecordSets throttled (${e.name}); sending the same batch again`)
-        await this.backoff(n, 250, 4000, 'ChangeResourceRecordSets', leftBehind(false))
+        // Our read ages while we wait: retry soon, the batch is still a compare-and-swap.
+        await this.backoff(Math.min(n, 2), BACKOFF.changeThrottle.base, BACKOFF.changeThrottle.cap, 'ChangeResourceRecordSets', leftBehind(false))
       }
     }
   }
