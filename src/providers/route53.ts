@@ -403,7 +403,7 @@ export class Route53Provider implements DnsProvider {
       if (sent) return `a change batch was sent but its answer was lost, so it may or may not have been applied (${summary}); run the same command again: it is idempotent`
       if (inFlight) return `the change batch (${summary}) was sent but not confirmed, so it may or may not have been applied; run the same command again: it is idempotent`
       if (pending.length > 0) return `nothing was changed; still to do: ${summary}; run the same command again`
-      return 'nothing was changed; run the same command again'
+      return 'nothing was changed, so the records this command meant to add or remove are as they were; run the same command again'
     }
     for (let attempt = 1; ; attempt++) {
       const pages: Page[] = []

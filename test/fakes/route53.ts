@@ -224,6 +224,8 @@ export class FakeRoute53 {
   readonly forced: {kind: FaultKind; op?: string}[] = []
   /** When true, accept connections and never answer. */
   hang = false
+  /** Operations that are received (and logged) but never answered. */
+  readonly hangOps = new Set<string>()
   private server?: Server
   private readonly sockets = new Set<Socket>()
   private readonly changes = new Map<string, PendingChange>()
@@ -321,6 +323,7 @@ export class FakeRoute53 {
     const route = this.route(req.method ?? 'GET', path)
     const entry: RequestLogEntry = {op: route?.op ?? 'Unknown', status: 200, at: Date.now()}
     this.log.push(entry)
+    if (route && this.hangOps.has(route.op)) return
     const send = (status: number, xml: string): void => {
       entry.status = status
       res.writeHead(status, {'content-type': 'text/xml', 'x-amzn-requestid': randomUUID()})
