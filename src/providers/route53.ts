@@ -39,9 +39,9 @@ import {
  * steps back for it.
  */
 const BACKOFF = {
-  conflict: {base: 500, cap: 10_000},
-  readThrottle: {base: 1000, cap: 10_000},
-  changeThrottle: {base: 60, cap: 60},
+  conflict: {base: 1000, cap: 12_000},
+  readThrottle: {base: 1000, cap: 12_000},
+  changeThrottle: {base: 25, cap: 25},
   transient: {base: 100, cap: 4000},
 }
 
