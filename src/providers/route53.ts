@@ -39,9 +39,9 @@ import {
  * steps back for it.
  */
 const BACKOFF = {
-  conflict: {base: 1000, cap: 12_000},
-  readThrottle: {base: 1000, cap: 12_000},
-  changeThrottle: {base: 25, cap: 25},
+  conflict: {base: 500, cap: 10_000},
+  readThrottle: {base: 1000, cap: 10_000},
+  changeThrottle: {base: 60, cap: 60},
   transient: {base: 100, cap: 4000},
 }
 
@@ -396,6 +396,7 @@ export class Route53Provider implements DnsProvider {
   async transact(zone: string, names: readonly string[], plan: Planner, opts: {dryRun: boolean}): Promise<TransactResult> {
     const zoneId = await this.zoneIdFor(zone)
     let conflicts = 0
+    let unanswered = 0
     let sent: {changes: Change[]; notes: string[]} | undefined
     let pending: Change[] = []
     const leftBehind = (inFlight: boolean): string => {
@@ -440,6 +441,7 @@ export class Route53Provider implements DnsProvider {
       if (result.kind === 'uncertain') {
         sent = {changes: outcome.changes, notes: outcome.notes}
         this.options.log('route53: the change batch may have landed; re-reading to find out')
+        await this.backoff(unanswered++, BACKOFF.transient.base, BACKOFF.transient.cap, 'ChangeResourceRecordSets', leftBehind(false))
         continue
       }
       conflicts++
