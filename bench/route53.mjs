@@ -84,6 +84,7 @@ if (!process.env.BENCH_SKIP_SINGLE)
     console.log('accepted/successful-changes per second:', line.join(' '))
   }
   const joinLog = fake.log.length
+  const apiWindow = (fake.log.at(-1).at - fake.log[0].at) / 1000
   const accepted = fake.log.filter((e) => e.fault !== 'throttled-by-bucket').length
   const conflicts = fake.log.filter((e) => e.op === 'ChangeResourceRecordSets' && e.status === 400 && !e.fault).length
   const bound = (members * 2) / rate
@@ -91,6 +92,8 @@ if (!process.env.BENCH_SKIP_SINGLE)
     [`${members} concurrent joins: wall time (s)`, joinWall.toFixed(1)],
     [`rate-limit bound ${members}x2 calls / ${rate} req/s (s)`, bound.toFixed(1)],
     ['wall / bound (goal <= 1.5)', (joinWall / bound).toFixed(2)],
+    ['API window, first to last request (s)', apiWindow.toFixed(1)],
+    ['API window / bound (excludes process start-up)', (apiWindow / bound).toFixed(2)],
     ['requests (all / accepted by the bucket)', `${joinLog} / ${accepted}`],
     ['conflicting change batches', conflicts],
     ['failed join processes', joins.filter((j) => j.code !== 0).length],
@@ -104,10 +107,13 @@ if (!process.env.BENCH_SKIP_SINGLE)
   t0 = Date.now()
   const leaves = await Promise.all(ips.map((ip) => run(['leave', ...base(zone.id, ip, ['--timeout', '120'])], url)))
   const leaveWall = (Date.now() - t0) / 1000
+  const leaveWindow = (fake.log.at(-1).at - fake.log[0].at) / 1000
   const left = fake.records(zone.id).filter((r) => r.type !== 'SOA' && r.type !== 'NS').length
   rows.push(
     [`${members} concurrent leaves: wall time (s)`, leaveWall.toFixed(1)],
     ['leave wall / bound', (leaveWall / bound).toFixed(2)],
+    ['leave API window / bound', (leaveWindow / bound).toFixed(2)],
+    ['leave requests accepted by the bucket', fake.log.filter((e) => e.fault !== 'throttled-by-bucket').length],
     ['failed leave processes', leaves.filter((j) => j.code !== 0).length],
     ['records left besides SOA/NS (goal 0)', left],
   )
@@ -116,5 +122,6 @@ if (!process.env.BENCH_SKIP_SINGLE)
 }
 
 const width = Math.max(...rows.map((r) => r[0].length))
+console.log(`load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} (2 cores shared)`)
 console.log(`Route 53 provider bench (local endpoint, ${rate} req/s bucket, fault rate ${values['fault-rate']})`)
 for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`)

@@ -70,6 +70,14 @@ describe('route53 provider', () => {
     const l2 = await run('leave', ['--zone-id', ep.zoneId, '-s', '_http._tcp', '--ip', '10.0.1.2'])
     assert.equal(l2.exitCode, 0, l2.stderr)
     assert.deepEqual(nonApex(ep), [])
+
+    // IPv6: AAAA at the address-derived host; Route 53 may return AAAA in another spelling.
+    const j6 = await run('join', ['--zone-id', ep.zoneId, '-s', '_http._tcp', '-p', '80', '--ip', '2001:DB8::7'])
+    assert.equal(j6.exitCode, 0, j6.stderr)
+    assert.deepEqual(ep.fake.records(ep.zoneId).filter((r) => r.type === 'AAAA').map((r) => `${r.name} ${r.value}`), ['2001-db8--7.example.com 2001:db8::7'])
+    const l6 = await run('leave', ['--zone-id', ep.zoneId, '-s', '_http._tcp', '--ip', '2001:db8::7'])
+    assert.equal(l6.exitCode, 0, l6.stderr)
+    assert.deepEqual(nonApex(ep), [])
   })
 
   it('is idempotent and never touches values it did not write', async () => {
