@@ -230,9 +230,15 @@ export class Route53Provider implements DnsProvider {
       } catch (error) {
         const failure = this.classify(error)
         if (!failure) throw this.refusal(error, op, zoneId)
-        this.options.log(`route53: ${op} ${failure === 'throttle' ? 'throttled' : 'failed'} (${(error as Error).name}); retrying`)
+        const answer = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 200)
+        this.options.log(`route53: ${op} ${failure === 'throttle' ? 'throttled' : 'failed'} (${answer}); retrying`)
         // A throttled read holds nothing: step back so writers holding a fresh read get the tokens.
-        await this.backoff(n, failure === 'throttle' ? BACKOFF.readThrottle.base : BACKOFF.transient.base, failure === 'throttle' ? BACKOFF.readThrottle.cap : BACKOFF.transient.cap, op, 'nothing was changed')
+        try {
+          await this.backoff(n, failure === 'throttle' ? BACKOFF.readThrottle.base : BACKOFF.transient.base, failure === 'throttle' ? BACKOFF.readThrottle.cap : BACKOFF.transient.cap, op, 'nothing was changed')
+        } catch {
+          const deadline = this.deadlineError(op, `nothing was changed (last answer: ${answer})`)
+          throw Object.assign(deadline, {lastAnswer: answer})
+        }
       }
     }
   }
@@ -420,7 +426,10 @@ export class Route53Provider implements DnsProvider {
           plan,
         )
       } catch (error) {
-        if (error instanceof DeadlineError) throw this.deadlineError('ListResourceRecordSets', leftBehind(false))
+        if (error instanceof DeadlineError) {
+          const last = (error as DeadlineError & {lastAnswer?: string}).lastAnswer
+          throw this.deadlineError('ListResourceRecordSets', `${leftBehind(false)}${last ? ` (last answer: ${last})` : ''}`)
+        }
         throw error
       }
       if (outcome.changes.length === 0) {
