@@ -6,8 +6,10 @@ import {type Member, memberForJoin, memberForLeave} from '../core/membership.js'
 import {parseSeconds} from '../core/names.js'
 import {planJoin, planLeave} from '../core/planner.js'
 import {type Change} from '../core/records.js'
+import {explainDeadline, prepareBoot} from '../platform/boot.js'
 import {createProvider, parseProviderKind} from '../providers/index.js'
 import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
+import {type LeaseReport, prepareLease} from '../registry/membership.js'
 
 export interface BackendFlags {
   provider?: string
@@ -50,6 +52,8 @@ export interface MembershipFlags extends BackendFlags {
   txt?: string[]
   'a-record'?: string
   'dry-run'?: boolean
+  registry?: string
+  lease?: string
 }
 
 export interface MembershipResult {
@@ -71,6 +75,7 @@ export interface MembershipResult {
   changeId?: string
   /** --wait: milliseconds until the change was INSYNC. */
   inSyncMs?: number
+  lease?: LeaseReport
 }
 
 export function memberFromFlags(action: 'join' | 'leave', flags: MembershipFlags): Member {
@@ -96,8 +101,16 @@ export async function runMembership(
   log: (line: string) => void,
 ): Promise<MembershipResult> {
   const started = Date.now()
-  const member = memberFromFlags(action, flags)
-  const backend = await openBackend(flags, log)
+  // --ip auto and the --check gate (src/platform/boot.ts); gate after validation.
+  const boot = await prepareBoot(action, flags, log)
+  const member = memberFromFlags(action, boot.flags)
+  await boot.gate()
+  const backend = await openBackend(boot.flags, log)
+  // Lease registry (--registry): checked before the DNS change, written after it.
+  const lease = await prepareLease(action, boot.flags, member, backend.kind, {deadline: backend.deadline, log}).catch(async (error: unknown) => {
+    await backend.provider.close()
+    throw error
+  })
   try {
     const {names, plan} = action === 'join' ? planJoin(member) : planLeave(member)
     const dryRun = Boolean(flags['dry-run'])
@@ -107,6 +120,7 @@ export async function runMembership(
       const {waitWithSpinner} = await import('./wait.js')
       inSyncMs = await waitWithSpinner(backend.provider, result.changeId, {json: Boolean(flags.json)})
     } else if (flags.wait && result.applied && !result.changeId) result.notes.push('--wait: no change id to wait for (the answer was lost)')
+    const leaseReport = await lease?.after(() => backend.provider.transact(member.zone, names, plan, {dryRun}))
     return {
       action,
       zone: member.zone,
@@ -125,8 +139,12 @@ export async function runMembership(
       request: result.request,
       changeId: result.changeId,
       inSyncMs,
+      lease: leaseReport,
     }
+  } catch (error) {
+    throw explainDeadline(error, action, member)
   } finally {
+    await lease?.close()
     await backend.provider.close()
   }
 }
