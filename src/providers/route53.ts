@@ -41,7 +41,7 @@ import {
 const BACKOFF = {
   conflict: {base: 500, cap: 10_000},
   readThrottle: {base: 1000, cap: 10_000},
-  changeThrottle: {base: 60, cap: 60},
+  changeThrottle: {base: 60, cap: 250},
   transient: {base: 100, cap: 4000},
 }
 
@@ -487,7 +487,8 @@ export class Route53Provider implements DnsProvider {
         if (failure !== 'throttle') return {kind: 'uncertain'}
         this.options.log(`route53: ChangeResourceRecordSets throttled (${e.name}); sending the same batch again`)
         // Our read ages while we wait: retry soon, the batch is still a compare-and-swap.
-        await this.backoff(Math.min(n, 2), BACKOFF.changeThrottle.base, BACKOFF.changeThrottle.cap, 'ChangeResourceRecordSets', leftBehind(false))
+        // Growing to 250 ms: one writer alone stays under 5 requests/s even if rejected requests count.
+        await this.backoff(n, BACKOFF.changeThrottle.base, BACKOFF.changeThrottle.cap, 'ChangeResourceRecordSets', leftBehind(false))
       }
     }
   }
