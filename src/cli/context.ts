@@ -73,6 +73,8 @@ export interface MembershipResult {
   elapsedMs: number
   request?: unknown
   changeId?: string
+  /** --wait: milliseconds until the change was INSYNC. */
+  inSyncMs?: number
   lease?: LeaseReport
 }
 
@@ -113,6 +115,11 @@ export async function runMembership(
     const {names, plan} = action === 'join' ? planJoin(member) : planLeave(member)
     const dryRun = Boolean(flags['dry-run'])
     const result = await backend.provider.transact(member.zone, names, plan, {dryRun})
+    let inSyncMs: number | undefined
+    if (flags.wait && !dryRun && result.changeId) {
+      const {waitWithSpinner} = await import('./wait.js')
+      inSyncMs = await waitWithSpinner(backend.provider, result.changeId, {json: Boolean(flags.json)})
+    } else if (flags.wait && result.applied && !result.changeId) result.notes.push('--wait: no change id to wait for (the answer was lost)')
     const leaseReport = await lease?.after(() => backend.provider.transact(member.zone, names, plan, {dryRun}))
     return {
       action,
@@ -131,6 +138,7 @@ export async function runMembership(
       elapsedMs: Date.now() - started,
       request: result.request,
       changeId: result.changeId,
+      inSyncMs,
       lease: leaseReport,
     }
   } catch (error) {

@@ -71,6 +71,23 @@ export const providerFlags = {
 
 export const dryRunFlag = Flags.boolean({char: 'n', description: 'print the planned changes and change nothing', default: false})
 
+/** Route 53 provider settings (passed to the provider by flag name). */
+export const route53Flags = {
+  'zone-id': Flags.string({
+    env: 'DNSSD_ZONE_ID',
+    description: 'route53: hosted zone id (saves the ListHostedZonesByName call and its account-wide permission)',
+    helpGroup: 'ROUTE 53',
+  }),
+  private: Flags.boolean({description: 'route53: use the private hosted zone of --zone', exclusive: ['public'], default: false, helpGroup: 'ROUTE 53'}),
+  public: Flags.boolean({description: 'route53: use the public hosted zone of --zone', exclusive: ['private'], default: false, helpGroup: 'ROUTE 53'}),
+}
+
+export const waitFlag = Flags.boolean({
+  env: 'DNSSD_WAIT',
+  description: 'route53: wait until the change is INSYNC on every Route 53 name server (raise --timeout: it usually takes under 60 s)',
+  default: false,
+  helpGroup: 'ROUTE 53',
+})
 export const registryFlag = Flags.string({
   env: 'DNSSD_REGISTRY',
   description: 'lease registry: file:///dir (local directory) or s3://bucket/prefix (endpoint from AWS_ENDPOINT_URL_S3)',

@@ -1,6 +1,6 @@
 import {DnssdCommand} from '../cli/base.js'
 import {openBackend} from '../cli/context.js'
-import {providerFlags, registryFlag, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
+import {providerFlags, registryFlag, route53Flags, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
 import {type InventoryService, inventory} from '../core/inventory.js'
 import {parseService, parseZone} from '../core/names.js'
 import {type LeaseDrift, leaseDrift} from '../registry/drift.js'
@@ -31,6 +31,7 @@ targets (priority, weight, port, addresses) and TXT attributes.`
     service: serviceFlag,
     ...providerFlags,
     timeout: timeoutFlag(30),
+    ...route53Flags,
     registry: registryFlag,
   }
 

@@ -19,6 +19,10 @@ export async function createProvider(kind: ProviderKind, options: ProviderOption
       const {FileProvider} = await import('./file.js')
       return new FileProvider(options)
     }
+    case 'route53': {
+      const {Route53Provider} = await import('./route53.js')
+      return new Route53Provider(options)
+    }
     default:
       throw new InputError('--provider', `the ${kind} provider is not available in this build yet`)
   }

@@ -39,6 +39,8 @@ export interface DnsProvider {
   /** Read `names`, plan, and apply as one unit; re-read and re-plan on conflict. */
   transact(zone: string, names: readonly string[], plan: Planner, opts: {dryRun: boolean}): Promise<TransactResult>
   close(): Promise<void>
+  /** Backends with propagation (Route 53): wait until a change is live (`--wait`). */
+  waitInSync?(changeId: string, onPoll?: (status: string, elapsedMs: number) => void): Promise<{elapsedMs: number}>
 }
 
 export type ProviderKind = 'file' | 'route53' | 'cloudflare'

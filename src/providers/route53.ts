@@ -1,0 +1,526 @@
+/**
+ * Route 53 backend on @aws-sdk/client-route-53 (imported lazily).
+ *
+ * A command reads the few names it touches (one ListResourceRecordSets page
+ * from the lowest of them usually covers all: they sort next to each other),
+ * plans with the core planner and applies ONE ChangeBatch: per touched RRset
+ * DELETE(exactly what was read) + CREATE(new), CREATE when absent, DELETE
+ * when it becomes empty. Route 53 evaluates the batch atomically, so it is a
+ * compare-and-swap: a concurrent writer makes it fail with InvalidChangeBatch
+ * and we re-read, re-plan and retry with jittered exponential backoff until
+ * the deadline. UPSERT is never used (last writer wins, registrations lost).
+ *
+ * The SDK's own retries are off (maxAttempts 1): this loop owns retries and
+ * the deadline, every attempt is logged (`route53: call <Operation> ...`) and
+ * aborted when the deadline passes. A batch whose response was lost is
+ * reconciled by the next read: if it landed, the re-plan is empty.
+ */
+import type {Change as R53Change, ResourceRecordSet, Route53Client} from '@aws-sdk/client-route-53'
+import {BackendError, DeadlineError, InputError} from '../core/errors.js'
+import {type Planner} from '../core/planner.js'
+import {type Change, type RecordType, ZoneState, groupByRRset} from '../core/records.js'
+import {readAndPlan} from '../core/transact.js'
+import {type DnsProvider, type ProviderOptions, type TransactResult} from './provider.js'
+import {
+  compareNames,
+  isConcurrencyMessage,
+  nameFromWire,
+  nameToWire,
+  splitChangeBatchMessages,
+  valueFromWire,
+  valueToWire,
+} from './route53-wire.js'
+
+/**
+ * Backoff (full jitter: random(0, min(cap, base x 2^n)) ms). Route 53 allows
+ * 5 requests/s per account, shared by every member: a conflict means others
+ * are writing the same RRset, so losers spread out widely; a throttled change
+ * retries quickly because its read is about to go stale, a throttled read
+ * steps back for it.
+ */
+const BACKOFF = {
+  conflict: {base: 500, cap: 10_000},
+  readThrottle: {base: 1000, cap: 10_000},
+  changeThrottle: {base: 60, cap: 250},
+  transient: {base: 100, cap: 4000},
+}
+
+/** Route 53 returns at most 300 RRsets a page. */
+export const PAGE_SIZE = 300
+
+const THROTTLE_CODES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'PriorRequestNotComplete',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'RequestThrottled',
+  'SlowDown',
+])
+const TRANSIENT_CODES = new Set(['RequestTimeout', 'RequestTimeoutException', 'TimeoutError', 'InternalFailure', 'ServiceUnavailable'])
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH'])
+const CREDENTIAL_CODES = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClientException', 'ExpiredToken', 'ExpiredTokenException', 'InvalidSignatureException', 'IncompleteSignature', 'MissingAuthenticationToken'])
+
+interface WireSet {
+  name: string
+  type: RecordType
+  ttl: number
+  /** Values exactly as Route 53 returned them (a DELETE must repeat them). */
+  wire: string[]
+  /** The same values in dnssd's canonical form. */
+  values: string[]
+  /** Alias or routing-policy set: dnssd never changes those. */
+  special: boolean
+}
+
+interface Page {
+  from: string
+  /** First RRset of the next page (exclusive end); undefined = end of zone. */
+  next?: string
+}
+
+type Failure = 'throttle' | 'transient' | 'uncertain'
+
+class DeadlinePassed extends Error {
+  constructor(readonly op: string) {
+    super(`deadline passed during ${op}`)
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+const setKey = (name: string, type: string): string => `${name} ${type}`
+
+function describeChange(c: Change): string {
+  return `${c.action === 'add' ? 'add' : 'remove'} ${c.type} ${c.value} at ${c.name}`
+}
+
+export class Route53Provider implements DnsProvider {
+  readonly kind = 'route53'
+  private readonly options: ProviderOptions
+  private client?: Route53Client
+  private sdk?: typeof import('@aws-sdk/client-route-53')
+  private readonly zoneIds = new Map<string, string>()
+  private readonly explicitZoneId?: string
+  private readonly visibility?: 'private' | 'public'
+  /** API request attempts made (also logged one line each). */
+  calls = 0
+
+  constructor(options: ProviderOptions) {
+    this.options = options
+    const settings = options.settings ?? {}
+    const id = settings['zone-id']
+    if (typeof id === 'string' && id.trim() !== '') {
+      const bare = id.trim().replace(/^\/?hostedzone\//, '')
+      if (!/^[A-Z0-9]{1,32}$/.test(bare)) {
+        throw new InputError('--zone-id', `"${id}" is not a Route 53 hosted zone id (upper-case letters and digits, e.g. Z0123456789ABCDEFGHIJ)`)
+      }
+      this.explicitZoneId = bare
+    }
+    if (settings.private === true && settings.public === true) throw new InputError('--private', 'give --private or --public, not both')
+    this.visibility = settings.private === true ? 'private' : settings.public === true ? 'public' : undefined
+  }
+
+  // ------------------------------------------------------------ API calls
+
+  private async getClient(): Promise<Route53Client> {
+    if (this.client) return this.client
+    this.sdk = await import('@aws-sdk/client-route-53')
+    const {NodeHttpHandler} = await import('@smithy/node-http-handler')
+    this.client = new this.sdk.Route53Client({
+      // Route 53 is global (signed for us-east-1 in the aws partition); the
+      // region only selects the partition, so a missing one is not an error.
+      region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+      // Our loop owns retries so every attempt is counted, logged and bounded by the deadline.
+      maxAttempts: 1,
+      requestHandler: new NodeHttpHandler({connectionTimeout: 5000}),
+    })
+    return this.client
+  }
+
+  /** One request attempt, aborted when the deadline passes. */
+  private async attempt<T>(op: string, detail: string, input: object): Promise<T> {
+    const client = await this.getClient()
+    const sdk = this.sdk as unknown as Record<string, new (input: object) => never>
+    const command = new sdk[`${op}Command`]!(input)
+    const remaining = this.options.deadline - Date.now()
+    if (remaining <= 0) throw new DeadlinePassed(op)
+    this.calls++
+    this.options.log(`route53: call ${op}${detail ? ` ${detail}` : ''}`)
+    const controller = new AbortController()
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort()
+        reject(new DeadlinePassed(op))
+      }, remaining)
+    })
+    try {
+      return (await Promise.race([client.send(command, {abortSignal: controller.signal}), expired])) as T
+    } catch (error) {
+      if (controller.signal.aborted) throw new DeadlinePassed(op)
+      throw error
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** How an error should be handled: retried (and how) or refused. */
+  private classify(error: unknown): Failure | undefined {
+    const e = error as {name?: string; code?: string; $metadata?: {httpStatusCode?: number}; message?: string}
+    const status = e.$metadata?.httpStatusCode
+    if (THROTTLE_CODES.has(e.name ?? '') || status === 429) return 'throttle'
+    if (TRANSIENT_CODES.has(e.name ?? '') || (status !== undefined && status >= 500)) return 'transient'
+    if (NETWORK_CODES.has(e.code ?? '') || NETWORK_CODES.has(e.name ?? '') || /socket hang up|ECONNRESET|EPIPE/i.test(e.message ?? '')) {
+      return 'uncertain'
+    }
+    return undefined
+  }
+
+  /** The refusal an operator can act on (exit 4), or the deadline (exit 5). */
+  private refusal(error: unknown, op: string, zoneId?: string): Error {
+    if (error instanceof DeadlinePassed) return this.deadlineError(error.op, 'nothing was changed')
+    const e = error as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}}
+    const name = e.name ?? ''
+    const message = e.message ?? String(error)
+    if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+      return new BackendError(
+        'no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run on an instance with an IAM role (`dnssd policy route53 --zone-id ID` prints the policy it needs)',
+        {cause: error},
+      )
+    }
+    if (CREDENTIAL_CODES.has(name)) {
+      return new BackendError(`Route 53 rejected the AWS credentials (${name}) on ${op}: check the access key, session token and clock of this machine`, {cause: error})
+    }
+    if (name === 'AccessDenied' || name === 'AccessDeniedException' || e.$metadata?.httpStatusCode === 403) {
+      const fix = zoneId ? `dnssd policy route53 --zone-id ${zoneId}` : 'dnssd policy route53 --zone-id ID --by-name'
+      return new BackendError(`Route 53 denied ${op}: ${message}. Attach the policy printed by \`${fix}\` to this identity`, {cause: error})
+    }
+    if (name === 'NoSuchHostedZone') {
+      return new BackendError(
+        `Route 53 has no hosted zone with id ${zoneId ?? '?'}: check --zone-id (or leave it out so dnssd finds the zone by --zone)`,
+        {cause: error},
+      )
+    }
+    if (name === 'InvalidInput' || name === 'InvalidDomainName' || name === 'MalformedInput') {
+      return new BackendError(`Route 53 rejected ${op}: ${message}`, {cause: error})
+    }
+    return new BackendError(`Route 53 ${op} failed: ${name ? `${name}: ` : ''}${message}`, {cause: error})
+  }
+
+  private deadlineError(op: string, leftBehind: string): DeadlineError {
+    return new DeadlineError(`Route 53 did not finish before the deadline (--timeout), during ${op}: ${leftBehind}`)
+  }
+
+  /** Full-jitter exponential backoff, never past the deadline. */
+  private async backoff(n: number, baseMs: number, capMs: number, op: string, leftBehind: string): Promise<void> {
+    const delay = Math.random() * Math.min(capMs, baseMs * 2 ** Math.min(n, 16))
+    if (Date.now() + delay >= this.options.deadline) {
+      await sleep(Math.max(0, this.options.deadline - Date.now()))
+      throw this.deadlineError(op, leftBehind)
+    }
+    await sleep(delay)
+  }
+
+  /** An idempotent call (a read), retried on throttling and transient errors. */
+  private async call<T>(op: string, detail: string, input: object, zoneId?: string): Promise<T> {
+    for (let n = 0; ; n++) {
+      try {
+        return await this.attempt<T>(op, detail, input)
+      } catch (error) {
+        const failure = this.classify(error)
+        if (!failure) throw this.refusal(error, op, zoneId)
+        const answer = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 200)
+        this.options.log(`route53: ${op} ${failure === 'throttle' ? 'throttled' : 'failed'} (${answer}); retrying`)
+        // A throttled read holds nothing: step back so writers holding a fresh read get the tokens.
+        try {
+          await this.backoff(n, failure === 'throttle' ? BACKOFF.readThrottle.base : BACKOFF.transient.base, failure === 'throttle' ? BACKOFF.readThrottle.cap : BACKOFF.transient.cap, op, 'nothing was changed')
+        } catch {
+          const deadline = this.deadlineError(op, `nothing was changed (last answer: ${answer})`)
+          throw Object.assign(deadline, {lastAnswer: answer})
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ zones
+
+  async zoneIdFor(zone: string): Promise<string> {
+    if (this.explicitZoneId) return this.explicitZoneId
+    const cached = this.zoneIds.get(zone)
+    if (cached) return cached
+    type Listed = {HostedZones?: {Id?: string; Name?: string; Config?: {PrivateZone?: boolean}}[]; IsTruncated?: boolean; NextDNSName?: string; NextHostedZoneId?: string}
+    const matches: {id: string; private: boolean}[] = []
+    let input: {DNSName: string; HostedZoneId?: string; MaxItems: number} = {DNSName: zone, MaxItems: 100}
+    for (let page = 0; page < 20; page++) {
+      // DNSName is a start position, not a filter: compare names ourselves.
+      const res = await this.call<Listed>('ListHostedZonesByName', `dnsname=${zone}`, input)
+      let past = false
+      for (const z of res.HostedZones ?? []) {
+        const name = nameFromWire(z.Name ?? '')
+        if (name === zone) matches.push({id: (z.Id ?? '').replace(/^\/hostedzone\//, ''), private: Boolean(z.Config?.PrivateZone)})
+        else if (compareNames(name, zone) > 0) past = true
+      }
+      if (past || !res.IsTruncated || !res.NextDNSName) break
+      input = {DNSName: res.NextDNSName, HostedZoneId: res.NextHostedZoneId, MaxItems: 100}
+    }
+    const wanted = this.visibility ? matches.filter((m) => m.private === (this.visibility === 'private')) : matches
+    if (wanted.length === 0) {
+      const other = matches.length > 0 ? ` (there is a ${this.visibility === 'private' ? 'public' : 'private'} one: drop --${this.visibility})` : ''
+      throw new BackendError(
+        `this AWS account has no ${this.visibility ? `${this.visibility} ` : ''}hosted zone named ${zone}${other}: create it in Route 53, or pass --zone-id`,
+      )
+    }
+    if (wanted.length > 1) {
+      const list = wanted.map((m) => `${m.id} (${m.private ? 'private' : 'public'})`).join(', ')
+      throw new InputError('--zone', `${zone} names ${wanted.length} hosted zones: ${list}; choose with --zone-id${this.visibility ? '' : ', --private or --public'}`)
+    }
+    this.zoneIds.set(zone, wanted[0]!.id)
+    return wanted[0]!.id
+  }
+
+  // ------------------------------------------------------------ reads
+
+  private toWireSet(s: ResourceRecordSet): WireSet {
+    const name = nameFromWire(s.Name ?? '')
+    const type = (s.Type ?? '') as RecordType
+    const wire = (s.ResourceRecords ?? []).map((r) => r.Value ?? '')
+    const special = s.AliasTarget !== undefined || s.SetIdentifier !== undefined || s.TrafficPolicyInstanceId !== undefined
+    return {name, type, ttl: s.TTL ?? 0, wire, values: wire.map((v) => valueFromWire(type, v)), special}
+  }
+
+  private async listPage(
+    zoneId: string,
+    start: {name?: string; type?: string; identifier?: string},
+    detail: string,
+  ): Promise<{sets: WireSet[]; next?: {name: string; type?: string; identifier?: string}}> {
+    type Listed = {ResourceRecordSets?: ResourceRecordSet[]; IsTruncated?: boolean; NextRecordName?: string; NextRecordType?: string; NextRecordIdentifier?: string}
+    const input: Record<string, unknown> = {HostedZoneId: zoneId, MaxItems: PAGE_SIZE}
+    if (start.name !== undefined) input.StartRecordName = start.name
+    if (start.type !== undefined) input.StartRecordType = start.type
+    if (start.identifier !== undefined) input.StartRecordIdentifier = start.identifier
+    const res = await this.call<Listed>('ListResourceRecordSets', detail, input, zoneId)
+    const sets = (res.ResourceRecordSets ?? []).map((s) => this.toWireSet(s))
+    const next = res.IsTruncated && res.NextRecordName ? {name: res.NextRecordName, type: res.NextRecordType, identifier: res.NextRecordIdentifier} : undefined
+    return {sets, next}
+  }
+
+  /**
+   * The RRsets at `names`, reading pages from the lowest name not yet
+   * covered. Names sort by reversed labels, so a member's names sit close
+   * together: in a small zone one page covers all of them.
+   */
+  private async readNames(zoneId: string, names: readonly string[], pages: Page[], known: Map<string, WireSet>): Promise<void> {
+    const covered = (name: string): boolean =>
+      pages.some((p) => compareNames(name, p.from) >= 0 && (p.next === undefined || compareNames(name, p.next) < 0))
+    const sorted = [...new Set(names)].sort(compareNames)
+    for (;;) {
+      const first = sorted.find((n) => !covered(n))
+      if (first === undefined) return
+      const page = await this.listPage(zoneId, {name: nameToWire(first)}, `from ${nameToWire(first)} (${sorted.length} names wanted)`)
+      for (const s of page.sets) {
+        const k = setKey(s.name, s.type)
+        const prior = known.get(k)
+        // Routing-policy sets share name and type; any of them marks the name special.
+        known.set(k, prior ? {...prior, special: true} : s)
+      }
+      const next = page.next ? nameFromWire(page.next.name) : undefined
+      // A page that ends inside `first` (hundreds of types at one name) cannot happen with real zones;
+      // treat the name as covered rather than loop.
+      pages.push({from: first, next: next !== undefined && compareNames(next, first) <= 0 ? undefined : next})
+    }
+  }
+
+  private stateOf(zone: string, names: readonly string[], known: Map<string, WireSet>): ZoneState {
+    const wanted = new Set(names)
+    const state = new ZoneState(zone, names)
+    for (const s of known.values()) {
+      if (!wanted.has(s.name) || s.special) continue
+      for (const v of s.values) state.addValue(s.name, s.type, s.ttl, v)
+    }
+    return state
+  }
+
+  async read(zone: string, names: readonly string[] | 'all'): Promise<ZoneState> {
+    const zoneId = await this.zoneIdFor(zone)
+    if (names !== 'all') {
+      const known = new Map<string, WireSet>()
+      await this.readNames(zoneId, names, [], known)
+      return this.stateOf(zone, names, known)
+    }
+    const state = new ZoneState(zone, 'all')
+    let start: {name?: string; type?: string; identifier?: string} = {}
+    for (let page = 1; ; page++) {
+      const res = await this.listPage(zoneId, start, `page ${page} (${PAGE_SIZE} a page)`)
+      for (const s of res.sets) for (const v of s.values) state.addValue(s.name, s.type, s.ttl, v)
+      if (!res.next) return state
+      start = res.next
+    }
+  }
+
+  // ------------------------------------------------------------ writes
+
+  /** The ChangeBatch: per touched RRset DELETE(exactly as read) + CREATE(new). */
+  private buildBatch(state: ZoneState, changes: readonly Change[], known: Map<string, WireSet>): R53Change[] {
+    const after = state.clone()
+    after.apply(changes)
+    const batch: R53Change[] = []
+    for (const group of groupByRRset(changes)) {
+      const current = known.get(setKey(group.name, group.type))
+      if (current?.special) {
+        throw new BackendError(
+          `${group.name} ${group.type} is an alias or routing-policy record set in Route 53; dnssd changes only simple record sets (pick another --host or --a-record)`,
+        )
+      }
+      const values = after.values(group.name, group.type)
+      const wire: string[] = []
+      const represented = new Set<string>()
+      if (current) {
+        current.values.forEach((v, i) => {
+          if (values.includes(v) && !wire.includes(current.wire[i]!)) {
+            wire.push(current.wire[i]!)
+            represented.add(v)
+          }
+        })
+      }
+      for (const v of values) if (!represented.has(v)) wire.push(valueToWire(group.type, v))
+      const name = nameToWire(group.name)
+      if (current) {
+        batch.push({
+          Action: 'DELETE',
+          ResourceRecordSet: {Name: name, Type: group.type as never, TTL: current.ttl, ResourceRecords: current.wire.map((Value) => ({Value}))},
+        })
+      }
+      if (wire.length > 0) {
+        const ttl = current?.ttl ?? after.get(group.name, group.type)?.ttl ?? group.changes[0]!.ttl
+        batch.push({Action: 'CREATE', ResourceRecordSet: {Name: name, Type: group.type as never, TTL: ttl, ResourceRecords: wire.map((Value) => ({Value}))}})
+      }
+    }
+    return batch
+  }
+
+  async transact(zone: string, names: readonly string[], plan: Planner, opts: {dryRun: boolean}): Promise<TransactResult> {
+    const zoneId = await this.zoneIdFor(zone)
+    let conflicts = 0
+    let unanswered = 0
+    let sent: {changes: Change[]; notes: string[]} | undefined
+    let pending: Change[] = []
+    const leftBehind = (inFlight: boolean): string => {
+      const summary = pending.slice(0, 3).map(describeChange).join('; ') + (pending.length > 3 ? `; and ${pending.length - 3} more` : '')
+      if (sent) return `a change batch was sent but its answer was lost, so it may or may not have been applied (${summary}); run the same command again: it is idempotent`
+      if (inFlight) return `the change batch (${summary}) was sent but not confirmed, so it may or may not have been applied; run the same command again: it is idempotent`
+      if (pending.length > 0) return `nothing was changed; still to do: ${summary}; run the same command again`
+      return 'nothing was changed, so the records this command meant to add or remove are as they were; run the same command again'
+    }
+    for (let attempt = 1; ; attempt++) {
+      const pages: Page[] = []
+      const known = new Map<string, WireSet>()
+      let outcome
+      try {
+        outcome = await readAndPlan(
+          async (wanted) => {
+            await this.readNames(zoneId, wanted, pages, known)
+            return this.stateOf(zone, wanted, known)
+          },
+          names,
+          plan,
+        )
+      } catch (error) {
+        if (error instanceof DeadlineError) {
+          const last = (error as DeadlineError & {lastAnswer?: string}).lastAnswer
+          throw this.deadlineError('ListResourceRecordSets', `${leftBehind(false)}${last ? ` (last answer: ${last})` : ''}`)
+        }
+        throw error
+      }
+      if (outcome.changes.length === 0) {
+        if (sent) {
+          const note = 'the answer to the change batch was lost, but a fresh read shows it was applied'
+          return {changes: sent.changes, notes: [...sent.notes, note], applied: true, attempts: attempt}
+        }
+        return {changes: [], notes: outcome.notes, applied: false, attempts: attempt}
+      }
+      pending = outcome.changes
+      const batch = this.buildBatch(outcome.state, outcome.changes, known)
+      const request = {HostedZoneId: zoneId, ChangeBatch: {Comment: `dnssd ${names[0] ?? ''}`.slice(0, 256), Changes: batch}}
+      if (opts.dryRun) return {changes: outcome.changes, notes: outcome.notes, applied: false, attempts: attempt, request}
+      const result = await this.sendBatch(request, leftBehind)
+      if (result.kind === 'applied') {
+        return {changes: outcome.changes, notes: outcome.notes, applied: true, attempts: attempt, request, changeId: result.changeId}
+      }
+      if (result.kind === 'uncertain') {
+        sent = {changes: outcome.changes, notes: outcome.notes}
+        this.options.log('route53: the change batch may have landed; re-reading to find out')
+        await this.backoff(unanswered++, BACKOFF.transient.base, BACKOFF.transient.cap, 'ChangeResourceRecordSets', leftBehind(false))
+        continue
+      }
+      conflicts++
+      this.options.log(`route53: conflict (${result.messages.join('; ')}); re-reading and planning again`)
+      await this.backoff(conflicts, BACKOFF.conflict.base, BACKOFF.conflict.cap, 'ChangeResourceRecordSets', leftBehind(false))
+    }
+  }
+
+  /** Send one batch; resend the same batch (it is still a compare-and-swap) on throttling. */
+  private async sendBatch(
+    request: object,
+    leftBehind: (inFlight: boolean) => string,
+  ): Promise<{kind: 'applied'; changeId?: string} | {kind: 'conflict'; messages: string[]} | {kind: 'uncertain'}> {
+    const changes = (request as {ChangeBatch: {Changes: unknown[]}}).ChangeBatch.Changes.length
+    for (let n = 0; ; n++) {
+      try {
+        const res = await this.attempt<{ChangeInfo?: {Id?: string}}>('ChangeResourceRecordSets', `${changes} changes`, request)
+        return {kind: 'applied', changeId: res.ChangeInfo?.Id}
+      } catch (error) {
+        if (error instanceof DeadlinePassed) throw this.deadlineError('ChangeResourceRecordSets', leftBehind(true))
+        const e = error as {name?: string; message?: string}
+        if (e.name === 'InvalidChangeBatch') {
+          const messages = splitChangeBatchMessages(e.message ?? '')
+          if (messages.length > 0 && messages.every(isConcurrencyMessage)) return {kind: 'conflict', messages}
+          const outOfZone = messages.find((m) => /is not permitted in zone/.test(m))
+          if (outOfZone) {
+            throw new BackendError(`Route 53 refused the change: ${outOfZone}. The hosted zone id does not belong to --zone; check --zone-id`, {cause: error})
+          }
+          throw new BackendError(`Route 53 refused the change batch: ${messages.join('; ')}`, {cause: error})
+        }
+        const failure = this.classify(error)
+        if (!failure) throw this.refusal(error, 'ChangeResourceRecordSets', (request as {HostedZoneId: string}).HostedZoneId)
+        // 5xx and lost connections may hide a committed batch: re-read instead of resending blindly.
+        if (failure !== 'throttle') return {kind: 'uncertain'}
+        this.options.log(`route53: ChangeResourceRecordSets throttled (${e.name}); sending the same batch again`)
+        // Our read ages while we wait: retry soon, the batch is still a compare-and-swap.
+        // Growing to 250 ms: one writer alone stays under 5 requests/s even if rejected requests count.
+        await this.backoff(n, BACKOFF.changeThrottle.base, BACKOFF.changeThrottle.cap, 'ChangeResourceRecordSets', leftBehind(false))
+      }
+    }
+  }
+
+  /** Poll GetChange until INSYNC (reference §5), within the deadline. */
+  async waitInSync(changeId: string, onPoll?: (status: string, elapsedMs: number) => void): Promise<{elapsedMs: number}> {
+    const started = Date.now()
+    const id = changeId.replace(/^\/change\//, '')
+    for (let n = 0; ; n++) {
+      let status = 'PENDING'
+      try {
+        const res = await this.call<{ChangeInfo?: {Status?: string}}>('GetChange', id, {Id: id})
+        status = res.ChangeInfo?.Status ?? 'PENDING'
+      } catch (error) {
+        if (error instanceof DeadlineError) {
+          throw new DeadlineError(`change ${id} is applied but was not yet INSYNC when the deadline (--timeout) passed; Route 53 usually takes under 60 s: raise --timeout to wait longer`)
+        }
+        // A change id we were just given: NoSuchChange is eventual consistency, keep polling.
+        if ((error as BackendError).cause && ((error as BackendError).cause as Error).name !== 'NoSuchChange') throw error
+      }
+      onPoll?.(status, Date.now() - started)
+      if (status === 'INSYNC') return {elapsedMs: Date.now() - started}
+      const delay = Math.min(5000, 500 * 1.5 ** n) * (0.75 + Math.random() * 0.5)
+      if (Date.now() + delay >= this.options.deadline) {
+        await sleep(Math.max(0, this.options.deadline - Date.now()))
+        throw new DeadlineError(`change ${id} is applied but was not yet INSYNC when the deadline (--timeout) passed; Route 53 usually takes under 60 s: raise --timeout to wait longer`)
+      }
+      await sleep(delay)
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client?.destroy()
+  }
+}

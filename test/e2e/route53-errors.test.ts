@@ -1,0 +1,98 @@
+/**
+ * Route 53 refusals (exit 4 with the next action), zone choice and the
+ * deadline (exit 5), through the BUILT CLI against the local endpoint.
+ */
+import assert from 'node:assert/strict'
+import {after, before, describe, it} from 'node:test'
+import {runCli} from '../helpers/cli.js'
+import {type Endpoint, nonApex, startEndpoint} from '../helpers/route53.js'
+
+const R53 = ['--provider', 'route53', '--zone', 'example.com']
+
+describe('route53 refusals', () => {
+  let ep: Endpoint
+  before(async () => {
+    ep = await startEndpoint()
+  })
+  after(async () => ep.stop())
+
+  const run = (cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) => runCli([cmd, ...R53, ...args], {env: ep.env(extra)})
+
+  it('refuses with exit 4 and the next action: credentials, AccessDenied, NoSuchHostedZone, no zone', async () => {
+    const join = ['-s', '_v1._web._tcp', '-p', '8080', '--ip', '10.0.7.1']
+    const noCreds = await run('join', ['--zone-id', ep.zoneId, ...join], {AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: ''})
+    assert.equal(noCreds.exitCode, 4, noCreds.stderr)
+    assert.match(noCreds.stderr, /no AWS credentials found: set AWS_ACCESS_KEY_ID/)
+
+    ep.fake.options.deniedKeys.add('AKIADENIED')
+    const denied = await run('join', ['--zone-id', ep.zoneId, ...join], {AWS_ACCESS_KEY_ID: 'AKIADENIED'})
+    assert.equal(denied.exitCode, 4, denied.stderr)
+    assert.match(denied.stderr, /denied ListResourceRecordSets.*dnssd policy route53 --zone-id/)
+    assert.doesNotMatch(denied.stderr + denied.stdout, /test-secret-not-real/)
+
+    const missing = await run('join', ['--zone-id', 'ZNOSUCHZONE1', ...join, '--json'])
+    assert.equal(missing.exitCode, 4, missing.stdout)
+    assert.match(JSON.parse(missing.stdout).error.message, /no hosted zone with id ZNOSUCHZONE1: check --zone-id/)
+
+    const byName = await runCli(['join', '--provider', 'route53', '--zone', 'nothere.example', ...join], {env: ep.env()})
+    assert.equal(byName.exitCode, 4, byName.stderr)
+    assert.match(byName.stderr, /no hosted zone named nothere.example.*pass --zone-id/)
+
+    const badId = await run('join', ['--zone-id', 'not-an-id', ...join])
+    assert.equal(badId.exitCode, 2)
+    assert.deepEqual(nonApex(ep), [])
+  })
+
+  it('tells a public and a private zone of one name apart', async () => {
+    const priv = ep.fake.createZone('twins.example', {private: true})
+    const pub = ep.fake.createZone('twins.example')
+    ep.fake.createZone('twins.example.org')
+    const args = ['--provider', 'route53', '--zone', 'twins.example', '-s', '_v1._web._tcp', '-p', '8080', '--ip', '10.0.8.1']
+    const both = await runCli(['join', ...args], {env: ep.env()})
+    assert.equal(both.exitCode, 2, both.stderr)
+    assert.ok(both.stderr.includes(priv.id) && both.stderr.includes(pub.id), both.stderr)
+    assert.match(both.stderr, /--private or --public/)
+    const onlyPrivate = await runCli(['join', ...args, '--private'], {env: ep.env()})
+    assert.equal(onlyPrivate.exitCode, 0, onlyPrivate.stderr)
+    assert.equal(ep.fake.records(priv.id).filter((r) => r.type === 'SRV').length, 1)
+    assert.equal(ep.fake.records(pub.id).filter((r) => r.type === 'SRV').length, 0)
+  })
+
+  it('dnssd policy route53 prints the least-privilege policy', async () => {
+    const r = await runCli(['policy', 'route53', '--zone-id', 'Z0123456789ABCDEFGHIJ', '--zone', 'example.com', '--service', '_v1._web._tcp'])
+    assert.equal(r.exitCode, 0, r.stderr)
+    const policy = JSON.parse(r.stdout)
+    assert.equal(policy.Version, '2012-10-17')
+    assert.ok(policy.Statement.every((s: any) => s.Resource !== '*'))
+    const missing = await runCli(['policy', 'route53'])
+    assert.equal(missing.exitCode, 2)
+  })
+})
+
+describe('route53 deadline', () => {
+  it('leave against an endpoint that never answers exits 5 by --timeout + 1 s and says what is left', async () => {
+    const ep = await startEndpoint()
+    try {
+      ep.fake.hang = true
+      const started = Date.now()
+      const r = await runCli(['leave', ...R53, '--zone-id', ep.zoneId, '-s', '_v1._web._tcp', '--ip', '10.0.9.1', '--timeout', '2'], {env: ep.env()})
+      const elapsed = Date.now() - started
+      assert.equal(r.exitCode, 5, r.stderr)
+      assert.ok(elapsed <= 3000, `took ${elapsed} ms`)
+      assert.match(r.stderr, /deadline.*nothing was changed.*run the same command again/)
+
+      // Hanging on the change itself: the batch may or may not have landed.
+      ep.fake.hang = false
+      const j = await runCli(['join', ...R53, '--zone-id', ep.zoneId, '-s', '_v1._web._tcp', '-p', '1', '--ip', '10.0.9.1'], {env: ep.env()})
+      assert.equal(j.exitCode, 0, j.stderr)
+      ep.fake.hangOps.add('ChangeResourceRecordSets')
+      const t1 = Date.now()
+      const l = await runCli(['leave', ...R53, '--zone-id', ep.zoneId, '-s', '_v1._web._tcp', '--ip', '10.0.9.1', '--timeout', '2'], {env: ep.env()})
+      assert.equal(l.exitCode, 5, l.stderr)
+      assert.ok(Date.now() - t1 <= 3000, `took ${Date.now() - t1} ms`)
+      assert.match(l.stderr, /remove SRV 0 0 1 10-0-9-1\.example\.com\..*may or may not have been applied/)
+    } finally {
+      await ep.stop()
+    }
+  })
+})
