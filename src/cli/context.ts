@@ -8,6 +8,7 @@ import {planJoin, planLeave} from '../core/planner.js'
 import {type Change} from '../core/records.js'
 import {createProvider, parseProviderKind} from '../providers/index.js'
 import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
+import {startJitter, ttlForProvider} from './startup.js'
 
 export interface BackendFlags {
   provider?: string
@@ -50,6 +51,7 @@ export interface MembershipFlags extends BackendFlags {
   txt?: string[]
   'a-record'?: string
   'dry-run'?: boolean
+  jitter?: string
 }
 
 export interface MembershipResult {
@@ -90,11 +92,13 @@ export function memberFromFlags(action: 'join' | 'leave', flags: MembershipFlags
 /** Validate everything, then read-plan-apply through the provider. */
 export async function runMembership(
   action: 'join' | 'leave',
-  flags: MembershipFlags,
+  rawFlags: MembershipFlags,
   log: (line: string) => void,
 ): Promise<MembershipResult> {
   const started = Date.now()
+  const flags = ttlForProvider(rawFlags)
   const member = memberFromFlags(action, flags)
+  await startJitter(flags.jitter, Boolean(flags['dry-run']), log)
   const backend = await openBackend(flags, log)
   try {
     const {names, plan} = action === 'join' ? planJoin(member) : planLeave(member)

@@ -42,6 +42,8 @@ export const recordFlags = {
     helpGroup: 'RECORD',
   }),
   'a-record': Flags.string({env: 'DNSSD_A_RECORD', description: 'also add the address to this round-robin name (e.g. www)', helpGroup: 'RECORD'}),
+  proxied: Flags.boolean({env: 'DNSSD_PROXIED', description: 'cloudflare: proxy the --a-record name through Cloudflare (public addresses only)', helpGroup: 'RECORD'}),
+  jitter: Flags.string({env: 'DNSSD_JITTER', description: 'wait a random 0..S seconds before the first API call (fleet boot; --timeout starts after it)', helpGroup: 'BACKEND'}),
 }
 
 export const providerFlags = {
@@ -55,6 +57,12 @@ export const providerFlags = {
   'data-dir': Flags.string({
     env: 'DNSSD_DATA_DIR',
     description: 'file provider: directory of <zone>.zone files [default: $XDG_DATA_HOME/dnssd or ~/.local/share/dnssd]',
+    helpGroup: 'BACKEND',
+  }),
+  'zone-id': Flags.string({env: 'DNSSD_ZONE_ID', description: 'cloudflare: zone id (skips the lookup by --zone; the token then needs only DNS:Edit)', helpGroup: 'BACKEND'}),
+  'api-token-file': Flags.string({
+    env: 'DNSSD_API_TOKEN_FILE',
+    description: 'cloudflare: file holding the API token [default: $CLOUDFLARE_API_TOKEN]',
     helpGroup: 'BACKEND',
   }),
   verbose: Flags.boolean({char: 'v', description: 'list every API call and step on stderr', default: false}),

@@ -19,6 +19,10 @@ export async function createProvider(kind: ProviderKind, options: ProviderOption
       const {FileProvider} = await import('./file.js')
       return new FileProvider(options)
     }
+    case 'cloudflare': {
+      const {CloudflareProvider} = await import('./cloudflare.js')
+      return new CloudflareProvider(options)
+    }
     default:
       throw new InputError('--provider', `the ${kind} provider is not available in this build yet`)
   }
