@@ -62,6 +62,8 @@ export interface FakeOptions {
   hang?: boolean
   /** Delay before each answer, ms. */
   latencyMs?: number
+  /** Send only {page, per_page} in result_info (the fields the SDK types declare). */
+  minimalResultInfo?: boolean
 }
 
 export interface StoredRecord {
@@ -342,7 +344,9 @@ export class FakeCloudflare {
       errors: [],
       messages: [],
       result: slice,
-      result_info: {page, per_page: per, count: slice.length, total_count: items.length, total_pages: Math.ceil(items.length / per)},
+      result_info: this.opts.minimalResultInfo
+        ? {page, per_page: per}
+        : {page, per_page: per, count: slice.length, total_count: items.length, total_pages: Math.ceil(items.length / per)},
     }
   }
 
