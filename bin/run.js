@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // Start-up path: oclif reads oclif.manifest.json (built by `npm run build`) and
 // imports only the invoked command. Keep this file free of heavy imports.
-import {execute} from '@oclif/core'
+//
+// @oclif/core checks its own engines range on import, loading semver and its
+// package.json (~20-50 ms, a third of its start-up). package.json "engines"
+// already states what dnssd needs, so skip it unless the user asked for it.
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= 'true'
+const {execute} = await import('@oclif/core')
 
 await execute({dir: import.meta.url})

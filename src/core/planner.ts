@@ -144,7 +144,11 @@ function releaseUnused(b: ChangeBuilder, m: Member, marker: Marker, remaining: r
   }
 }
 
-export function planJoin(m: Member): MembershipPlan {
+/**
+ * Wrap a planning body: first make sure the touched names and every name the
+ * host's marker mentions have been read; otherwise ask for them.
+ */
+function withMarker(m: Member, body: (state: ZoneState, mark: string, marker: Marker) => PlanStep): MembershipPlan {
   const names = touchedNames(m)
   const plan: Planner = (state) => {
     const need = missing(state, names)
@@ -153,6 +157,13 @@ export function planJoin(m: Member): MembershipPlan {
     const marker = parseMarker(state.values(mark, 'TXT'))
     const more = missing(state, markerNames(marker))
     if (more.length > 0) return {need: more}
+    return body(state, mark, marker)
+  }
+  return {names, plan}
+}
+
+export function planJoin(m: Member): MembershipPlan {
+  return withMarker(m, (state, mark, marker) => {
     if (!m.address || m.port === undefined) throw new Error('planJoin needs an address and a port')
     const {address, family} = m.address
     const b = new ChangeBuilder(state)
@@ -202,19 +213,11 @@ export function planJoin(m: Member): MembershipPlan {
 
     const notes = b.changes.length === 0 ? [`${m.host} is already a member of ${m.instance}; nothing to change`] : []
     return {changes: b.changes, notes}
-  }
-  return {names, plan}
+  })
 }
 
 export function planLeave(m: Member): MembershipPlan {
-  const names = touchedNames(m)
-  const plan: Planner = (state) => {
-    const need = missing(state, names)
-    if (need.length > 0) return {need}
-    const mark = markerName(m.host)
-    const marker = parseMarker(state.values(mark, 'TXT'))
-    const more = missing(state, markerNames(marker))
-    if (more.length > 0) return {need: more}
+  return withMarker(m, (state, mark, marker) => {
     const b = new ChangeBuilder(state)
     const notes: string[] = []
     const ref = marker.refs.find((r) => r.instance === m.instance)
@@ -236,6 +239,5 @@ export function planLeave(m: Member): MembershipPlan {
     }
     releaseUnused(b, m, marker, remaining)
     return {changes: b.changes, notes}
-  }
-  return {names, plan}
+  })
 }

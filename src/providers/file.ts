@@ -79,15 +79,19 @@ export class FileProvider implements DnsProvider {
     return parseZoneFile(text, zone, path)
   }
 
+  /** The whole zone; a zone without a file does not exist (exit 4). */
   async read(zone: string, _names: readonly string[] | 'all'): Promise<ZoneState> {
+    const path = zoneFilePath(this.dataDir, zone)
     const file = await this.load(zone)
-    this.options.log(`file: read ${zoneFilePath(this.dataDir, zone)}${file ? '' : ' (no file yet)'}`)
-    return zoneStateOf(file ?? {origin: zone, records: []})
+    this.options.log(`file: read ${path}${file ? '' : ' (no such file)'}`)
+    if (!file) throw new BackendError(`no zone file for ${zone} in ${this.dataDir} (dnssd join creates it; check --data-dir)`)
+    return zoneStateOf(file)
   }
 
   async transact(zone: string, names: readonly string[], plan: Planner, opts: {dryRun: boolean}): Promise<TransactResult> {
     if (opts.dryRun) {
-      const outcome = await readAndPlan((n) => this.read(zone, n), names, plan)
+      const state = zoneStateOf((await this.load(zone)) ?? newZone(zone, 1))
+      const outcome = await readAndPlan(async () => state, names, plan)
       return {changes: outcome.changes, notes: outcome.notes, applied: false, attempts: 1}
     }
     const path = zoneFilePath(this.dataDir, zone)
@@ -110,27 +114,32 @@ export class FileProvider implements DnsProvider {
     }
   }
 
+  /** Take the zone's lock, polling every 5-40 ms (randomised) until the deadline. */
   private async lock(path: string): Promise<() => Promise<void>> {
     const lockPath = `${path}.lock`
     const started = Date.now()
-    const remaining = Math.max(0, this.options.deadline - started)
-    try {
-      const release = await lockfile.lock(path, {
-        realpath: false,
-        lockfilePath: lockPath,
-        stale: 3000,
-        update: 1000,
-        // Short, randomised polls: many local joins queue for milliseconds each.
-        retries: {retries: Math.max(1, Math.ceil(remaining / 20)), factor: 1.3, minTimeout: 5, maxTimeout: 40, randomize: true},
-        onCompromised: (error) => this.options.log(`file: lock on ${path} was compromised: ${error.message}`),
-      })
-      this.options.log(`file: locked ${lockPath} after ${Date.now() - started} ms`)
-      return release
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-        throw new DeadlineError(`could not lock ${path} before the deadline; another dnssd process holds ${lockPath}`, {cause: error})
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const release = await lockfile.lock(path, {
+          realpath: false,
+          lockfilePath: lockPath,
+          stale: 3000,
+          update: 1000,
+          retries: 0,
+          onCompromised: (error) => this.options.log(`file: lock on ${path} was compromised: ${error.message}`),
+        })
+        this.options.log(`file: locked ${lockPath} after ${Date.now() - started} ms (${attempt} tries)`)
+        return release
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
+          throw new BackendError(`cannot lock ${path}: ${(error as Error).message}`, {cause: error})
+        }
+        const wait = 5 + Math.floor(Math.random() * 35)
+        if (Date.now() + wait >= this.options.deadline) {
+          throw new DeadlineError(`could not lock ${path} before the deadline; another dnssd process holds ${lockPath}`, {cause: error})
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait))
       }
-      throw new BackendError(`cannot lock ${path}: ${(error as Error).message}`, {cause: error})
     }
   }
 

@@ -1,0 +1,19 @@
+/** Drive a MembershipPlan against an in-memory ZoneState, as a provider would. */
+import {type MembershipPlan} from '../../src/core/planner.js'
+import {type Change, ZoneState} from '../../src/core/records.js'
+
+export function runPlan(state: ZoneState, mp: MembershipPlan): {changes: Change[]; notes: string[]} {
+  for (let round = 0; round < 5; round++) {
+    const step = mp.plan(state)
+    if ('changes' in step) {
+      state.apply(step.changes)
+      return step
+    }
+    throw new Error(`planner asked for names not in a whole-zone state: ${step.need.join(', ')}`)
+  }
+  throw new Error('unreachable')
+}
+
+export function records(state: ZoneState): {name: string; type: string; value: string}[] {
+  return state.rrsets().flatMap((s) => s.values.map((value) => ({name: s.name, type: s.type, value})))
+}

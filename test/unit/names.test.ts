@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import {InputError} from '../../src/core/errors.js'
+import {
+  hostLabelForAddress,
+  parseAddress,
+  parseHost,
+  parsePort,
+  parsePriority,
+  parseRoundRobin,
+  parseService,
+  parseTtl,
+  parseWeight,
+  parseZone,
+  wireLength,
+} from '../../src/core/names.js'
+
+const rejects = (fn: () => unknown, pattern: RegExp): void => {
+  assert.throws(fn, (e: unknown) => e instanceof InputError && e.exitCode === 2 && pattern.test(e.message))
+}
+
+describe('zone names', () => {
+  it('normalises case and the trailing dot', () => {
+    assert.equal(parseZone('Example.COM.'), 'example.com')
+  })
+  it('rejects empty, root, bad labels and over-long zones', () => {
+    rejects(() => parseZone(''), /zone is required/)
+    rejects(() => parseZone('.'), /root zone/)
+    rejects(() => parseZone('exa mple.com'), /RFC 1123/)
+    rejects(() => parseZone('-bad.com'), /RFC 1123/)
+    rejects(() => parseZone('a..com'), /empty label/)
+    rejects(() => parseZone(`${'a'.repeat(64)}.com`), /63/)
+    rejects(() => parseZone(Array.from({length: 6}, () => 'a'.repeat(40)).join('.')), /170 octets/)
+  })
+})
+
+describe('service names (RFC 6335 §5.1, RFC 6763 forms)', () => {
+  it('accepts the plain and the incarnation form', () => {
+    assert.deepEqual(parseService('_web._tcp', 'example.com'), {incarnation: undefined, name: 'web', proto: 'tcp', type: '_web._tcp', relative: '_web._tcp'})
+    const pool = parseService('_V1._Web._TCP', 'example.com')
+    assert.equal(pool.incarnation, '_v1')
+    assert.equal(pool.type, '_web._tcp')
+    assert.equal(parseService('_api-v2._udp', 'example.com').proto, 'udp')
+  })
+  it('accepts the zone as a suffix and rejects another domain', () => {
+    assert.equal(parseService('_web._tcp.example.com.', 'example.com').relative, '_web._tcp')
+    rejects(() => parseService('_web._tcp.other.org', 'example.com'), /not under the zone example\.com/)
+    rejects(() => parseService('_web._tcp.sub.example.com', 'example.com'), /not under the zone/)
+  })
+  for (const [bad, why] of [
+    ['web._tcp', /start with "_"/],
+    ['_web', /protocol/],
+    ['_web._sctp', /protocol/],
+    ['_a--b._tcp', /RFC 6335/],
+    ['_-web._tcp', /RFC 6335/],
+    ['_web-._tcp', /RFC 6335/],
+    ['_123._tcp', /RFC 6335/],
+    ['_abcdefghijklmnop._tcp', /RFC 6335/],
+    ['_a_b._tcp', /RFC 6335/],
+    ['_x._y._web._tcp', /_service._proto/],
+    ['_v 1._web._tcp', /pool label/],
+  ] as const) {
+    it(`rejects ${bad}`, () => rejects(() => parseService(bad, 'example.com'), why))
+  }
+  it('accepts 15 characters, digits with a letter, inner hyphens', () => {
+    assert.equal(parseService('_abcdefghijklmno._tcp', 'z.org').name, 'abcdefghijklmno')
+    assert.equal(parseService('_1a._tcp', 'z.org').name, '1a')
+    assert.equal(parseService('_x-y._tcp', 'z.org').name, 'x-y')
+  })
+})
+
+describe('hosts', () => {
+  it('is relative to the zone unless it ends with it', () => {
+    assert.equal(parseHost('web1', 'example.com'), 'web1.example.com')
+    assert.equal(parseHost('web1.example.com', 'example.com'), 'web1.example.com')
+    assert.equal(parseHost('web1.example.com.', 'example.com'), 'web1.example.com')
+    assert.equal(parseHost('a.b', 'example.com'), 'a.b.example.com')
+  })
+  it('rejects hosts outside the zone, the apex and bad labels', () => {
+    rejects(() => parseHost('web1.other.org.', 'example.com'), /not under the zone/)
+    rejects(() => parseHost('example.com', 'example.com'), /not under the zone/)
+    rejects(() => parseHost('web_1', 'example.com'), /RFC 1123/)
+    rejects(() => parseHost('', 'example.com'), /empty/)
+  })
+  it('round-robin names allow the apex', () => {
+    assert.equal(parseRoundRobin('@', 'example.com'), 'example.com')
+    assert.equal(parseRoundRobin('www', 'example.com'), 'www.example.com')
+  })
+  it('derives host labels from addresses', () => {
+    assert.equal(hostLabelForAddress('10.0.0.1'), '10-0-0-1')
+    assert.equal(hostLabelForAddress('2001:db8::1'), '2001-db8--1')
+  })
+})
+
+describe('addresses and numbers', () => {
+  it('canonicalises IPv6 (RFC 5952)', () => {
+    assert.deepEqual(parseAddress('2001:DB8:0:0:0:0:0:1'), {address: '2001:db8::1', family: 'AAAA'})
+    assert.deepEqual(parseAddress('[fd00::7]'), {address: 'fd00::7', family: 'AAAA'})
+    assert.deepEqual(parseAddress('192.0.2.10'), {address: '192.0.2.10', family: 'A'})
+  })
+  it('rejects malformed and unusable addresses', () => {
+    for (const bad of ['10.0.0', '10.0.0.256', '01.2.3.4', 'host', '0.0.0.0', '::', 'fe80::1%eth0', '1.2.3.4/24']) {
+      rejects(() => parseAddress(bad), /address/)
+    }
+  })
+  it('checks ranges', () => {
+    assert.equal(parsePort('8080'), 8080)
+    rejects(() => parsePort('70000'), /--port: 70000 is out of range; a port must be 1-65535/)
+    rejects(() => parsePort('0'), /1-65535/)
+    rejects(() => parsePort('80a'), /not a whole number/)
+    rejects(() => parsePort('-1'), /not a whole number/)
+    assert.equal(parsePriority('65535'), 65_535)
+    rejects(() => parsePriority('65536'), /RFC 2782/)
+    rejects(() => parseWeight('1.5'), /whole number/)
+    assert.equal(parseTtl('0'), 0)
+    rejects(() => parseTtl('2147483648'), /TTL/)
+  })
+  it('measures wire length', () => {
+    assert.equal(wireLength('example.com'), 13)
+    assert.equal(wireLength('.'), 1)
+  })
+})

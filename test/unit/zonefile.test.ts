@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import {compareNames, formatZoneFile, newZone, parseTtlText, parseZoneFile} from '../../src/core/zonefile.js'
+
+describe('zone file parser', () => {
+  it('handles $ORIGIN, $TTL, @, relative names, blank owners, units, parentheses, comments', () => {
+    const text = `$TTL 1h
+$ORIGIN example.com.
+@   IN SOA ns1 hostmaster (
+        7      ; serial
+        3h 15m 1w 60 )
+    IN NS ns1
+ns1 300 IN A 192.0.2.1
+www IN 60 A 192.0.2.2 ; trailing comment
+    AAAA 2001:DB8::0:1
+_x._tcp SRV 0 5 80 www
+txt TXT "a b" "say \\"hi\\"" plain ; "not a string"
+mail MX 10 mx.example.net.
+$ORIGIN sub.example.com.
+cn CNAME target
+hinfo HINFO "PC" "Linux"
+`
+    const zone = parseZoneFile(text, 'example.com')
+    const rows = zone.records.map((r) => `${r.name} ${r.ttl} ${r.type} ${r.value}${r.origin ? ` @${r.origin}` : ''}`)
+    assert.deepEqual(rows, [
+      'example.com 3600 SOA ns1.example.com. hostmaster.example.com. 7 10800 900 604800 60',
+      'example.com 3600 NS ns1.example.com.',
+      'ns1.example.com 300 A 192.0.2.1',
+      'www.example.com 60 A 192.0.2.2',
+      'www.example.com 3600 AAAA 2001:db8::1',
+      '_x._tcp.example.com 3600 SRV 0 5 80 www.example.com.',
+      'txt.example.com 3600 TXT "a b" "say \\"hi\\"" "plain"',
+      'mail.example.com 3600 MX 10 mx.example.net.',
+      'cn.sub.example.com 3600 CNAME target.sub.example.com.',
+      'hinfo.sub.example.com 3600 HINFO "PC" "Linux" @sub.example.com',
+    ])
+  })
+  it('round-trips what it writes', () => {
+    const zone = newZone('example.com', 1)
+    zone.records.push({name: 'a.example.com', ttl: 60, type: 'TXT', value: '"x=1" "\\195\\169"'})
+    zone.records.push({name: 'b.sub.example.com', ttl: 60, type: 'HINFO', value: '"PC" "Linux"', origin: 'sub.example.com'})
+    const text = formatZoneFile(zone, 'header')
+    const again = parseZoneFile(text, 'example.com')
+    assert.deepEqual(again.records, zone.records.sort((x, y) => compareNames(x.name, y.name)))
+    assert.equal(formatZoneFile(again, 'header'), text)
+  })
+  it('reports syntax errors with the line', () => {
+    assert.throws(() => parseZoneFile('$TTL 60\n@ SOA a b 1 2 3 4\n', 'example.com', 'z.zone'), /z\.zone line 2: SOA record needs/)
+    assert.throws(() => parseZoneFile('www A 1.2.3.4\n', 'example.com', 'z.zone'), /no TTL/)
+    assert.throws(() => parseZoneFile('$INCLUDE other\n', 'example.com', 'z.zone'), /not supported/)
+    assert.throws(() => parseZoneFile('$TTL 60\nwww A 1.2.3\n', 'example.com', 'z.zone'), /IPv4/)
+    assert.throws(() => parseZoneFile('$TTL 60\nwww TXT "open\n', 'example.com', 'z.zone'), /unterminated/)
+    assert.throws(() => parseZoneFile('$TTL 60\nwww ( A 1.2.3.4\n', 'example.com', 'z.zone'), /unbalanced/)
+  })
+  it('parses BIND TTL units and orders names canonically', () => {
+    assert.equal(parseTtlText('1h30m'), 5400)
+    assert.equal(parseTtlText('1x'), undefined)
+    assert.deepEqual(['b.example.com', 'example.com', 'a.b.example.com', '_x.example.com'].sort(compareNames), ['example.com', '_x.example.com', 'b.example.com', 'a.b.example.com'])
+  })
+})
