@@ -111,7 +111,6 @@ export class CloudflareProvider implements DnsProvider {
   private client?: Promise<Client>
   /** Zone ids by name; promises, so parallel reads share one lookup. */
   private zoneIds = new Map<string, Promise<string>>()
-  private calls = 0
 
   constructor(options: ProviderOptions) {
     this.options = options
@@ -124,11 +123,6 @@ export class CloudflareProvider implements DnsProvider {
   private setting(name: string): string | undefined {
     const v = this.options.settings?.[name]
     return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined
-  }
-
-  /** How many API request attempts this provider made (for notes and benchmarks). */
-  get requestCount(): number {
-    return this.calls
   }
 
   // ---------------------------------------------------------------- client
@@ -194,7 +188,6 @@ export class CloudflareProvider implements DnsProvider {
     for (let attempt = 1; ; attempt++) {
       const remaining = this.options.deadline - Date.now()
       if (remaining <= 0) throw new DeadlineError(`the deadline passed before ${label}${previous ? ` (last: ${previous})` : ''}; raise --timeout`)
-      this.calls++
       this.options.log(`cloudflare: call ${label}${attempt > 1 ? ` (attempt ${attempt} after ${previous})` : ''}`)
       const controller = new AbortController()
       const timer = setTimeout(() => controller.abort(), remaining)
@@ -436,7 +429,8 @@ export class CloudflareProvider implements DnsProvider {
     }
     const ttl = outcome.changes[0]?.ttl ?? (Number(this.setting('ttl')) || 60)
     let rounds = 0
-    if (scope.types.length > 0) {
+    // A run that wrote nothing has nothing to settle (a no-op re-join costs only its reads).
+    if (scope.types.length > 0 && applied.length > 0) {
       for (;;) {
         const recs = await this.readRecords(zone, scopeNames(scope))
         const current = new CfSnapshot(zone, scopeNames(scope), recs)
