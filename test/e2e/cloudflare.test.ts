@@ -198,6 +198,60 @@ describe('cloudflare provider (e2e)', {concurrency: true}, () => {
   })
 })
 
+/** Poll until `test` holds (bounded). */
+async function waitFor(test: () => boolean, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms
+  while (!test()) {
+    if (Date.now() > until) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+describe('cloudflare provider: forced races (no compare-and-swap)', {concurrency: true}, () => {
+  const pool = (action: string, ip: string) => [action, '-s', '_v1._web._tcp', '-p', '8080', '--ip', ip, '--timeout', '120', '-v']
+
+  it('the last member leaves while a new one joins: the newcomer keeps its PTR and TXT', async () => {
+    await withFake({}, async (fake) => {
+      assert.equal((await cf(fake, pool('join', '10.0.0.1'))).exitCode, 0)
+      const ptr = fake.records().find((r) => r.type === 'PTR' && r.name === '_web._tcp.example.com')!
+      // The leave decided "last member" and sends its PTR delete; it lands only after the join is done.
+      const release = fake.hold(new RegExp(`^DELETE /zones/[0-9a-f]+/dns_records/${ptr.id}$`))
+      const leaving = cf(fake, pool('leave', '10.0.0.1'))
+      await waitFor(() => fake.log.some((e) => e.method === 'DELETE' && e.path.endsWith(ptr.id)))
+      const joined = await cf(fake, pool('join', '10.0.0.2'))
+      assert.equal(joined.exitCode, 0, joined.stderr)
+      release()
+      const left = await leaving
+      assert.equal(left.exitCode, 0, left.stderr)
+      assert.match(left.stderr, /repair round 1: 2 change\(s\)/)
+      const values = fake.values()
+      assert.deepEqual(checkInvariants(ZONE, values), [])
+      assert.deepEqual(values.filter((v) => v.type === 'SRV').map((v) => v.value), ['0 0 8080 10-0-0-2.example.com.'])
+      assert.deepEqual(values.filter((v) => v.type === 'PTR').map((v) => `${v.name} ${v.value}`).sort(), [
+        '_services._dns-sd._udp.example.com _web._tcp.example.com.',
+        '_web._tcp.example.com _v1._web._tcp.example.com.',
+      ])
+      assert.deepEqual(values.filter((v) => v.type === 'TXT' && v.name === '_v1._web._tcp.example.com').map((v) => v.value), ['""'])
+    })
+  })
+
+  it('two last members leave at once, each seeing the other: the pool is still cleaned up', async () => {
+    await withFake({}, async (fake) => {
+      for (const ip of ['10.0.0.1', '10.0.0.2']) assert.equal((await cf(fake, pool('join', ip))).exitCode, 0)
+      const srvIds = fake.records().filter((r) => r.type === 'SRV').map((r) => r.id)
+      // Both leaves read the pool (two SRVs) before either SRV delete lands.
+      const release = fake.hold(new RegExp(`^DELETE /zones/[0-9a-f]+/dns_records/(${srvIds.join('|')})$`))
+      const leaving = ['10.0.0.1', '10.0.0.2'].map((ip) => cf(fake, pool('leave', ip)))
+      await waitFor(() => fake.log.filter((e) => e.method === 'DELETE' && srvIds.some((id) => e.path.endsWith(id))).length === 2)
+      release()
+      const results = await Promise.all(leaving)
+      for (const r of results) assert.equal(r.exitCode, 0, r.stderr)
+      assert.ok(results.some((r) => /repair round 1/.test(r.stderr)), 'a repair round removed the pool records')
+      assert.deepEqual(fake.records(), [])
+    })
+  })
+})
+
 describe('cloudflare provider: credentials, refusals, throttling, deadline', {concurrency: true}, () => {
   let fake: FakeCloudflare
   const other = 'otherTokenOnlyForAnotherZone_0123456789'.padEnd(40, 'x')

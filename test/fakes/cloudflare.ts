@@ -32,8 +32,9 @@
  * - identical record (type + name + content) -> 400 81058; CNAME exclusivity
  *   81053/81054; unknown record -> 404 81044; changing a record's type -> 400.
  * Knobs: 429 injection (every Nth request, body 971 + retry-after and
- * Ratelimit headers), one-off faults, a hanging mode (accepts, never
- * answers), latency, and a request log.
+ * Ratelimit headers), one-off faults, holding matching requests until the
+ * test releases them, a hanging mode (accepts, never answers), latency, and
+ * a request log.
  */
 import {randomBytes} from 'node:crypto'
 import {type IncomingMessage, type ServerResponse, createServer} from 'node:http'
@@ -158,6 +159,7 @@ export class FakeCloudflare {
   private readonly store = new Map<string, StoredRecord[]>()
   private readonly tokens: Record<string, TokenGrant>
   private readonly faults: Fault[] = []
+  private readonly holds: {match: RegExp; gate: Promise<void>}[] = []
   private requests = 0
   private server = createServer((req, res) => void this.handle(req, res))
   opts: FakeOptions
@@ -207,6 +209,21 @@ export class FakeCloudflare {
     this.faults.push({times: 1, ...f})
   }
 
+  /**
+   * Hold every request whose `METHOD path` matches until the returned release
+   * function is called: lets a test force one interleaving of two clients.
+   */
+  hold(match: RegExp): () => void {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const entry = {match, gate}
+    this.holds.push(entry)
+    return () => {
+      this.holds.splice(this.holds.indexOf(entry), 1)
+      release()
+    }
+  }
+
   // ------------------------------------------------------------------ HTTP
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -220,6 +237,7 @@ export class FakeCloudflare {
     const auth = ['authorization', 'x-auth-key', 'x-auth-email', 'x-auth-user-service-key'].filter((h) => req.headers[h] !== undefined)
     const entry: LoggedRequest = {method, path, query: url.search.slice(1), status: 0, auth}
     this.log.push(entry)
+    for (const h of this.holds.filter((x) => x.match.test(`${method} ${path}`))) await h.gate
     this.requests++
     let status = 200
     let body: unknown
