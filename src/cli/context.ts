@@ -6,9 +6,11 @@ import {type Member, memberForJoin, memberForLeave} from '../core/membership.js'
 import {parseSeconds} from '../core/names.js'
 import {planJoin, planLeave} from '../core/planner.js'
 import {type Change} from '../core/records.js'
+import {explainDeadline, prepareBoot} from '../platform/boot.js'
 import {createProvider, parseProviderKind} from '../providers/index.js'
 import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
-import {startJitter, ttlForProvider} from './startup.js'
+import {type LeaseReport, prepareLease} from '../registry/membership.js'
+import {jitterDelayMs, ttlForProvider, waitJitter} from './startup.js'
 
 export interface BackendFlags {
   provider?: string
@@ -51,6 +53,8 @@ export interface MembershipFlags extends BackendFlags {
   txt?: string[]
   'a-record'?: string
   'dry-run'?: boolean
+  registry?: string
+  lease?: string
   jitter?: string
 }
 
@@ -71,6 +75,7 @@ export interface MembershipResult {
   elapsedMs: number
   request?: unknown
   changeId?: string
+  lease?: LeaseReport
 }
 
 export function memberFromFlags(action: 'join' | 'leave', flags: MembershipFlags): Member {
@@ -92,18 +97,27 @@ export function memberFromFlags(action: 'join' | 'leave', flags: MembershipFlags
 /** Validate everything, then read-plan-apply through the provider. */
 export async function runMembership(
   action: 'join' | 'leave',
-  rawFlags: MembershipFlags,
+  flags: MembershipFlags,
   log: (line: string) => void,
 ): Promise<MembershipResult> {
   const started = Date.now()
-  const flags = ttlForProvider(rawFlags)
-  const member = memberFromFlags(action, flags)
-  await startJitter(flags.jitter, Boolean(flags['dry-run']), log)
-  const backend = await openBackend(flags, log)
+  // --ip auto and the --check gate (src/platform/boot.ts); gate after validation.
+  const boot = await prepareBoot(action, ttlForProvider(flags), log)
+  const member = memberFromFlags(action, boot.flags)
+  const jitterMs = jitterDelayMs(flags.jitter)
+  await boot.gate()
+  await waitJitter(jitterMs, Boolean(flags['dry-run']), log)
+  const backend = await openBackend(boot.flags, log)
+  // Lease registry (--registry): checked before the DNS change, written after it.
+  const lease = await prepareLease(action, boot.flags, member, backend.kind, {deadline: backend.deadline, log}).catch(async (error: unknown) => {
+    await backend.provider.close()
+    throw error
+  })
   try {
     const {names, plan} = action === 'join' ? planJoin(member) : planLeave(member)
     const dryRun = Boolean(flags['dry-run'])
     const result = await backend.provider.transact(member.zone, names, plan, {dryRun})
+    const leaseReport = await lease?.after(() => backend.provider.transact(member.zone, names, plan, {dryRun}))
     return {
       action,
       zone: member.zone,
@@ -121,8 +135,12 @@ export async function runMembership(
       elapsedMs: Date.now() - started,
       request: result.request,
       changeId: result.changeId,
+      lease: leaseReport,
     }
+  } catch (error) {
+    throw explainDeadline(error, action, member)
   } finally {
+    await lease?.close()
     await backend.provider.close()
   }
 }

@@ -17,7 +17,16 @@ export const serviceFlag = Flags.string({
 export const identityFlags = {
   zone: zoneFlag,
   service: serviceFlag,
-  ip: Flags.string({env: 'DNSSD_IP', description: 'address of this member (IPv4 or IPv6)', helpGroup: 'IDENTITY'}),
+  ip: Flags.string({
+    env: 'DNSSD_IP',
+    description: 'address of this member (IPv4 or IPv6), or auto: EC2 IMDSv2, Joyent mdata-get, else the default-route interface',
+    helpGroup: 'IDENTITY',
+  }),
+  'ip-source': Flags.string({
+    env: 'DNSSD_IP_SOURCE',
+    description: 'with --ip auto: public or private address [default: public when the instance has one]',
+    helpGroup: 'IDENTITY',
+  }),
   host: Flags.string({
     env: 'DNSSD_HOST',
     description: 'host name the SRV record targets (relative to the zone unless it ends with it) [default: the address with . or : as -]',
@@ -69,3 +78,29 @@ export const providerFlags = {
 }
 
 export const dryRunFlag = Flags.boolean({char: 'n', description: 'print the planned changes and change nothing', default: false})
+
+export const registryFlag = Flags.string({
+  env: 'DNSSD_REGISTRY',
+  description: 'lease registry: file:///dir (local directory) or s3://bucket/prefix (endpoint from AWS_ENDPOINT_URL_S3)',
+  helpGroup: 'LEASE',
+})
+
+export const leaseFlag = Flags.string({
+  env: 'DNSSD_LEASE',
+  description: 'with --registry: write or renew this member\'s lease for this many seconds after joining (re-run join before it ends)',
+  helpGroup: 'LEASE',
+})
+
+export const checkFlags = {
+  check: Flags.string({
+    env: 'DNSSD_CHECK',
+    description: 'register only once this answers: http(s)://HOST:PORT/PATH (2xx/3xx) or tcp://HOST:PORT (accepts)',
+    helpGroup: 'HEALTH',
+  }),
+  'check-timeout': Flags.string({
+    env: 'DNSSD_CHECK_TIMEOUT',
+    description: 'seconds to wait for --check before giving up with exit 5 (nothing registered)',
+    default: '60',
+    helpGroup: 'HEALTH',
+  }),
+}

@@ -19,8 +19,7 @@ export function jitterDelayMs(value: string | undefined, random: () => number = 
   return Math.floor(random() * parseSeconds(value, '--jitter', 3600) * 1000)
 }
 
-export async function startJitter(value: string | undefined, dryRun: boolean, log: (line: string) => void): Promise<void> {
-  const ms = jitterDelayMs(value)
+export async function waitJitter(ms: number, dryRun: boolean, log: (line: string) => void): Promise<void> {
   if (ms === 0 || dryRun) return
   log(`jitter: waiting ${ms} ms before the first API call`)
   await new Promise((resolve) => setTimeout(resolve, ms))

@@ -1,6 +1,6 @@
 import {DnssdCommand} from '../cli/base.js'
 import {type MembershipResult, formatChange, runMembership} from '../cli/context.js'
-import {dryRunFlag, identityFlags, portFlag, providerFlags, recordFlags, timeoutFlag} from '../cli/flags.js'
+import {checkFlags, dryRunFlag, identityFlags, leaseFlag, portFlag, providerFlags, recordFlags, registryFlag, timeoutFlag} from '../cli/flags.js'
 
 export default class Join extends DnssdCommand {
   static override summary = 'Announce this instance: add its SRV, TXT, PTR and address records'
@@ -13,7 +13,9 @@ nothing (a timer may simply re-run it); changed flags update the member.`
     '<%= config.bin %> join --zone example.com --service _v1._web._tcp --port 8080 --ip 10.0.0.1',
     '<%= config.bin %> join -z example.com -s _http._tcp -p 80 --ip 2001:db8::7 --txt path=/ --txt tls',
     '<%= config.bin %> join -z example.com -s _v1._api._tcp -p 9000 --ip 10.0.0.2 --a-record api --dry-run',
+    '<%= config.bin %> join -z example.com -s _v1._web._tcp -p 8080 --ip auto --check http://127.0.0.1:8080/health',
     'DNSSD_ZONE=example.com DNSSD_SERVICE=_v1._web._tcp DNSSD_PORT=8080 DNSSD_IP=10.0.0.3 <%= config.bin %> join --json',
+    '<%= config.bin %> join -z example.com -s _v1._web._tcp -p 8080 --ip 10.0.0.1 --registry s3://my-bucket/dnssd --lease 300',
   ]
 
   static override flags = {
@@ -23,6 +25,9 @@ nothing (a timer may simply re-run it); changed flags update the member.`
     ...providerFlags,
     timeout: timeoutFlag(30),
     'dry-run': dryRunFlag,
+    registry: registryFlag,
+    lease: leaseFlag,
+    ...checkFlags,
   }
 
   async run(): Promise<MembershipResult> {
@@ -42,4 +47,5 @@ export function renderMembership(cmd: {log: (s: string) => void; jsonEnabled: ()
   if (!r.dryRun && r.changes.length > 0) {
     cmd.log(`${r.host} ${verb} ${r.instance} (${r.changes.length} changes, ${r.provider} provider, ${r.elapsedMs} ms)`)
   }
+  if (r.lease) cmd.log(`lease ${r.lease.action}: ${r.lease.registry}${r.lease.expiresAt ? ` (expires ${r.lease.expiresAt})` : ''}`)
 }

@@ -1,6 +1,6 @@
 import {DnssdCommand} from '../cli/base.js'
 import {type MembershipResult, runMembership} from '../cli/context.js'
-import {dryRunFlag, identityFlags, portFlag, providerFlags, recordFlags, timeoutFlag} from '../cli/flags.js'
+import {dryRunFlag, identityFlags, portFlag, providerFlags, recordFlags, registryFlag, timeoutFlag} from '../cli/flags.js'
 import {renderMembership} from './join.js'
 
 export default class Leave extends DnssdCommand {
@@ -24,6 +24,7 @@ member succeeds with a note, so shutdown scripts can always run it.`
     ...providerFlags,
     timeout: timeoutFlag(10),
     'dry-run': dryRunFlag,
+    registry: registryFlag,
   }
 
   async run(): Promise<MembershipResult> {

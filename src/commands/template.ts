@@ -1,0 +1,108 @@
+import {readFileSync} from 'node:fs'
+import {writeFile} from 'node:fs/promises'
+import {Args, Flags} from '@oclif/core'
+import {DnssdCommand} from '../cli/base.js'
+import {checkFlags, identityFlags, portFlag, providerFlags, recordFlags} from '../cli/flags.js'
+import {parseSeconds} from '../core/names.js'
+import {TEMPLATE_KINDS, type TemplateKind, buildSpec, render} from '../templates/render.js'
+
+export interface TemplateResult {
+  kind: TemplateKind
+  bytes: number
+  out?: string
+  upload?: string
+  etag?: string
+}
+
+const CONTENT_TYPES: Record<TemplateKind, string> = {
+  ec2: 'text/cloud-config',
+  'ec2-script': 'text/x-shellscript',
+  joyent: 'text/x-shellscript',
+  systemd: 'text/plain',
+  sysv: 'text/x-shellscript',
+  smf: 'application/xml',
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string}
+  return pkg.version
+}
+
+export default class Template extends DnssdCommand {
+  static override summary = 'Print boot user-data, a systemd unit, an init script or an SMF manifest that joins at boot and leaves at shutdown'
+  static override description = `KIND is one of:
+  ec2         cloud-init #cloud-config: installs Node.js and dnssd, writes and enables a systemd unit
+  ec2-script  the same as a #!/bin/bash user-data script
+  joyent      Triton user-script: SMF on SmartOS, systemd on Linux images
+  systemd     the unit alone (ExecStart join, ExecStop leave --timeout)
+  sysv        an /etc/init.d script (start|stop|restart|status)
+  smf         the SmartOS manifest alone
+The instance finds its address at boot (--ip auto). Every value is validated
+and quoted for the file it lands in, so no value can run as code. Credentials
+never go into a template: on EC2 the instance role supplies them, elsewhere
+the environment file /etc/dnssd/NAME.env (mode 0600).`
+
+  static override examples = [
+    '<%= config.bin %> template ec2 --zone example.com --service _v1._web._tcp --port 8080 --provider route53 --set zone-id=Z0123456789 > user-data.yaml',
+    '<%= config.bin %> template joyent -z example.com -s _http._tcp -p 80 --provider cloudflare --txt path=/ --out user-script.sh',
+    '<%= config.bin %> template systemd -z example.com -s _v1._api._tcp -p 9000 --check http://127.0.0.1:9000/health',
+    '<%= config.bin %> template ec2 -z example.com -s _v1._web._tcp -p 8080 --provider route53 --upload s3://my-bucket/boot/web.yaml',
+  ]
+
+  static override args = {
+    kind: Args.string({description: 'what to write', options: [...TEMPLATE_KINDS], required: true}),
+  }
+
+  static override flags = {
+    zone: identityFlags.zone,
+    service: identityFlags.service,
+    host: identityFlags.host,
+    'ip-source': identityFlags['ip-source'],
+    port: portFlag(),
+    ...recordFlags,
+    provider: providerFlags.provider,
+    'data-dir': providerFlags['data-dir'],
+    set: Flags.string({
+      multiple: true,
+      description: 'another provider flag for join and leave, NAME=VALUE (e.g. zone-id=Z0123456789); never a secret',
+      helpGroup: 'BACKEND',
+    }),
+    ...checkFlags,
+    timeout: Flags.string({description: 'join --timeout on the instance, seconds', default: '30', helpGroup: 'BACKEND'}),
+    'leave-timeout': Flags.string({description: 'leave --timeout at shutdown, seconds', default: '10', helpGroup: 'BACKEND'}),
+    name: Flags.string({description: 'name of the unit, init script and SMF service', default: 'dnssd', helpGroup: 'OUTPUT'}),
+    bin: Flags.string({description: 'where the instance runs dnssd from', default: '/usr/local/bin/dnssd', helpGroup: 'OUTPUT'}),
+    package: Flags.string({description: 'npm package spec the user-data installs [default: dnssd@<this version>]', helpGroup: 'OUTPUT'}),
+    out: Flags.string({char: 'o', description: 'write to this file instead of stdout', exclusive: ['upload'], helpGroup: 'OUTPUT'}),
+    upload: Flags.string({description: 'put it in S3 at s3://BUCKET/KEY (AWS SDK credentials; AWS_ENDPOINT_URL_S3 honoured)', helpGroup: 'OUTPUT'}),
+    'upload-timeout': Flags.string({description: 'seconds the upload may take (exit 5 after)', default: '30', helpGroup: 'OUTPUT'}),
+    verbose: providerFlags.verbose,
+  }
+
+  async run(): Promise<TemplateResult> {
+    const {args, flags} = await this.parse(Template)
+    const kind = args.kind as TemplateKind
+    const spec = buildSpec(flags, packageVersion())
+    const upload = flags.upload ? await import('../templates/upload.js') : undefined
+    const target = upload && flags.upload ? upload.parseS3Url(flags.upload) : undefined
+    const timeout = parseSeconds(flags['upload-timeout'], '--upload-timeout')
+    const text = await render(kind, spec)
+    const result: TemplateResult = {kind, bytes: Buffer.byteLength(text)}
+    if (upload && target) {
+      const {uploadToS3} = upload
+      // Counted from process start, so loading the SDK is inside the budget.
+      const budget = Math.max(1, timeout * 1000 - performance.now())
+      const put = await uploadToS3(target, text, CONTENT_TYPES[kind], budget, timeout, this.verboseLogger(flags.verbose))
+      result.upload = `s3://${target.bucket}/${target.key}`
+      result.etag = put.etag
+      this.say(`uploaded ${kind} template (${result.bytes} bytes) to ${result.upload}`)
+    } else if (flags.out) {
+      await writeFile(flags.out, text, {mode: kind === 'smf' || kind === 'systemd' ? 0o644 : 0o755})
+      result.out = flags.out
+      this.say(`wrote ${kind} template (${result.bytes} bytes) to ${flags.out}`)
+    } else if (!this.jsonEnabled()) {
+      process.stdout.write(text)
+    }
+    return result
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The health gate of `join --check`: wait until the local service answers
+ * (HTTP 2xx/3xx, or a TCP connection accepted) before announcing it, with
+ * capped exponential backoff inside a bounded wait.
+ */
+import {get as httpGet} from 'node:http'
+import {get as httpsGet} from 'node:https'
+import {connect} from 'node:net'
+import {DeadlineError, InputError} from '../core/errors.js'
+
+export type HealthTarget = {kind: 'http'; url: string} | {kind: 'tcp'; host: string; port: number; url: string}
+
+export function parseHealthTarget(value: string, input = '--check'): HealthTarget {
+  let url: URL
+  try {
+    url = new URL(value.trim())
+  } catch {
+    throw new InputError(input, `"${value}" is not a URL; give http://HOST:PORT/PATH, https://... or tcp://HOST:PORT`)
+  }
+  if (url.protocol === 'http:' || url.protocol === 'https:') return {kind: 'http', url: url.href}
+  if (url.protocol === 'tcp:') {
+    const port = Number(url.port)
+    if (!url.hostname || !Number.isInteger(port) || port < 1) throw new InputError(input, `"${value}" needs a host and a port: tcp://HOST:PORT`)
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
+    return {kind: 'tcp', host, port, url: `tcp://${url.host}`}
+  }
+  throw new InputError(input, `"${value}": only http://, https:// and tcp:// checks exist`)
+}
+
+/** One probe: undefined when healthy, else what went wrong. */
+async function probe(target: HealthTarget, timeoutMs: number): Promise<string | undefined> {
+  if (target.kind === 'http') {
+    // node:http rather than fetch: fetch refuses "bad ports" (6000, 6667, ...) a service may use.
+    const get = target.url.startsWith('https:') ? httpsGet : httpGet
+    return new Promise((resolve) => {
+      const req = get(target.url, {timeout: timeoutMs, headers: {'user-agent': 'dnssd-check'}}, (res) => {
+        res.resume()
+        const status = res.statusCode ?? 0
+        resolve(status >= 200 && status < 400 ? undefined : `HTTP ${status}`)
+      })
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)))
+      req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
+    })
+  }
+  return new Promise((resolve) => {
+    const socket = connect({host: target.host, port: target.port})
+    const timer = setTimeout(() => {
+      socket.destroy()
+      resolve(`no TCP accept within ${timeoutMs} ms`)
+    }, timeoutMs)
+    socket.once('connect', () => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(undefined)
+    })
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer)
+      resolve(error.code ?? error.message)
+    })
+  })
+}
+
+export interface HealthResult {
+  attempts: number
+  elapsedMs: number
+}
+
+/** Wait until healthy or throw DeadlineError once `timeoutSeconds` have passed. */
+export async function waitHealthy(target: HealthTarget, timeoutSeconds: number, log: (line: string) => void): Promise<HealthResult> {
+  const started = Date.now()
+  const deadline = started + timeoutSeconds * 1000
+  let delay = 100
+  let attempts = 0
+  let last = 'not tried'
+  for (;;) {
+    attempts++
+    const remaining = deadline - Date.now()
+    const problem = await probe(target, Math.max(50, Math.min(2000, remaining)))
+    if (problem === undefined) {
+      log(`check: ${target.url} healthy after ${attempts} attempt${attempts === 1 ? '' : 's'} (${Date.now() - started} ms)`)
+      return {attempts, elapsedMs: Date.now() - started}
+    }
+    last = problem
+    log(`check: ${target.url} not healthy (${problem}), attempt ${attempts}`)
+    const left = deadline - Date.now()
+    if (left <= 0) break
+    // Jittered, capped backoff; the last probe happens at the deadline.
+    await new Promise((r) => setTimeout(r, Math.min(left, delay * (0.5 + Math.random() / 2))))
+    delay = Math.min(delay * 2, 2000)
+  }
+  throw new DeadlineError(
+    `--check ${target.url}: not healthy within ${timeoutSeconds} s (last: ${last}, ${attempts} attempts); nothing was registered. Start the service or raise --check-timeout`,
+  )
+}

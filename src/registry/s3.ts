@@ -1,0 +1,243 @@
+/**
+ * Leases in S3: `s3://bucket/prefix` -> `<prefix>/<zone>/<service>/<member>.json`.
+ * Real @aws-sdk/client-s3 (imported lazily: only commands given an s3
+ * registry pay for it), credentials from the SDK's default chain, endpoint
+ * from the standard AWS_ENDPOINT_URL_S3 (path-style addressing when set).
+ * Renewals write with If-Match / If-None-Match and reapers delete with
+ * If-Match (S3 returns 412 PreconditionFailed when the lease changed).
+ */
+import type {ListObjectsV2CommandOutput, S3Client as S3ClientType} from '@aws-sdk/client-s3'
+import {BackendError, DeadlineError} from '../core/errors.js'
+import {
+  type DeleteOutcome,
+  type Lease,
+  type PutCondition,
+  type Registry,
+  type RegistryOptions,
+  type StoredLease,
+  decodeLease,
+  encodeLease,
+  leaseKey,
+  memberIdOf,
+} from './registry.js'
+
+type S3Module = typeof import('@aws-sdk/client-s3')
+
+interface AwsError {
+  name?: string
+  Code?: string
+  message?: string
+  code?: string
+  $metadata?: {httpStatusCode?: number}
+}
+
+const LIST_CONCURRENCY = 16
+
+export class S3Registry implements Registry {
+  readonly kind = 's3'
+  readonly conditional = true
+  readonly url: string
+  private sdk?: S3Module
+  private client?: S3ClientType
+
+  constructor(
+    readonly bucket: string,
+    readonly prefix: string,
+    private readonly options: RegistryOptions,
+  ) {
+    this.url = `s3://${bucket}${prefix ? `/${prefix}` : ''}`
+  }
+
+  private async open(): Promise<{sdk: S3Module; client: S3ClientType}> {
+    if (this.sdk && this.client) return {sdk: this.sdk, client: this.client}
+    const sdk = await import('@aws-sdk/client-s3')
+    const endpoint = process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL || undefined
+    const client = new sdk.S3Client({
+      region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
+      // A bucket in another region answers 301 with its region; follow it.
+      followRegionRedirects: true,
+      ...(endpoint ? {endpoint, forcePathStyle: true} : {}),
+      // Leases are small strings; extra checksums only break S3-compatible stores.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    })
+    // Runs once per attempt (the deserialize step sits inside the retry loop).
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = (args.input ?? {}) as {Key?: string; Prefix?: string; IfMatch?: string; IfNoneMatch?: string}
+        const op = String(context.commandName ?? 'Request').replace(/Command$/, '')
+        const cond = input.IfMatch ? ' if-match' : input.IfNoneMatch ? ' if-none-match' : ''
+        this.options.log(`s3: call ${op} ${this.bucket}/${input.Key ?? input.Prefix ?? ''}${cond}`)
+        return next(args)
+      },
+      {step: 'deserialize', name: 'dnssdCallLog', priority: 'high'},
+    )
+    this.sdk = sdk
+    this.client = client
+    return {sdk, client}
+  }
+
+  private signal(op: string): AbortSignal {
+    const remaining = this.options.deadline - Date.now()
+    if (remaining <= 0) throw new DeadlineError(`registry ${this.url}: the deadline passed before ${op}`)
+    return AbortSignal.timeout(remaining)
+  }
+
+  private key(zone: string, service: string, memberId: string): string {
+    return leaseKey(this.prefix, zone, service, memberId)
+  }
+
+  /** Map an SDK error to the documented exits: 4 with the next action, 5 on the deadline. */
+  private fail(op: string, error: unknown): never {
+    const e = error as AwsError
+    const name = e.name ?? e.Code ?? 'Error'
+    const status = e.$metadata?.httpStatusCode
+    if (name === 'AbortError' || name === 'TimeoutError') throw new DeadlineError(`registry ${this.url}: ${op} did not finish before the deadline`, {cause: error})
+    if (name === 'NoSuchBucket') {
+      throw new BackendError(`registry ${this.url}: the bucket "${this.bucket}" does not exist; create it or fix --registry`, {cause: error})
+    }
+    if (['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'AllAccessDisabled'].includes(name) || status === 403) {
+      throw new BackendError(
+        `registry ${this.url}: ${op} was refused (${name}); check the AWS credentials and grant s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket on this bucket and prefix`,
+        {cause: error},
+      )
+    }
+    if (name === 'CredentialsProviderError') {
+      throw new BackendError(`registry ${this.url}: no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with an instance role`, {cause: error})
+    }
+    const code = e.code ?? (error as {cause?: {code?: string}}).cause?.code
+    if (code && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ETIMEDOUT)$/.test(code)) {
+      throw new BackendError(`registry ${this.url}: cannot reach S3 (${code}); check the network or AWS_ENDPOINT_URL_S3`, {cause: error})
+    }
+    throw new BackendError(`registry ${this.url}: S3 ${op} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? ''}`.trim(), {cause: error})
+  }
+
+  private static isMissing(error: unknown): boolean {
+    const e = error as AwsError
+    return e.name === 'NoSuchKey' || e.name === 'NotFound'
+  }
+
+  private static isConditionFailed(error: unknown): boolean {
+    const e = error as AwsError
+    return e.name === 'PreconditionFailed' || e.name === 'ConditionalRequestConflict' || e.$metadata?.httpStatusCode === 412 || e.$metadata?.httpStatusCode === 409
+  }
+
+  /** Refusals that concern the whole store (auth, bucket, deadline), as opposed to one unreadable object. */
+  private static isStoreWide(error: unknown): boolean {
+    const e = error as AwsError
+    const name = e.name ?? ''
+    return (
+      name === 'NoSuchBucket' || name === 'AbortError' || name === 'TimeoutError' || name === 'CredentialsProviderError' ||
+      e.$metadata?.httpStatusCode === 403 || ['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken'].includes(name)
+    )
+  }
+
+  private async getKey(key: string, zone: string, service: string, memberId: string, tolerant = false): Promise<StoredLease | undefined> {
+    const {sdk, client} = await this.open()
+    let text: string
+    let etag: string
+    try {
+      const out = await client.send(new sdk.GetObjectCommand({Bucket: this.bucket, Key: key}), {abortSignal: this.signal('GetObject')})
+      text = (await out.Body?.transformToString('utf8')) ?? ''
+      etag = out.ETag ?? ''
+    } catch (error) {
+      if (S3Registry.isMissing(error)) return undefined
+      if (tolerant && !S3Registry.isStoreWide(error)) {
+        // One lease that cannot be read now (e.g. mid-write) must not stop a reap of the others.
+        this.options.log(`s3: skipping ${key}: ${(error as AwsError).name ?? 'error'} ${(error as AwsError).message ?? ''}`.trim())
+        return undefined
+      }
+      this.fail('GetObject', error)
+    }
+    const lease = decodeLease(text)
+    if (!lease) {
+      this.options.log(`s3: skipping ${key}: not a dnssd lease`)
+      return undefined
+    }
+    return {key, memberId, etag, lease}
+  }
+
+  async get(zone: string, service: string, memberId: string): Promise<StoredLease | undefined> {
+    return this.getKey(this.key(zone, service, memberId), zone, service, memberId)
+  }
+
+  /** The GetObject that join does first already proves the bucket exists and is readable. */
+  async prepareWrite(): Promise<void> {}
+
+  async put(lease: Lease, condition: PutCondition): Promise<StoredLease | 'changed'> {
+    const {sdk, client} = await this.open()
+    const memberId = memberIdOf(lease.host)
+    const key = this.key(lease.zone, lease.service, memberId)
+    const body = encodeLease(lease)
+    try {
+      const out = await client.send(
+        new sdk.PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/json',
+          ...(condition && 'ifMatch' in condition ? {IfMatch: condition.ifMatch} : {}),
+          ...(condition && 'ifNoneMatch' in condition ? {IfNoneMatch: '*'} : {}),
+        }),
+        {abortSignal: this.signal('PutObject')},
+      )
+      return {key, memberId, etag: out.ETag ?? '', lease}
+    } catch (error) {
+      if (condition && (S3Registry.isConditionFailed(error) || S3Registry.isMissing(error))) return 'changed'
+      this.fail('PutObject', error)
+    }
+  }
+
+  async delete(zone: string, service: string, memberId: string, ifMatch?: string): Promise<DeleteOutcome> {
+    const {sdk, client} = await this.open()
+    const key = this.key(zone, service, memberId)
+    try {
+      await client.send(new sdk.DeleteObjectCommand({Bucket: this.bucket, Key: key, ...(ifMatch ? {IfMatch: ifMatch} : {})}), {
+        abortSignal: this.signal('DeleteObject'),
+      })
+      return 'deleted'
+    } catch (error) {
+      if (S3Registry.isMissing(error)) return 'missing'
+      if (ifMatch && S3Registry.isConditionFailed(error)) return 'changed'
+      this.fail('DeleteObject', error)
+    }
+  }
+
+  async list(zone: string, service?: string): Promise<StoredLease[]> {
+    const {sdk, client} = await this.open()
+    const base = `${[this.prefix, zone, service].filter((p) => p).join('/')}/`
+    const keys: string[] = []
+    let token: string | undefined
+    for (let page = 0; page < 1000; page++) {
+      let out: ListObjectsV2CommandOutput
+      try {
+        out = await client.send(new sdk.ListObjectsV2Command({Bucket: this.bucket, Prefix: base, MaxKeys: 1000, ContinuationToken: token}), {
+          abortSignal: this.signal('ListObjectsV2'),
+        })
+      } catch (error) {
+        this.fail('ListObjectsV2', error)
+      }
+      for (const o of out.Contents ?? []) if (o.Key?.endsWith('.json')) keys.push(o.Key)
+      if (!out.IsTruncated || !out.NextContinuationToken) break
+      token = out.NextContinuationToken
+    }
+    const leases: StoredLease[] = []
+    const queue = keys.sort()
+    const worker = async (): Promise<void> => {
+      for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+        const rest = key.slice(base.length - (service ? service.length + 1 : 0))
+        const parts = rest.split('/')
+        if (parts.length !== 2) continue
+        const [svc, file] = parts as [string, string]
+        const s = await this.getKey(key, zone, svc, file.slice(0, -'.json'.length), true)
+        if (s) leases.push(s)
+      }
+    }
+    await Promise.all(Array.from({length: Math.min(LIST_CONCURRENCY, keys.length)}, worker))
+    return leases.sort((a, b) => (a.key < b.key ? -1 : 1))
+  }
+
+  async close(): Promise<void> {
+    this.client?.destroy()
+  }
+}

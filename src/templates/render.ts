@@ -1,0 +1,223 @@
+/**
+ * Boot templates (`dnssd template KIND`): files under templates/userdata/
+ * with @@PLACEHOLDER@@ slots. Every value a user gives is validated first,
+ * then inserted only in a form quoted for the language around the slot
+ * (POSIX shell, systemd command line, SMF method in XML), in ONE pass, so a
+ * value is never re-read as template text and can never run as code.
+ */
+import {readFile} from 'node:fs/promises'
+import {fileURLToPath} from 'node:url'
+import {InputError} from '../core/errors.js'
+import {memberForJoin} from '../core/membership.js'
+import {parseSeconds} from '../core/names.js'
+import {parseHealthTarget} from '../platform/health.js'
+import {parseIpSource} from '../platform/ipauto.js'
+
+export const TEMPLATE_KINDS = ['ec2', 'ec2-script', 'joyent', 'systemd', 'sysv', 'smf'] as const
+export type TemplateKind = (typeof TEMPLATE_KINDS)[number]
+
+/** templates/userdata next to dist/ (built) or src/ (tsx): two levels up from this file. */
+export const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/userdata/', import.meta.url))
+
+export interface TemplateInput {
+  zone?: string
+  service?: string
+  port?: string
+  host?: string
+  priority?: string
+  weight?: string
+  ttl?: string
+  txt?: string[]
+  'a-record'?: string
+  'ip-source'?: string
+  provider?: string
+  'data-dir'?: string
+  set?: string[]
+  check?: string
+  'check-timeout'?: string
+  timeout?: string
+  'leave-timeout'?: string
+  name?: string
+  bin?: string
+  package?: string
+}
+
+export interface TemplateSpec {
+  name: string
+  zone: string
+  service: string
+  bin: string
+  packageSpec: string
+  /** argv after the binary. */
+  join: string[]
+  leave: string[]
+  startTimeout: number
+  stopTimeout: number
+  envFile: string
+}
+
+const SECRET_NAME = /(token|secret|password|passwd|credential|private-key|api-key|access-key)/i
+
+function noControl(input: string, value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(value)) throw new InputError(input, `${JSON.stringify(value)} contains a control character (newline, tab, ...); boot templates take single-line values`)
+  return value
+}
+
+/** Validate everything and build the argv of join and leave. Throws InputError (exit 2). */
+export function buildSpec(input: TemplateInput, version: string): TemplateSpec {
+  const txt = (input.txt ?? []).map((t) => noControl('--txt', t))
+  // The address is resolved on the instance (--ip auto); a documentation address stands in for validation.
+  const member = memberForJoin({
+    zone: input.zone,
+    service: input.service,
+    port: input.port,
+    ip: '192.0.2.1',
+    host: input.host,
+    priority: input.priority,
+    weight: input.weight,
+    ttl: input.ttl,
+    txt: input.txt,
+    aRecord: input['a-record'],
+  })
+  const ipSource = parseIpSource(input['ip-source'])
+  const name = input.name ?? 'dnssd'
+  if (!/^[a-z][a-z0-9-]{0,39}$/.test(name)) throw new InputError('--name', `"${name}" must be a lower-case letter then up to 39 letters, digits or hyphens (it names the unit and init script)`)
+  const bin = input.bin ?? '/usr/local/bin/dnssd'
+  if (!/^\/[A-Za-z0-9._+/-]+$/.test(bin) || bin.includes('/../')) throw new InputError('--bin', `"${bin}" must be an absolute path of letters, digits and . _ + - /`)
+  const packageSpec = noControl('--package', input.package ?? `dnssd@${version}`)
+  if (packageSpec.trim() === '' || packageSpec.startsWith('-')) throw new InputError('--package', `"${packageSpec}" is not an npm package spec (name@version, a tarball URL or path)`)
+
+  const provider = [`--provider=${input.provider ?? 'file'}`]
+  if (input['data-dir']) provider.push(`--data-dir=${noControl('--data-dir', input['data-dir'])}`)
+  for (const raw of input.set ?? []) {
+    const eq = raw.indexOf('=')
+    const key = eq < 0 ? raw : raw.slice(0, eq)
+    if (eq < 0 || !/^[a-z][a-z0-9-]*$/.test(key)) throw new InputError(`--set ${JSON.stringify(raw)}`, 'give a provider flag as NAME=VALUE, e.g. --set zone-id=Z0123456789')
+    if (SECRET_NAME.test(key)) throw new InputError(`--set ${key}`, 'secrets do not belong in boot templates; put them in the environment file or use the instance role')
+    if (['zone', 'service', 'port', 'ip', 'host', 'txt', 'provider', 'timeout', 'json', 'verbose', 'dry-run'].includes(key)) {
+      throw new InputError(`--set ${key}`, `use --${key} itself`)
+    }
+    provider.push(`--${key}=${noControl(`--set ${key}`, raw.slice(eq + 1))}`)
+  }
+  const identity = [`--zone=${member.zone}`, `--service=${member.service.relative}`, '--ip=auto']
+  if (ipSource) identity.push(`--ip-source=${ipSource}`)
+  if (input.host) identity.push(`--host=${member.host}`)
+
+  const join = ['join', ...identity, `--port=${member.port}`, `--priority=${member.priority}`, `--weight=${member.weight}`, `--ttl=${member.ttl}`]
+  for (const t of txt) join.push(`--txt=${t}`)
+  if (member.aRecord) join.push(`--a-record=${member.aRecord}`)
+  join.push(...provider)
+  const joinTimeout = parseSeconds(input.timeout ?? '30', '--timeout')
+  join.push(`--timeout=${joinTimeout}`)
+  let checkTimeout = 0
+  if (input.check) {
+    parseHealthTarget(noControl('--check', input.check))
+    checkTimeout = parseSeconds(input['check-timeout'] ?? '60', '--check-timeout')
+    join.push(`--check=${input.check.trim()}`, `--check-timeout=${checkTimeout}`)
+  }
+  const leaveTimeout = parseSeconds(input['leave-timeout'] ?? '10', '--leave-timeout')
+  const leave = ['leave', ...identity, ...provider, `--timeout=${leaveTimeout}`]
+  return {
+    name,
+    zone: member.zone,
+    service: member.service.relative,
+    bin,
+    packageSpec,
+    join,
+    leave,
+    startTimeout: Math.ceil(joinTimeout + checkTimeout + 30),
+    stopTimeout: Math.ceil(leaveTimeout + 5),
+    envFile: `/etc/dnssd/${name}.env`,
+  }
+}
+
+/** POSIX shell: one single-quoted word. */
+export function shQuote(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`
+}
+
+export const shWords = (words: readonly string[]): string => words.map(shQuote).join(' ')
+
+/** systemd command line (systemd.service "Command lines"): quotes, C escapes, $ and % doubled. */
+export function systemdQuote(value: string): string {
+  const escaped = value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('$', '$$$$').replaceAll('%', '%%')
+  return /^[A-Za-z0-9_@+=:,./-]+$/.test(value) ? value : `"${escaped}"`
+}
+
+export function xmlAttr(value: string): string {
+  return value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&apos;')
+}
+
+/** An SMF exec method runs through /bin/sh after %-token expansion: sh-quote, then double every %. */
+function smfExec(spec: TemplateSpec, argv: readonly string[]): string {
+  const env = shQuote(spec.envFile)
+  const sh = `set -a; [ ! -r ${env} ] || . ${env}; set +a; exec ${shWords([spec.bin, ...argv])}`
+  return xmlAttr(sh.replaceAll('%', '%%'))
+}
+
+function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/@@([A-Z_]+)@@/g, (whole, key: string) => {
+    const v = values[key]
+    if (v === undefined) throw new Error(`template slot ${whole} has no value`)
+    return v
+  })
+}
+
+async function load(file: string): Promise<string> {
+  return readFile(new URL(file, `file://${TEMPLATE_DIR}`), 'utf8')
+}
+
+export async function render(kind: TemplateKind, spec: TemplateSpec): Promise<string> {
+  const common: Record<string, string> = {
+    NAME: spec.name,
+    DESCRIPTION: `dnssd: announce ${spec.service} in ${spec.zone}`,
+    ENV_FILE: spec.envFile,
+    BIN_SH: shQuote(spec.bin),
+    PACKAGE_SH: shQuote(spec.packageSpec),
+    JOIN_SH: shWords(spec.join),
+    LEAVE_SH: shWords(spec.leave),
+    EXEC_START: [spec.bin, ...spec.join].map(systemdQuote).join(' '),
+    EXEC_STOP: [spec.bin, ...spec.leave].map(systemdQuote).join(' '),
+    SMF_START: smfExec(spec, spec.join),
+    SMF_STOP: smfExec(spec, spec.leave),
+    START_TIMEOUT: String(spec.startTimeout),
+    STOP_TIMEOUT: String(spec.stopTimeout),
+  }
+  const unit = fill(await load('dnssd.service'), common)
+  const manifest = fill(await load('dnssd-smf.xml'), common)
+  const envFile = fill(await load('dnssd.env'), common)
+  const install = fill(await load('install-node.sh'), common).trimEnd()
+  const values = {
+    ...common,
+    UNIT: unit.trimEnd(),
+    MANIFEST: manifest.trimEnd(),
+    ENV_DEFAULTS: envFile.trimEnd(),
+    INSTALL_SH: install,
+    INSTALL_YAML: indent(install, 6),
+    UNIT_YAML: indent(unit.trimEnd(), 6),
+    ENV_YAML: indent(envFile.trimEnd(), 6),
+  }
+  switch (kind) {
+    case 'systemd':
+      return unit
+    case 'smf':
+      return manifest
+    case 'sysv':
+      return fill(await load('sysv.sh'), values)
+    case 'ec2':
+      return fill(await load('ec2-cloud-config.yaml'), values)
+    case 'ec2-script':
+      return fill(await load('ec2-script.sh'), values)
+    case 'joyent':
+      return fill(await load('joyent.sh'), values)
+  }
+}
+
+function indent(text: string, n: number): string {
+  const pad = ' '.repeat(n)
+  return text
+    .split('\n')
+    .map((l) => (l === '' ? '' : pad + l))
+    .join('\n')
+}
