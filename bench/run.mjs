@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 const dir = fileURLToPath(new URL('.', import.meta.url))
 const only = process.env.BENCH_ONLY
 const files = readdirSync(dir)
-  .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && f !== 'lib.mjs')
+  .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && !f.endsWith('lib.mjs'))
   .filter((f) => !only || f.includes(only))
   .sort((a, b) => (a === 'startup.mjs' ? -1 : b === 'startup.mjs' ? 1 : a.localeCompare(b)))
 let failed = 0

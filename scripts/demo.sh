@@ -23,3 +23,23 @@ dnssd leave --service _v1._web._tcp --ip 10.0.0.2
 step dnssd list
 dnssd list
 printf '\nzone file: %s\n' "$data/demo.example.zone"
+
+# join -> serve -> resolve: answer DNS for the zone and ask it like a client.
+step dnssd serve --port 0 '&'
+log="$data/serve.log"
+node bin/run.js serve --port 0 >"$log" 2>&1 &
+serve_pid=$!
+trap 'kill "$serve_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q listening "$log" && break; sleep 0.1; done
+cat "$log"
+port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+step dnssd resolve _v1._web._tcp.demo.example --server "127.0.0.1:$port" --all
+dnssd resolve _v1._web._tcp.demo.example --server "127.0.0.1:$port" --all
+step dnssd resolve --service _v1._web._tcp --server "127.0.0.1:$port" --format url --scheme http
+dnssd resolve --service _v1._web._tcp --server "127.0.0.1:$port" --format url --scheme http
+if command -v dig >/dev/null; then
+  step dig @127.0.0.1 -p "$port" +noall +answer +additional _v1._web._tcp.demo.example SRV
+  dig @127.0.0.1 -p "$port" +noall +answer +additional _v1._web._tcp.demo.example SRV
+fi
+kill "$serve_pid"
+wait "$serve_pid" 2>/dev/null || true

@@ -1,0 +1,89 @@
+/**
+ * The body of `dnssd resolve`, shared by the oclif command and the start-up
+ * fast path: flags -> DNS client -> DNS-SD resolution -> RFC 2782 order ->
+ * (optional TCP check) -> output lines.
+ */
+import {InputError, NoInstanceError} from '../core/errors.js'
+import {parseSeconds, parseService, parseZone} from '../core/names.js'
+import {DnsClient, parseServer, systemServers} from '../dns/client.js'
+import {type Endpoint, type Resolution, resolveService} from '../dns/resolve.js'
+import {type ResolveFlags} from './resolve-flags.js'
+
+export interface ResolveResult extends Resolution {
+  chosen: Endpoint
+  checked?: {endpoint: Endpoint; address: string}
+}
+
+export interface ResolveIo {
+  /** A line on stdout. */
+  log: (line: string) => void
+  /** A --verbose line on stderr. */
+  verbose: (line: string) => void
+  /** --json: the caller prints the returned result. */
+  json: boolean
+}
+
+export async function runResolve(arg: string | undefined, flags: ResolveFlags, io: ResolveIo): Promise<ResolveResult> {
+  const timeout = parseSeconds(flags.timeout, '--timeout')
+  const deadline = Date.now() + timeout * 1000
+  const tryTimeout = parseSeconds(flags['try-timeout'], '--try-timeout', 60)
+  if (!/^\d{1,2}$/.test(flags.retries)) throw new InputError('--retries', `"${flags.retries}" is not a number 0-99`)
+  const name = targetName(arg, flags)
+  if (flags.doh !== undefined && !/^https?:\/\/[^/]/.test(flags.doh)) throw new InputError('--doh', `"${flags.doh}" is not an http(s) URL`)
+  // oclif hands a multiple flag read from its env variable over as one string.
+  const given: string[] = typeof flags.server === 'string' ? [flags.server] : (flags.server ?? [])
+  const servers = given.length > 0 ? given.map((s) => parseServer(s)) : flags.doh ? [] : await systemServers()
+  const log = io.verbose
+  const client = new DnsClient({servers, doh: flags.doh, tryTimeoutMs: tryTimeout * 1000, attempts: Number(flags.retries) + 1, deadline, log})
+  const json = io.json || flags.format === 'json'
+  const {randomInt} = await import('node:crypto')
+  const resolution = await resolveService(client, name, {txt: json, randomInt: (n) => randomInt(n)})
+  for (const note of resolution.notes) log(note)
+  log(`${resolution.queries} queries in ${resolution.rounds} round(s) over ${resolution.transport.join('+')}`)
+  let chosen = resolution.order[0]!
+  let checked: ResolveResult['checked']
+  if (flags.check === 'tcp') {
+    const perTry = parseSeconds(flags['check-timeout'], '--check-timeout', 60) * 1000
+    const {firstAccepting} = await import('../dns/check.js')
+    checked = await firstAccepting(resolution.order, {perTryMs: perTry, deadline, log})
+    if (!checked) throw new NoInstanceError(`none of the ${resolution.order.length} endpoint(s) of ${name} accepted a TCP connection`)
+    chosen = checked.endpoint
+  }
+  const result: ResolveResult = {...resolution, chosen, ...(checked ? {checked} : {})}
+  if (flags.format === 'json' && !io.json) io.log(JSON.stringify(result, null, 2))
+  else if (!io.json) {
+    const scheme = flags.scheme ?? /^_([^.]+)\./.exec(serviceOf(name))?.[1] ?? 'http'
+    const show = (e: Endpoint): string => (flags.format === 'url' ? `${scheme}://${e.target}:${e.port}/` : `${e.target}:${e.port}`)
+    const list = flags.all && !checked ? resolution.order : [chosen]
+    io.log(list.map(show).join('\n'))
+  }
+  return result
+}
+
+/** `_web._tcp.example.com` from `_v1._web._tcp.example.com` or `inst._web._tcp.example.com`. */
+function serviceOf(name: string): string {
+  const labels = name.split('.')
+  const at = labels.findIndex((l, i) => i > 0 && (l === '_tcp' || l === '_udp'))
+  return at > 0 ? labels.slice(at - 1).join('.') : name
+}
+
+function targetName(arg: string | undefined, flags: {zone?: string; service?: string; version?: string}): string {
+  if (arg !== undefined) {
+    // NAME wins over --zone/--service (which boot scripts may set through DNSSD_* for join).
+    const name = arg.trim().toLowerCase().replace(/\.$/, '')
+    if (!/^[^.\s]+(\.[^.\s]+)+$/.test(name)) throw new InputError('NAME', `"${arg}" is not a domain name such as _web._tcp.example.com`)
+    return name
+  }
+  if (flags.zone === undefined && flags.service === undefined) {
+    throw new InputError('NAME', 'give a name to resolve (e.g. _web._tcp.example.com) or --zone and --service')
+  }
+  const zone = parseZone(flags.zone)
+  const service = parseService(flags.service, zone)
+  if (flags.version !== undefined) {
+    if (service.incarnation) throw new InputError('--version', `--service ${service.relative} already names a pool`)
+    const label = flags.version.startsWith('_') ? flags.version : `_${flags.version}`
+    if (!/^_[a-z0-9](?:[a-z0-9-]{0,60}[a-z0-9])?$/i.test(label)) throw new InputError('--version', `"${flags.version}" must be letters, digits and inner hyphens (e.g. v1)`)
+    return `${label.toLowerCase()}.${service.type}.${zone}`
+  }
+  return `${service.relative}.${zone}`
+}

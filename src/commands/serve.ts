@@ -1,0 +1,108 @@
+import {Flags} from '@oclif/core'
+import {DnssdCommand} from '../cli/base.js'
+import {InputError} from '../core/errors.js'
+import {parseZone} from '../core/names.js'
+import {defaultDataDir} from '../providers/file.js'
+
+export default class Serve extends DnssdCommand {
+  static override summary = "Answer DNS queries for the file provider's zones (authoritative, UDP and TCP)"
+  static override description = `Serves every zone in the data directory (or only the --zone ones) as an
+authoritative name server: AA set, SOA in the authority section of NXDOMAIN
+and NODATA answers, SRV/TXT/address records in the additional section of
+PTR and SRV answers (RFC 6763 §12), TC over UDP when an answer does not fit
+the client's EDNS buffer, REFUSED for names outside its zones. Zone files
+changed by join/leave are picked up within a second. Stops cleanly on
+SIGINT/SIGTERM.`
+
+  static override examples = [
+    '<%= config.bin %> serve',
+    '<%= config.bin %> serve --zone example.com --port 5353',
+    'dig @127.0.0.1 -p 5353 _web._tcp.example.com PTR',
+  ]
+
+  static override enableJsonFlag = false
+
+  static override flags = {
+    zone: Flags.string({char: 'z', env: 'DNSSD_ZONE', multiple: true, description: 'serve only this zone (repeatable) [default: every <zone>.zone in the data directory]'}),
+    address: Flags.string({env: 'DNSSD_SERVE_ADDRESS', description: 'address to listen on (UDP and TCP)', default: '127.0.0.1'}),
+    port: Flags.string({env: 'DNSSD_SERVE_PORT', description: 'port to listen on (UDP and TCP); 0 picks a free one', default: '5353'}),
+    'data-dir': Flags.string({
+      env: 'DNSSD_DATA_DIR',
+      description: 'directory of <zone>.zone files [default: $XDG_DATA_HOME/dnssd or ~/.local/share/dnssd]',
+    }),
+    workers: Flags.string({env: 'DNSSD_SERVE_WORKERS', description: 'processes answering on the same port (node:cluster), e.g. one per core', default: '1'}),
+    verbose: Flags.boolean({char: 'v', description: 'log zone loads and dropped packets on stderr', default: false}),
+  }
+
+  /** A worker reports its error to the primary and leaves, so the primary can exit with its code. */
+  protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
+    const result = await super.catch(err)
+    const {default: cluster} = await import('node:cluster')
+    if (cluster.isWorker) {
+      process.send?.({type: 'failed', exitCode: Number(process.exitCode ?? 1)})
+      cluster.worker?.disconnect()
+    }
+    return result
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Serve)
+    const {isIP} = await import('node:net')
+    // oclif hands a multiple flag read from DNSSD_ZONE over as one string.
+    const given: string[] | undefined = typeof flags.zone === 'string' ? [flags.zone] : flags.zone
+    const zones = given?.map((z) => parseZone(z))
+    if (isIP(flags.address) === 0) throw new InputError('--address', `"${flags.address}" is not an IPv4 or IPv6 address`)
+    if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65_535) throw new InputError('--port', `"${flags.port}" is not a port; give 0-65535`)
+    if (!/^\d{1,2}$/.test(flags.workers) || Number(flags.workers) < 1) throw new InputError('--workers', `"${flags.workers}" is not a number of processes 1-99`)
+    const dataDir = flags['data-dir'] ?? defaultDataDir()
+    const verbose = this.verboseLogger(flags.verbose)
+    const {default: cluster} = await import('node:cluster')
+    const workers = Number(flags.workers)
+    if (workers > 1 && cluster.isPrimary) {
+      const {freePort, runPrimary, workerArgs} = await import('../dns/workers.js')
+      const port = flags.port === '0' ? await freePort(flags.address) : Number(flags.port)
+      const host = flags.address.includes(':') ? `[${flags.address}]` : flags.address
+      const result = await runPrimary(workers, workerArgs(process.argv.slice(2), port), (bound, zones) => {
+        this.log(`dnssd serve: listening on ${host}:${bound} udp+tcp (${workers} workers); zones: ${zones.join(', ') || 'none yet'}; data dir ${dataDir}`)
+      }, verbose)
+      if (result.exitCode !== 0) {
+        process.exitCode = result.exitCode
+        return
+      }
+      this.log(`dnssd serve: stopped after ${result.queries} queries`)
+      return
+    }
+    const {AuthoritativeServer} = await import('../dns/server.js')
+    const server = new AuthoritativeServer({address: flags.address, port: Number(flags.port), dataDir, zones, log: verbose})
+    let bound: {address: string; port: number}
+    try {
+      bound = await server.start()
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EADDRINUSE') throw new InputError('--port', `${flags.address} port ${flags.port} is already in use; pick another --port`)
+      if (code === 'EACCES') throw new InputError('--port', `no permission to listen on port ${flags.port}; use a port above 1023`)
+      if (code === 'EADDRNOTAVAIL') throw new InputError('--address', `${flags.address} is not an address of this machine`)
+      throw error
+    }
+    const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
+    const served = server.zones().map((z) => `${z.origin} (serial ${z.serial})`)
+    if (cluster.isWorker) process.send!({type: 'listening', port: bound.port, zones: served})
+    else this.log(`dnssd serve: listening on ${host}:${bound.port} udp+tcp; zones: ${served.join(', ') || 'none yet'}; data dir ${dataDir}`)
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        process.off('SIGINT', onInt)
+        process.off('SIGTERM', onTerm)
+        verbose(`${signal}: stopping`)
+        void server.stop().then(resolve)
+      }
+      const onInt = (): void => stop('SIGINT')
+      const onTerm = (): void => stop('SIGTERM')
+      process.on('SIGINT', onInt)
+      process.on('SIGTERM', onTerm)
+    })
+    if (cluster.isWorker) {
+      process.send!({type: 'stopped', queries: server.stats.queries})
+      cluster.worker?.disconnect()
+    } else this.log(`dnssd serve: stopped after ${server.stats.queries} queries`)
+  }
+}

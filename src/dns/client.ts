@@ -1,0 +1,332 @@
+/**
+ * A small stub-resolver client for `dnssd resolve` (DESIGN §5): UDP with
+ * EDNS0 (1232-byte buffer), the same query over TCP when the answer comes
+ * back truncated, or DoH (RFC 8484 POST, application/dns-message). Servers
+ * are tried in order with a per-try timeout, for a number of rounds, inside
+ * one total deadline. Responses must match the query's id and question and
+ * come from the server asked.
+ */
+import {randomInt} from 'node:crypto'
+import dgram from 'node:dgram'
+import {readFile} from 'node:fs/promises'
+import net from 'node:net'
+import {BackendError, DeadlineError, DnssdError, InputError} from '../core/errors.js'
+import {NameError} from './names.js'
+import {MalformedResponse, type Message, type QueryType, decodeResponse, encodeQuery, normalize} from './wire.js'
+
+export const EDNS_SIZE = 1232
+
+export interface Server {
+  host: string
+  port: number
+}
+
+export interface ClientOptions {
+  servers: Server[]
+  /** DoH endpoint; when set, `servers` is not used. */
+  doh?: string
+  /** Timeout of one UDP/TCP/HTTP exchange, ms. */
+  tryTimeoutMs: number
+  /** Passes over the server list. */
+  attempts: number
+  /** Epoch ms by which everything must be done. */
+  deadline: number
+  /** Recursion desired (on for resolvers; harmless for authoritative servers). */
+  rd?: boolean
+  log?: (line: string) => void
+}
+
+export type DnsFailure = 'NXDOMAIN' | 'NODATA' | 'SERVFAIL' | 'REFUSED' | 'TIMEOUT' | 'MALFORMED'
+
+/** A lookup that failed, and why: the reasons map to different exit codes. */
+export class DnsLookupError extends DnssdError {
+  constructor(
+    readonly reason: DnsFailure,
+    message: string,
+  ) {
+    super(reason === 'NXDOMAIN' || reason === 'NODATA' ? 'no-instance' : reason === 'TIMEOUT' ? 'deadline' : 'backend-refused', message)
+    this.name = 'DnsLookupError'
+  }
+}
+
+export interface Response extends Message {
+  transport: 'udp' | 'tcp' | 'doh'
+  server: string
+}
+
+/** `HOST`, `HOST:PORT`, `[V6]:PORT` or a bare IPv6 address. */
+export function parseServer(value: string, input = '--server'): Server {
+  const text = value.trim()
+  let host = text
+  let port = 53
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text)
+  if (bracket) {
+    host = bracket[1]!
+    if (bracket[2] !== undefined) port = Number(bracket[2])
+  } else if (net.isIPv6(text)) {
+    host = text
+  } else {
+    const m = /^([^:]+)(?::(\d+))?$/.exec(text)
+    if (!m) throw new InputError(input, `"${value}" is not HOST, HOST:PORT or [IPv6]:PORT`)
+    host = m[1]!
+    if (m[2] !== undefined) port = Number(m[2])
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new InputError(input, `"${value}" has a port outside 1-65535`)
+  if (net.isIP(host.split('%')[0]!) === 0 && !/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/i.test(host)) {
+    throw new InputError(input, `"${host}" is not an IP address or host name`)
+  }
+  return {host, port}
+}
+
+export function formatServer(s: Server): string {
+  return s.host.includes(':') ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`
+}
+
+/** The `nameserver` lines of resolv.conf(5); glibc's default when there are none. */
+export function parseResolvConf(text: string): Server[] {
+  const servers: Server[] = []
+  for (const line of text.split('\n')) {
+    const m = /^\s*nameserver\s+(\S+)/.exec(line)
+    if (m && net.isIP(m[1]!.split('%')[0]!)) servers.push({host: m[1]!, port: 53})
+  }
+  return servers.length > 0 ? servers : [{host: '127.0.0.1', port: 53}]
+}
+
+export async function systemServers(path = '/etc/resolv.conf'): Promise<Server[]> {
+  try {
+    return parseResolvConf(await readFile(path, 'utf8'))
+  } catch {
+    return [{host: '127.0.0.1', port: 53}]
+  }
+}
+
+class TryTimeout extends Error {}
+
+export class DnsClient {
+  /** Exchanges sent (each UDP, TCP or DoH request counts once). */
+  queries = 0
+  private readonly resolved = new Map<string, string>()
+
+  constructor(private readonly options: ClientOptions) {}
+
+  private log(line: string): void {
+    this.options.log?.(line)
+  }
+
+  private remaining(): number {
+    return this.options.deadline - Date.now()
+  }
+
+  /**
+   * Ask for `name`/`type`. Returns NOERROR (possibly NODATA) and NXDOMAIN
+   * answers; a SERVFAIL/REFUSED/garbled answer or a timeout moves on to the
+   * next server. Throws DnsLookupError when no server gave an answer.
+   */
+  async query(name: string, type: QueryType): Promise<Response> {
+    let qname: string
+    try {
+      qname = normalize(name)
+      encodeQuery(qname, type, {id: 0, rd: false})
+    } catch (error) {
+      if (error instanceof NameError) throw new InputError(name, error.message)
+      throw error
+    }
+    const failures: string[] = []
+    let lastReason: DnsFailure = 'TIMEOUT'
+    const targets: (Server | string)[] = this.options.doh ? [this.options.doh] : this.options.servers
+    const refused = new Set<Server | string>()
+    for (let attempt = 0; attempt < this.options.attempts; attempt++) {
+      for (const target of targets) {
+        if (this.remaining() <= 0) break
+        if (refused.has(target)) continue
+        const label = typeof target === 'string' ? target : formatServer(target)
+        try {
+          const response = typeof target === 'string' ? await this.viaDoh(target, qname, type) : await this.viaUdpThenTcp(target, qname, type)
+          if (response.rcode === 'NOERROR' || response.rcode === 'NXDOMAIN') return response
+          lastReason = response.rcode === 'REFUSED' ? 'REFUSED' : 'SERVFAIL'
+          // REFUSED is a policy answer: asking that server again will not change it.
+          if (response.rcode === 'REFUSED') refused.add(target)
+          failures.push(`${label} answered ${response.rcode}`)
+        } catch (error) {
+          if (error instanceof TryTimeout) {
+            failures.push(`${label} did not answer within ${this.options.tryTimeoutMs} ms`)
+            if (lastReason === 'TIMEOUT' || failures.length === 1) lastReason = 'TIMEOUT'
+          } else if (error instanceof MalformedResponse) {
+            lastReason = 'MALFORMED'
+            failures.push(`${label} sent a malformed answer (${error.message})`)
+          } else if (error instanceof DnssdError) {
+            throw error
+          } else {
+            lastReason = lastReason === 'TIMEOUT' ? 'SERVFAIL' : lastReason
+            failures.push(`${label}: ${(error as Error).message}`)
+          }
+        }
+      }
+    }
+    const what = `${qname} ${type}`
+    const detail = failures.length > 0 ? failures.slice(-3).join('; ') : 'no time left to ask'
+    if (this.remaining() <= 0 && lastReason === 'TIMEOUT') {
+      throw new DeadlineError(`no answer for ${what} before the --timeout deadline (${detail}); check --server or raise --timeout`)
+    }
+    if (lastReason === 'TIMEOUT') throw new DnsLookupError('TIMEOUT', `no answer for ${what} (${detail}); check --server or raise --timeout`)
+    if (lastReason === 'REFUSED') throw new DnsLookupError('REFUSED', `every server refused ${what} (${detail}); ask a server that is authoritative or recursive for it`)
+    throw new DnsLookupError(lastReason, `no usable answer for ${what} (${detail}); check the server's zone and logs`)
+  }
+
+  private tryTimeout(): number {
+    const left = this.remaining()
+    if (left <= 0) throw new TryTimeout('deadline')
+    return Math.min(this.options.tryTimeoutMs, left)
+  }
+
+  private async address(server: Server): Promise<string> {
+    const bare = server.host.split('%')[0]!
+    if (net.isIP(bare)) return server.host
+    const known = this.resolved.get(server.host)
+    if (known) return known
+    const {lookup} = await import('node:dns/promises')
+    const {address} = await lookup(server.host)
+    this.resolved.set(server.host, address)
+    return address
+  }
+
+  private async viaUdpThenTcp(server: Server, name: string, type: QueryType): Promise<Response> {
+    const host = await this.address(server)
+    const label = formatServer(server)
+    let udp = await this.exchangeUdp(host, server.port, name, type, label, EDNS_SIZE)
+    if (udp.rcode === 'FORMERR') {
+      // A server from before EDNS0 (RFC 6891 §7): ask again without the OPT record.
+      this.log(`dns: ${label} answered FORMERR to EDNS; retrying without it`)
+      udp = await this.exchangeUdp(host, server.port, name, type, label, undefined)
+    }
+    if (!udp.tc) return {...udp, transport: 'udp', server: label}
+    this.log(`dns: ${name} ${type}: answer truncated over UDP, retrying over TCP`)
+    const tcp = await this.exchangeTcp(host, server.port, name, type, label)
+    return {...tcp, transport: 'tcp', server: label}
+  }
+
+  private check(message: Message, id: number, name: string, type: string): boolean {
+    if (message.id !== id) return false
+    if (!message.question) return message.tc || message.rcode !== 'NOERROR'
+    return message.question.name === name && message.question.type === type
+  }
+
+  private exchangeUdp(host: string, port: number, name: string, type: QueryType, label: string, ednsSize: number | undefined): Promise<Message> {
+    const id = randomInt(0, 65_536)
+    const query = encodeQuery(name, type, {id, rd: this.options.rd ?? true, ednsSize})
+    const timeout = this.tryTimeout()
+    this.queries++
+    this.log(`dns: call query ${name} ${type} udp ${label}`)
+    return new Promise((resolve, reject) => {
+      const socket = dgram.createSocket(net.isIPv6(host.split('%')[0]!) ? 'udp6' : 'udp4')
+      let done = false
+      const finish = (error: Error | undefined, message?: Message): void => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        socket.close()
+        if (error) reject(error)
+        else resolve(message!)
+      }
+      const timer = setTimeout(() => finish(new TryTimeout('timeout')), timeout)
+      socket.on('error', (error) => finish(error))
+      socket.on('message', (msg) => {
+        // connect() already filters the source address and port.
+        let message: Message
+        try {
+          message = decodeResponse(msg)
+        } catch (error) {
+          if (msg.length >= 2 && msg.readUInt16BE(0) === id) finish(error as Error)
+          return
+        }
+        if (this.check(message, id, name, type)) finish(undefined, message)
+      })
+      socket.connect(port, host, () => socket.send(query, (error) => error && finish(error)))
+    })
+  }
+
+  private exchangeTcp(host: string, port: number, name: string, type: QueryType, label: string): Promise<Message> {
+    const id = randomInt(0, 65_536)
+    const query = encodeQuery(name, type, {id, rd: this.options.rd ?? true, ednsSize: EDNS_SIZE})
+    const timeout = this.tryTimeout()
+    this.queries++
+    this.log(`dns: call query ${name} ${type} tcp ${label}`)
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({host, port})
+      let buf: Buffer = Buffer.alloc(0)
+      let done = false
+      const finish = (error: Error | undefined, message?: Message): void => {
+        if (done) return
+        done = true
+        clearTimeout(timer)
+        socket.destroy()
+        if (error) reject(error)
+        else resolve(message!)
+      }
+      const timer = setTimeout(() => finish(new TryTimeout('timeout')), timeout)
+      socket.on('error', (error) => finish(error))
+      socket.on('close', () => finish(new MalformedResponse('connection closed before a whole answer arrived')))
+      socket.on('connect', () => {
+        const framed = Buffer.alloc(2 + query.length)
+        framed.writeUInt16BE(query.length, 0)
+        query.copy(framed, 2)
+        socket.write(framed)
+      })
+      socket.on('data', (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk])
+        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          const len = buf.readUInt16BE(0)
+          const msg = buf.subarray(2, 2 + len)
+          buf = buf.subarray(2 + len)
+          try {
+            const message = decodeResponse(msg)
+            if (this.check(message, id, name, type)) return finish(undefined, message)
+          } catch (error) {
+            return finish(error as Error)
+          }
+        }
+      })
+    })
+  }
+
+  /** RFC 8484 §4.1: POST the wire query; id 0 so caches can share answers. */
+  private async viaDoh(url: string, name: string, type: QueryType): Promise<Response> {
+    const query = encodeQuery(name, type, {id: 0, rd: this.options.rd ?? true, ednsSize: EDNS_SIZE})
+    const timeout = this.tryTimeout()
+    this.queries++
+    this.log(`dns: call query ${name} ${type} doh ${url}`)
+    let res: globalThis.Response
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: {'content-type': 'application/dns-message', accept: 'application/dns-message'},
+        body: query,
+        signal: AbortSignal.timeout(timeout),
+      })
+    } catch (error) {
+      if ((error as Error).name === 'TimeoutError') throw new TryTimeout('timeout')
+      throw new Error(`DoH request failed: ${(error as Error).message}`)
+    }
+    if (res.status !== 200) throw new BackendError(`DoH server ${url} answered HTTP ${res.status}; check --doh`)
+    const contentType = res.headers.get('content-type') ?? ''
+    if (!contentType.startsWith('application/dns-message')) throw new MalformedResponse(`content-type is "${contentType}", not application/dns-message`)
+    const message = decodeResponse(Buffer.from(await res.arrayBuffer()))
+    if (!this.check(message, 0, name, type)) throw new MalformedResponse('answer does not match the question')
+    if (message.tc) throw new MalformedResponse('truncated answer over DoH')
+    return {...message, transport: 'doh', server: url}
+  }
+}
+
+/** Records of `type` at `name` from a response, or the NXDOMAIN/NODATA error. */
+export function expectRecords<T extends Message['answers'][number]['type']>(
+  response: Response,
+  name: string,
+  type: T,
+): Extract<Message['answers'][number], {type: T}>[] {
+  const n = normalize(name)
+  if (response.rcode === 'NXDOMAIN') throw new DnsLookupError('NXDOMAIN', `${n} does not exist (NXDOMAIN from ${response.server})`)
+  const found = response.answers.filter((r) => r.type === type && r.name === n) as Extract<Message['answers'][number], {type: T}>[]
+  if (found.length === 0) throw new DnsLookupError('NODATA', `${n} has no ${type} records (NODATA from ${response.server})`)
+  return found
+}
+

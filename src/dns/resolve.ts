@@ -1,0 +1,189 @@
+/**
+ * DNS-SD resolution (DESIGN §5): browse `_svc._proto.Z` (PTR -> instances)
+ * or take an instance/pool name directly, then SRV (+TXT when asked) and the
+ * targets' addresses. Records the server put in the additional section are
+ * used as they are (RFC 6763 §12), so against `dnssd serve` a browse is one
+ * round trip; whatever is still missing is asked for in parallel, one round
+ * per level. The ordering itself is the pure RFC 2782 function in
+ * core/selection.ts.
+ */
+import {NoInstanceError} from '../core/errors.js'
+import {type RandomInt, isNoServiceTarget, orderByPriorityWeight} from '../core/selection.js'
+import {formatTxt, txtToAttributes} from '../core/txt.js'
+import {type DnsClient, DnsLookupError, type Response} from './client.js'
+import {type QueryType, type Rr, normalize} from './wire.js'
+
+/** Queries in flight at once within one round. */
+const MAX_PARALLEL = 32
+
+export interface Endpoint {
+  instance: string
+  /** Lower-case, no trailing dot. */
+  target: string
+  port: number
+  priority: number
+  weight: number
+  addresses: string[]
+}
+
+export interface Instance {
+  name: string
+  srv: {priority: number; weight: number; port: number; target: string}[]
+  txt?: {strings: string; attributes: Record<string, string | true>}
+}
+
+export interface Resolution {
+  name: string
+  kind: 'browse' | 'instance'
+  instances: Instance[]
+  /** Usable endpoints in fail-over order (RFC 2782). */
+  order: Endpoint[]
+  /** DNS exchanges sent, and sequential rounds of them. */
+  queries: number
+  rounds: number
+  transport: string[]
+  notes: string[]
+}
+
+/** `_svc._tcp.Z` / `_svc._udp.Z` is browsed; anything else is an instance (or pool) name. */
+export function isBrowseName(name: string): boolean {
+  const labels = normalize(name).split('.')
+  return labels.length >= 3 && /^_[^.]+$/.test(labels[0]!) && (labels[1] === '_tcp' || labels[1] === '_udp')
+}
+
+class Records {
+  private readonly sets = new Map<string, Rr[]>()
+  /** Names known not to exist, or to have no data of a type. */
+  private readonly negative = new Set<string>()
+  /** Names a server answered NXDOMAIN for. */
+  readonly nxdomain = new Set<string>()
+
+  add(response: Response): void {
+    for (const r of [...response.answers, ...response.additionals]) {
+      const k = `${r.name}/${r.type}`
+      const list = this.sets.get(k)
+      if (!list) this.sets.set(k, [r])
+      else if (!list.some((x) => JSON.stringify(x.data) === JSON.stringify(r.data))) list.push(r)
+    }
+  }
+
+  markMissing(name: string, type: string): void {
+    this.negative.add(`${name}/${type}`)
+  }
+
+  get<T extends Rr['type']>(name: string, type: T): Extract<Rr, {type: T}>[] | undefined {
+    if (this.negative.has(`${name}/${type}`)) return []
+    return this.sets.get(`${name}/${type}`) as Extract<Rr, {type: T}>[] | undefined
+  }
+}
+
+export interface ResolveOptions {
+  /** Fetch TXT records too (for --json). */
+  txt: boolean
+  randomInt: RandomInt
+}
+
+export async function resolveService(client: DnsClient, input: string, options: ResolveOptions): Promise<Resolution> {
+  const name = normalize(input)
+  const kind = isBrowseName(name) ? 'browse' : 'instance'
+  const records = new Records()
+  const notes: string[] = []
+  const transports = new Set<string>()
+  let rounds = 0
+
+  /** One round: every query in parallel. NXDOMAIN/NODATA are remembered, not thrown. */
+  const round = async (wanted: {name: string; type: QueryType}[]): Promise<void> => {
+    if (wanted.length === 0) return
+    rounds++
+    const results: {w: {name: string; type: QueryType}; response: Response}[] = []
+    const queue = [...wanted]
+    const worker = async (): Promise<void> => {
+      for (let w = queue.shift(); w; w = queue.shift()) results.push({w, response: await client.query(w.name, w.type)})
+    }
+    // Bounded: a 300-target SRV set without additional data must not open 600 sockets at once.
+    await Promise.all(Array.from({length: Math.min(MAX_PARALLEL, wanted.length)}, worker))
+    for (const {w, response} of results) {
+      transports.add(response.transport)
+      records.add(response)
+      const has = response.answers.some((r) => r.name === w.name && r.type === w.type)
+      if (!has) records.markMissing(w.name, w.type)
+      if (response.rcode === 'NXDOMAIN') records.nxdomain.add(w.name)
+      if (response.rcode === 'NXDOMAIN') for (const t of ['SRV', 'TXT', 'A', 'AAAA', 'PTR']) records.markMissing(w.name, t)
+    }
+  }
+
+  let instanceNames: string[]
+  if (kind === 'browse') {
+    await round([{name, type: 'PTR'}])
+    const ptrs = records.get(name, 'PTR') ?? []
+    if (ptrs.length === 0) {
+      const reason = records.nxdomain.has(name) ? 'does not exist (NXDOMAIN)' : 'has no PTR records (NODATA)'
+      throw new DnsLookupError(records.nxdomain.has(name) ? 'NXDOMAIN' : 'NODATA', `no instances of ${name}: it ${reason}`)
+    }
+    instanceNames = [...new Set(ptrs.map((p) => p.data))]
+  } else {
+    instanceNames = [name]
+  }
+
+  const missing: {name: string; type: QueryType}[] = []
+  for (const inst of instanceNames) {
+    if (!records.get(inst, 'SRV')) missing.push({name: inst, type: 'SRV'})
+    if (options.txt && !records.get(inst, 'TXT')) missing.push({name: inst, type: 'TXT'})
+  }
+  await round(missing)
+
+  const instances: Instance[] = instanceNames.map((inst) => {
+    const srv = (records.get(inst, 'SRV') ?? []).map((r) => r.data)
+    const txt = records.get(inst, 'TXT')
+    const strings = txt?.[0]?.data
+    return {
+      name: inst,
+      srv,
+      txt: strings ? {strings: formatTxt(strings), attributes: txtToAttributes(strings)} : undefined,
+    }
+  })
+  const why = (n: string): string => (records.nxdomain.has(n) ? 'does not exist (NXDOMAIN)' : 'has no SRV records (NODATA)')
+  for (const i of instances) if (i.srv.length === 0) notes.push(`${i.name} ${why(i.name)}; skipped`)
+
+  const allSrv = instances.flatMap((i) => i.srv)
+  if (allSrv.length > 0 && allSrv.every((s) => isNoServiceTarget(s.target))) {
+    throw new NoInstanceError(`${name} is decidedly not available: its only SRV target is "." (RFC 2782)`)
+  }
+  if (allSrv.length === 0) {
+    if (kind === 'instance') throw new DnsLookupError(records.nxdomain.has(name) ? 'NXDOMAIN' : 'NODATA', `${name} ${why(name)}`)
+    throw new NoInstanceError(`no instance of ${name} has an SRV record`)
+  }
+
+  const targets = [...new Set(allSrv.filter((s) => !isNoServiceTarget(s.target)).map((s) => s.target))]
+  const addressQueries: {name: string; type: QueryType}[] = []
+  for (const t of targets) {
+    if (records.get(t, 'A') === undefined && records.get(t, 'AAAA') === undefined) {
+      addressQueries.push({name: t, type: 'A'}, {name: t, type: 'AAAA'})
+    }
+  }
+  await round(addressQueries)
+
+  const endpoints: Endpoint[] = []
+  for (const i of instances) {
+    for (const s of i.srv) {
+      if (isNoServiceTarget(s.target)) continue
+      const addresses = [...(records.get(s.target, 'A') ?? []), ...(records.get(s.target, 'AAAA') ?? [])].map((r) => r.data)
+      if (addresses.length === 0) {
+        notes.push(`${s.target} (port ${s.port}) ${records.nxdomain.has(s.target) ? 'does not exist' : 'has no address records'}; skipped`)
+        continue
+      }
+      endpoints.push({instance: i.name, target: s.target, port: s.port, priority: s.priority, weight: s.weight, addresses})
+    }
+  }
+  if (endpoints.length === 0) throw new NoInstanceError(`no usable instance of ${name}: ${notes.join('; ')}`)
+  return {
+    name,
+    kind,
+    instances,
+    order: orderByPriorityWeight(endpoints, options.randomInt),
+    queries: client.queries,
+    rounds,
+    transport: [...transports],
+    notes,
+  }
+}
