@@ -43,7 +43,7 @@ export const timeoutFlag = (seconds: number) =>
 export const recordFlags = {
   priority: Flags.string({env: 'DNSSD_PRIORITY', description: 'SRV priority, lower is preferred (0-65535)', default: '0', helpGroup: 'RECORD'}),
   weight: Flags.string({env: 'DNSSD_WEIGHT', description: 'SRV weight within a priority (0-65535)', default: '0', helpGroup: 'RECORD'}),
-  ttl: Flags.string({env: 'DNSSD_TTL', description: 'TTL of the records written, seconds', default: '60', helpGroup: 'RECORD'}),
+  ttl: Flags.string({env: 'DNSSD_TTL', description: 'TTL of the records written, seconds (cloudflare also takes auto)', default: '60', helpGroup: 'RECORD'}),
   txt: Flags.string({
     env: 'DNSSD_TXT',
     multiple: true,
