@@ -10,6 +10,7 @@ import {explainDeadline, prepareBoot} from '../platform/boot.js'
 import {createProvider, parseProviderKind} from '../providers/index.js'
 import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
 import {type LeaseReport, prepareLease} from '../registry/membership.js'
+import {jitterDelayMs, ttlForProvider, waitJitter} from './startup.js'
 
 export interface BackendFlags {
   provider?: string
@@ -54,6 +55,7 @@ export interface MembershipFlags extends BackendFlags {
   'dry-run'?: boolean
   registry?: string
   lease?: string
+  jitter?: string
 }
 
 export interface MembershipResult {
@@ -102,9 +104,11 @@ export async function runMembership(
 ): Promise<MembershipResult> {
   const started = Date.now()
   // --ip auto and the --check gate (src/platform/boot.ts); gate after validation.
-  const boot = await prepareBoot(action, flags, log)
+  const boot = await prepareBoot(action, ttlForProvider(flags), log)
   const member = memberFromFlags(action, boot.flags)
+  const jitterMs = jitterDelayMs(flags.jitter)
   await boot.gate()
+  await waitJitter(jitterMs, Boolean(flags['dry-run']), log)
   const backend = await openBackend(boot.flags, log)
   // Lease registry (--registry): checked before the DNS change, written after it.
   const lease = await prepareLease(action, boot.flags, member, backend.kind, {deadline: backend.deadline, log}).catch(async (error: unknown) => {

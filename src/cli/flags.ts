@@ -43,7 +43,7 @@ export const timeoutFlag = (seconds: number) =>
 export const recordFlags = {
   priority: Flags.string({env: 'DNSSD_PRIORITY', description: 'SRV priority, lower is preferred (0-65535)', default: '0', helpGroup: 'RECORD'}),
   weight: Flags.string({env: 'DNSSD_WEIGHT', description: 'SRV weight within a priority (0-65535)', default: '0', helpGroup: 'RECORD'}),
-  ttl: Flags.string({env: 'DNSSD_TTL', description: 'TTL of the records written, seconds', default: '60', helpGroup: 'RECORD'}),
+  ttl: Flags.string({env: 'DNSSD_TTL', description: 'TTL of the records written, seconds (cloudflare also takes auto)', default: '60', helpGroup: 'RECORD'}),
   txt: Flags.string({
     env: 'DNSSD_TXT',
     multiple: true,
@@ -51,6 +51,8 @@ export const recordFlags = {
     helpGroup: 'RECORD',
   }),
   'a-record': Flags.string({env: 'DNSSD_A_RECORD', description: 'also add the address to this round-robin name (e.g. www)', helpGroup: 'RECORD'}),
+  proxied: Flags.boolean({env: 'DNSSD_PROXIED', description: 'cloudflare: proxy the --a-record name through Cloudflare (public addresses only)', helpGroup: 'RECORD'}),
+  jitter: Flags.string({env: 'DNSSD_JITTER', description: 'wait a random 0..S seconds before the first API call (fleet boot; --timeout starts after it)', helpGroup: 'BACKEND'}),
 }
 
 export const providerFlags = {
@@ -66,6 +68,17 @@ export const providerFlags = {
     description: 'file provider: directory of <zone>.zone files [default: $XDG_DATA_HOME/dnssd or ~/.local/share/dnssd]',
     helpGroup: 'BACKEND',
   }),
+  'zone-id': Flags.string({
+    env: 'DNSSD_ZONE_ID',
+    description:
+      'route53: hosted zone id (saves the ListHostedZonesByName call and its account-wide permission); cloudflare: zone id (skips the lookup by --zone; the token then needs only DNS:Edit)',
+    helpGroup: 'BACKEND',
+  }),
+  'api-token-file': Flags.string({
+    env: 'DNSSD_API_TOKEN_FILE',
+    description: 'cloudflare: file holding the API token [default: $CLOUDFLARE_API_TOKEN]',
+    helpGroup: 'BACKEND',
+  }),
   verbose: Flags.boolean({char: 'v', description: 'list every API call and step on stderr', default: false}),
 }
 
@@ -73,11 +86,6 @@ export const dryRunFlag = Flags.boolean({char: 'n', description: 'print the plan
 
 /** Route 53 provider settings (passed to the provider by flag name). */
 export const route53Flags = {
-  'zone-id': Flags.string({
-    env: 'DNSSD_ZONE_ID',
-    description: 'route53: hosted zone id (saves the ListHostedZonesByName call and its account-wide permission)',
-    helpGroup: 'ROUTE 53',
-  }),
   private: Flags.boolean({description: 'route53: use the private hosted zone of --zone', exclusive: ['public'], default: false, helpGroup: 'ROUTE 53'}),
   public: Flags.boolean({description: 'route53: use the public hosted zone of --zone', exclusive: ['private'], default: false, helpGroup: 'ROUTE 53'}),
 }

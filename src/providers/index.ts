@@ -23,7 +23,9 @@ export async function createProvider(kind: ProviderKind, options: ProviderOption
       const {Route53Provider} = await import('./route53.js')
       return new Route53Provider(options)
     }
-    default:
-      throw new InputError('--provider', `the ${kind} provider is not available in this build yet`)
+    case 'cloudflare': {
+      const {CloudflareProvider} = await import('./cloudflare.js')
+      return new CloudflareProvider(options)
+    }
   }
 }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {DnssdCommand} from '../../cli/base.js'
-import {route53Flags, zoneFlag} from '../../cli/flags.js'
+import {providerFlags, zoneFlag} from '../../cli/flags.js'
 import {InputError} from '../../core/errors.js'
 import {parseZone} from '../../core/names.js'
 import {type PolicyDocument, route53Policy} from '../../providers/route53-policy.js'
@@ -20,7 +20,7 @@ Without --zone the names cannot be pinned and only actions and types are.`
   ]
 
   static override flags = {
-    'zone-id': route53Flags['zone-id'],
+    'zone-id': providerFlags['zone-id'],
     zone: zoneFlag,
     service: Flags.string({char: 's', multiple: true, description: 'pin the service names (repeatable) [default: any _x._tcp/_x._udp]'}),
     host: Flags.string({multiple: true, description: 'host names or IAM patterns the SRV records target (repeatable) [default: *-*, the address-derived names]'}),

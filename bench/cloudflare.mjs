@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// Cloudflare provider benchmark (run after `npm run build`): the BUILT CLI and
+// the real SDK against the local Cloudflare-API-compatible endpoint
+// (test/fakes/cloudflare.ts). Prints:
+//   - API requests per join/leave (counted by the endpoint; --verbose prints
+//     the same number of `: call ` lines), first and later members, both forms;
+//   - wall time of N concurrent joins and N concurrent leaves of one pool,
+//     with and without every 10th request throttled (429 971, retry-after 1);
+//   - duplicate records and invariant violations after the joins (goal 0),
+//     and dnssd records left after the leaves (goal 0).
+// Usage: node bench/cloudflare.mjs [N=50]   (`repair rounds`: how many times a
+// member found the shared names changed by others and fixed them)
+import {spawn} from 'node:child_process'
+import {register} from 'tsx/esm/api'
+import {BIN, benchEnv, printTable} from './lib.mjs'
+
+register()
+const {FakeCloudflare, FAKE_TOKEN} = await import('../test/fakes/cloudflare.ts')
+const {checkInvariants} = await import('../src/core/invariants.ts')
+
+const N = Number(process.argv[2] ?? 50)
+const ZONE = 'example.com'
+
+function cli(fake, args) {
+  const env = benchEnv({CLOUDFLARE_API_TOKEN: FAKE_TOKEN, CLOUDFLARE_BASE_URL: fake.url, NODE_NO_WARNINGS: '1'})
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args, '--provider', 'cloudflare', '-z', ZONE, '--timeout', '300', '-v'], {env})
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    child.stdout.resume()
+    child.on('close', (code) => resolve({code, stderr}))
+  })
+}
+
+const pool = (action, ip) => [action, '-s', '_v1._web._tcp', '-p', '8080', '--ip', ip, '--a-record', 'www']
+const plain = (action, ip) => [action, '-s', '_http._tcp', '-p', '80', '--ip', ip, '--txt', 'path=/']
+
+async function counted(fake, args) {
+  const before = fake.log.length
+  const r = await cli(fake, args)
+  if (r.code !== 0) throw new Error(`${args.join(' ')} exited ${r.code}: ${r.stderr}`)
+  return fake.log.length - before
+}
+
+const rows = []
+{
+  const fake = await new FakeCloudflare().start()
+  rows.push(['pool join, first member (--a-record)', await counted(fake, pool('join', '10.0.0.1'))])
+  rows.push(['pool join, second member', await counted(fake, pool('join', '10.0.0.2'))])
+  rows.push(['pool join again (no change)', await counted(fake, pool('join', '10.0.0.2'))])
+  rows.push(['pool leave, not the last member', await counted(fake, pool('leave', '10.0.0.2'))])
+  rows.push(['pool leave, last member', await counted(fake, pool('leave', '10.0.0.1'))])
+  rows.push(['plain join (own instance + TXT)', await counted(fake, plain('join', '10.0.1.1'))])
+  rows.push(['plain leave', await counted(fake, plain('leave', '10.0.1.1'))])
+  rows.push(['list (whole zone, empty)', await counted(fake, ['list'])])
+  await fake.close()
+}
+
+printTable('Cloudflare: API requests per operation (zone looked up by name; --zone-id saves 1)', ['operation', 'requests'], rows)
+
+const ips = Array.from({length: N}, (_, i) => `10.1.${Math.floor(i / 200)}.${(i % 200) + 1}`)
+const big = []
+for (const every of [0, 10]) {
+  const fake = await new FakeCloudflare(every ? {rateLimitEvery: every, retryAfter: 1} : {}).start()
+  fake.seed(ZONE, {type: 'A', name: 'www', content: '203.0.113.99'})
+  for (const action of ['join', 'leave']) {
+    const before = fake.log.length
+    const started = Date.now()
+    const results = await Promise.all(ips.map((ip) => cli(fake, pool(action, ip))))
+    const wall = ((Date.now() - started) / 1000).toFixed(1)
+    const log = fake.log.slice(before)
+    const keys = fake.records().map((r) => `${r.type} ${r.name} ${r.content} ${r.priority ?? ''}`)
+    const duplicates = keys.length - new Set(keys).size
+    const violations = checkInvariants(ZONE, fake.values()).length
+    const left = fake.records().filter((r) => r.comment?.startsWith('dnssd:')).length
+    const failed = results.filter((r) => r.code !== 0).length
+    const repairs = results.reduce((n, r) => n + (r.stderr.match(/: repair round /g) ?? []).length, 0)
+    const verboseCalls = results.reduce((n, r) => n + (r.stderr.match(/: call /g) ?? []).length, 0)
+    if (verboseCalls !== log.length) {
+      // Attempts that never reached the endpoint (refused/reset connections under load) are retried and logged, not served.
+      const reasons = results.flatMap((r) => r.stderr.match(/after (a connection error[^)]*\)?|a timeout)/g) ?? [])
+      console.error(`note: ${verboseCalls} --verbose call lines for ${log.length} requests served; retry reasons: ${[...new Set(reasons)].join('; ') || 'none'}`)
+    }
+    big.push([every ? `every ${every}th` : 'none', action, wall, log.length, log.filter((e) => e.status === 429).length, (log.length / N).toFixed(1), repairs, failed, duplicates, violations, action === 'leave' ? left : '-'])
+  }
+  await fake.close()
+}
+printTable(
+  `Cloudflare: ${N} concurrent members of one pool (--a-record www), each a separate CLI process`,
+  ['429 injected', 'phase', 'wall s', 'requests', '429s', 'req/member', 'repair rounds', 'failed', 'duplicates', 'violations', 'dnssd left'],
+  big,
+)

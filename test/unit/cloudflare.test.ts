@@ -1,0 +1,134 @@
+/**
+ * The pure parts of the Cloudflare provider: record <-> value translation,
+ * the convergence repair plan, and the start-up helpers (--ttl auto, --jitter).
+ */
+import assert from 'node:assert/strict'
+import {describe, it} from 'node:test'
+import {ZoneState} from '../../src/core/records.js'
+import {InputError} from '../../src/core/errors.js'
+import {jitterDelayMs, ttlForProvider} from '../../src/cli/startup.js'
+import {repairPlan, scopeNames, sharedScope} from '../../src/providers/cloudflare-converge.js'
+import {CfSnapshot, checkCloudflareTtl, createBody, isMarked, isPublicAddress, markFor, seen, valueOf} from '../../src/providers/cloudflare-records.js'
+
+const Z = 'example.com'
+const I = '_v1._web._tcp.example.com'
+const T = '_web._tcp.example.com'
+const S = '_services._dns-sd._udp.example.com'
+
+describe('cloudflare record translation', () => {
+  it('reads SRV from data (content has no priority), falls back to content + priority', () => {
+    assert.equal(
+      valueOf({id: 'a', name: I, type: 'SRV', content: '5 5223 Server.Example.com', priority: 10, data: {priority: 10, weight: 5, port: 5223, target: 'Server.Example.com'}}),
+      '10 5 5223 server.example.com.',
+    )
+    assert.equal(valueOf({id: 'a', name: I, type: 'SRV', content: '5 5223 server.example.com', priority: 10}), '10 5 5223 server.example.com.')
+  })
+
+  it('reads TXT verbatim into the canonical quoted form, AAAA canonical, PTR with the dot', () => {
+    assert.equal(valueOf({id: 'a', name: I, type: 'TXT', content: '"a=1" "flag"'}), '"a=1" "flag"')
+    assert.equal(valueOf({id: 'a', name: I, type: 'TXT', content: 'unquoted'}), '"unquoted"')
+    assert.equal(valueOf({id: 'a', name: I, type: 'AAAA', content: '2001:DB8:0:0::1'}), '2001:db8::1')
+    assert.equal(valueOf({id: 'a', name: T, type: 'PTR', content: '_V1._web._tcp.example.com'}), '_v1._web._tcp.example.com.')
+    assert.deepEqual(seen({id: 'x', name: 'WWW.example.com.', type: 'A', content: '10.0.0.1', ttl: 1, comment: 'DNSSD:host'}), {
+      id: 'x', name: 'www.example.com', type: 'A', value: '10.0.0.1', ttl: 1, marked: true,
+    })
+  })
+
+  it('writes SRV through data without the trailing dot, PTR without the dot, TXT as given', () => {
+    const c = {action: 'add' as const, name: I, ttl: 60}
+    assert.deepEqual(createBody({...c, type: 'SRV', value: '0 5 8080 h.example.com.'}, 'dnssd:h', false), {
+      type: 'SRV', name: I, ttl: 60, comment: 'dnssd:h', data: {priority: 0, weight: 5, port: 8080, target: 'h.example.com'},
+    })
+    assert.equal(createBody({...c, name: T, type: 'PTR', value: `${I}.`}, 'm', false).content, I)
+    assert.equal(createBody({...c, type: 'TXT', value: '"a=1" "b"'}, 'm', false).content, '"a=1" "b"')
+    assert.equal(createBody({...c, type: 'A', value: '93.184.216.34'}, 'm', true).proxied, true)
+    assert.equal(createBody({...c, type: 'A', value: '93.184.216.34'}, 'm', false).proxied, undefined)
+  })
+
+  it('marks: dnssd:<owner>, at most 100 characters; only marked comments count', () => {
+    assert.equal(markFor('h.example.com'), 'dnssd:h.example.com')
+    assert.equal(markFor('x'.repeat(200)).length, 100)
+    assert.equal(isMarked(null), false)
+    assert.equal(isMarked('managed by ops, not dnssd:'), false)
+  })
+
+  it('public addresses and TTLs', () => {
+    assert.equal(isPublicAddress('93.184.216.34'), true)
+    assert.equal(isPublicAddress('10.1.2.3'), false)
+    assert.equal(isPublicAddress('192.168.1.1'), false)
+    assert.equal(isPublicAddress('2606:4700::1111'), true)
+    assert.equal(isPublicAddress('fd00::1'), false)
+    assert.equal(checkCloudflareTtl(1), undefined)
+    assert.equal(checkCloudflareTtl(60), undefined)
+    assert.match(checkCloudflareTtl(0)!, /auto \(1\) or 60-86400/)
+    assert.match(checkCloudflareTtl(90_000)!, /not a Cloudflare TTL/)
+  })
+})
+
+describe('cloudflare convergence (repair of the shared names)', () => {
+  const names = ['10-0-0-1.example.com', '_dnssd.10-0-0-1.example.com', I, T, S, 'www.example.com']
+  const scope = sharedScope(Z, names)
+  const snap = (records: [string, string, string, boolean?][]) =>
+    new CfSnapshot(Z, scopeNames(scope), records.map(([name, type, value, marked = true], i) => ({id: String(i), name, type, value, ttl: 60, marked})))
+  const plan = (s: CfSnapshot, txt = ['""']) =>
+    repairPlan({state: s.state, scope, removable: (n, t, v) => s.removable(n, t, v), txtFor: () => txt, ttl: 60}).map((c) => `${c.action} ${c.name} ${c.type} ${c.value}`)
+
+  it('finds the shared names among a membership\'s names', () => {
+    assert.deepEqual(scope, {services: S, types: [{type: T, instances: [I]}]})
+    assert.deepEqual(sharedScope(Z, ['h.example.com', '_dnssd.h.example.com', `h.${T}`, T, S]).types, [{type: T, instances: [`h.${T}`]}])
+  })
+
+  it('is empty when the rules hold', () => {
+    assert.deepEqual(plan(snap([[I, 'SRV', '0 0 80 h.example.com.'], [I, 'TXT', '""'], [T, 'PTR', `${I}.`], [S, 'PTR', `${T}.`]])), [])
+    assert.deepEqual(plan(snap([])), [])
+  })
+
+  it('after concurrent leaves left the pool empty: PTR, then TXT, then the type entry', () => {
+    assert.deepEqual(plan(snap([[I, 'TXT', '""'], [T, 'PTR', `${I}.`], [S, 'PTR', `${T}.`]])), [
+      `remove ${T} PTR ${I}.`,
+      `remove ${I} TXT ""`,
+      `remove ${S} PTR ${T}.`,
+    ])
+  })
+
+  it('after a leave removed the PTR and TXT under a concurrent join: restores them', () => {
+    assert.deepEqual(plan(snap([[I, 'SRV', '0 0 80 h.example.com.']]), ['"v=2"']), [
+      `add ${I} TXT "v=2"`,
+      `add ${T} PTR ${I}.`,
+      `add ${S} PTR ${T}.`,
+    ])
+  })
+
+  it('never plans to remove a value without the mark, so hand-made records cannot make it spin', () => {
+    assert.deepEqual(plan(snap([[I, 'TXT', '"owner=ops"', false], [T, 'PTR', `${I}.`, false], [S, 'PTR', `${T}.`]])), [])
+    // Another (hand-made) instance keeps the service type listed.
+    assert.deepEqual(plan(snap([[T, 'PTR', `printer.${T}.`, false], [S, 'PTR', `${T}.`]])), [])
+  })
+
+  it('snapshot maps a value back to every record behind it', () => {
+    const s = new CfSnapshot(Z, [I], [
+      {id: 'a', name: I, type: 'TXT', value: '"x"', ttl: 60, marked: false},
+      {id: 'b', name: I, type: 'TXT', value: '"x"', ttl: 60, marked: true},
+    ])
+    assert.deepEqual(s.records(I, 'TXT', '"x"').map((r) => r.id), ['a', 'b'])
+    assert.equal(s.removable(I, 'TXT', '"x"'), true)
+    assert.deepEqual(new ZoneState(Z, [I]).values(I, 'TXT'), [])
+  })
+})
+
+describe('start-up helpers', () => {
+  it('--ttl auto maps to 1 for cloudflare only', () => {
+    assert.equal(ttlForProvider({provider: 'cloudflare', ttl: 'AUTO'}).ttl, '1')
+    assert.equal(ttlForProvider({provider: 'file', ttl: 'auto'}).ttl, 'auto')
+    assert.equal(ttlForProvider({provider: 'cloudflare', ttl: '300'}).ttl, '300')
+  })
+
+  it('--jitter: 0 or absent means no wait; otherwise 0..S seconds; bad values are input errors', () => {
+    assert.equal(jitterDelayMs(undefined), 0)
+    assert.equal(jitterDelayMs('0'), 0)
+    assert.equal(jitterDelayMs('10', () => 0.5), 5000)
+    assert.equal(jitterDelayMs('1.5', () => 0.999), 1498)
+    assert.throws(() => jitterDelayMs('-1'), InputError)
+    assert.throws(() => jitterDelayMs('soon'), /--jitter/)
+  })
+})
