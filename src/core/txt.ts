@@ -39,14 +39,20 @@ export function parseTxtPairs(values: readonly string[], input = '--txt'): strin
   return strings
 }
 
-/** Quote one character-string as a zone file and `dig` show it. */
-export function quoteTxtString(value: string | Buffer): string {
+/**
+ * `\DDD` escapes are decimal in zone files and `dig` output (RFC 1035 §5.1)
+ * and octal in Route 53's API; everything else is the same.
+ */
+export type EscapeRadix = 8 | 10
+
+/** Quote one character-string as a zone file and `dig` show it (or, radix 8, as Route 53 takes it). */
+export function quoteTxtString(value: string | Buffer, radix: EscapeRadix = 10): string {
   const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
   let out = '"'
   for (const b of bytes) {
     if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`
     else if (b >= 0x20 && b <= 0x7e) out += String.fromCharCode(b)
-    else out += `\\${b.toString().padStart(3, '0')}`
+    else out += `\\${b.toString(radix).padStart(3, '0')}`
   }
   return `${out}"`
 }
@@ -61,7 +67,8 @@ export function formatTxt(strings: readonly (string | Buffer)[]): string {
  * Parse the presentation form back into its strings (as raw bytes).
  * Accepts quoted strings with `\X` and `\DDD` escapes, and unquoted words.
  */
-export function parseTxtPresentation(text: string): Buffer[] {
+export function parseTxtPresentation(text: string, radix: EscapeRadix = 10): Buffer[] {
+  const escaped = radix === 8 ? /^[0-7]{3}$/ : /^\d{3}$/
   const out: Buffer[] = []
   let i = 0
   while (i < text.length) {
@@ -82,8 +89,8 @@ export function parseTxtPresentation(text: string): Buffer[] {
       if (!quoted && (ch === ' ' || ch === '\t')) break
       if (ch === '\\' && i + 1 < text.length) {
         const digits = text.slice(i + 1, i + 4)
-        if (/^\d{3}$/.test(digits)) {
-          bytes.push(Number(digits) & 0xff)
+        if (escaped.test(digits)) {
+          bytes.push(parseInt(digits, radix) & 0xff)
           i += 4
         } else {
           bytes.push(...Buffer.from(text[i + 1]!, 'utf8'))

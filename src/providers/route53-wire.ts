@@ -11,7 +11,7 @@
  *    two are converted through raw bytes, never textually.
  */
 import {type RecordType, fqdn, nameOf, parseSrv, formatSrv} from '../core/records.js'
-import {formatTxt, parseTxtPresentation} from '../core/txt.js'
+import {formatTxt, parseTxtPresentation, quoteTxtString} from '../core/txt.js'
 
 /** A Route 53 name (escaped, any case, optional dot) -> dnssd form. */
 export function nameFromWire(wire: string): string {
@@ -60,54 +60,11 @@ export function compareNames(a: string, b: string): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0
 }
 
-/** Quote one character-string the way Route 53 takes it. */
-function quoteWireString(bytes: Buffer): string {
-  let out = '"'
-  for (const b of bytes) {
-    if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`
-    else if (b >= 0x20 && b <= 0x7e) out += String.fromCharCode(b)
-    else out += `\\${b.toString(8).padStart(3, '0')}`
-  }
-  return `${out}"`
-}
+/** Quote one character-string the way Route 53 takes it (octal escapes). */
+const quoteWireString = (bytes: Buffer): string => quoteTxtString(bytes, 8)
 
 /** Parse a Route 53 TXT value into its strings (octal escapes, raw UTF-8 allowed). */
-export function parseWireTxt(text: string): Buffer[] {
-  const out: Buffer[] = []
-  let i = 0
-  while (i < text.length) {
-    const c = text[i]!
-    if (c === ' ' || c === '\t') {
-      i++
-      continue
-    }
-    const quoted = c === '"'
-    if (quoted) i++
-    const bytes: number[] = []
-    while (i < text.length) {
-      const ch = text[i]!
-      if (quoted && ch === '"') {
-        i++
-        break
-      }
-      if (!quoted && (ch === ' ' || ch === '\t')) break
-      if (ch === '\\' && /^[0-7]{3}$/.test(text.slice(i + 1, i + 4))) {
-        bytes.push(parseInt(text.slice(i + 1, i + 4), 8) & 0xff)
-        i += 4
-        continue
-      }
-      if (ch === '\\' && i + 1 < text.length) {
-        bytes.push(...Buffer.from(text[i + 1]!, 'utf8'))
-        i += 2
-        continue
-      }
-      bytes.push(...Buffer.from(ch, 'utf8'))
-      i++
-    }
-    out.push(Buffer.from(bytes))
-  }
-  return out
-}
+export const parseWireTxt = (text: string): Buffer[] => parseTxtPresentation(text, 8)
 
 /** dnssd TXT presentation -> Route 53 value: octal escapes, strings split at 255 bytes. */
 export function txtToWire(value: string): string {
