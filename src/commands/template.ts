@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {writeFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 import {DnssdCommand} from '../cli/base.js'
-import {checkFlags, identityFlags, portFlag, providerFlags, recordFlags} from '../cli/flags.js'
+import {checkFlags, identityFlags, portFlag, providerFlags, recordFlags, registryFlag} from '../cli/flags.js'
 import {parseSeconds} from '../core/names.js'
 import {TEMPLATE_KINDS, type TemplateKind, buildSpec, render} from '../templates/render.js'
 
@@ -19,6 +19,8 @@ const CONTENT_TYPES: Record<TemplateKind, string> = {
   'ec2-script': 'text/x-shellscript',
   joyent: 'text/x-shellscript',
   systemd: 'text/plain',
+  'systemd-renew': 'text/plain',
+  'systemd-renew-timer': 'text/plain',
   sysv: 'text/x-shellscript',
   smf: 'application/xml',
 }
@@ -47,6 +49,7 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
     '<%= config.bin %> template joyent -z example.com -s _http._tcp -p 80 --provider cloudflare --txt path=/ --out user-script.sh',
     '<%= config.bin %> template systemd -z example.com -s _v1._api._tcp -p 9000 --check http://127.0.0.1:9000/health',
     '<%= config.bin %> template ec2 -z example.com -s _v1._web._tcp -p 8080 --provider route53 --upload s3://my-bucket/boot/web.yaml',
+    '<%= config.bin %> template systemd-renew-timer -z example.com -s _v1._web._tcp -p 8080 --registry s3://my-bucket/leases --lease 300',
   ]
 
   static override args = {
@@ -68,6 +71,12 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
       helpGroup: 'BACKEND',
     }),
     ...checkFlags,
+    registry: registryFlag,
+    lease: Flags.string({
+      env: 'DNSSD_LEASE',
+      description: 'with --registry: join writes a lease of this many seconds and a systemd timer renews it every third (ec2, ec2-script, systemd)',
+      helpGroup: 'LEASE',
+    }),
     timeout: Flags.string({description: 'join --timeout on the instance, seconds', default: '30', helpGroup: 'BACKEND'}),
     'leave-timeout': Flags.string({description: 'leave --timeout at shutdown, seconds', default: '10', helpGroup: 'BACKEND'}),
     name: Flags.string({description: 'name of the unit, init script and SMF service', default: 'dnssd', helpGroup: 'OUTPUT'}),
@@ -97,7 +106,7 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
       result.etag = put.etag
       this.say(`uploaded ${kind} template (${result.bytes} bytes) to ${result.upload}`)
     } else if (flags.out) {
-      await writeFile(flags.out, text, {mode: kind === 'smf' || kind === 'systemd' ? 0o644 : 0o755})
+      await writeFile(flags.out, text, {mode: kind === 'smf' || kind.startsWith('systemd') ? 0o644 : 0o755})
       result.out = flags.out
       this.say(`wrote ${kind} template (${result.bytes} bytes) to ${flags.out}`)
     } else if (!this.jsonEnabled()) {

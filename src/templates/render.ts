@@ -10,10 +10,11 @@ import {fileURLToPath} from 'node:url'
 import {InputError} from '../core/errors.js'
 import {memberForJoin} from '../core/membership.js'
 import {parseSeconds} from '../core/names.js'
+import {parseRegistryUrl} from '../registry/registry.js'
 import {parseHealthTarget} from '../platform/health.js'
 import {parseIpSource} from '../platform/ipauto.js'
 
-export const TEMPLATE_KINDS = ['ec2', 'ec2-script', 'joyent', 'systemd', 'sysv', 'smf'] as const
+export const TEMPLATE_KINDS = ['ec2', 'ec2-script', 'joyent', 'systemd', 'systemd-renew', 'systemd-renew-timer', 'sysv', 'smf'] as const
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number]
 
 /** templates/userdata next to dist/ (built) or src/ (tsx): two levels up from this file. */
@@ -40,6 +41,8 @@ export interface TemplateInput {
   name?: string
   bin?: string
   package?: string
+  registry?: string
+  lease?: string
 }
 
 export interface TemplateSpec {
@@ -54,6 +57,8 @@ export interface TemplateSpec {
   startTimeout: number
   stopTimeout: number
   envFile: string
+  /** With --registry/--lease: re-run join every `every` seconds (systemd timer). */
+  renew?: {every: number}
 }
 
 const SECRET_NAME = /(token|secret|password|passwd|credential|private-key|api-key|access-key)/i
@@ -118,6 +123,7 @@ export function buildSpec(input: TemplateInput, version: string): TemplateSpec {
   }
   const leaveTimeout = parseSeconds(input['leave-timeout'] ?? '10', '--leave-timeout')
   const leave = ['leave', ...identity, ...provider, `--timeout=${leaveTimeout}`]
+  const renew = leaseArguments(input, join, leave)
   return {
     name,
     zone: member.zone,
@@ -129,7 +135,24 @@ export function buildSpec(input: TemplateInput, version: string): TemplateSpec {
     startTimeout: Math.ceil(joinTimeout + checkTimeout + 30),
     stopTimeout: Math.ceil(leaveTimeout + 5),
     envFile: `/etc/dnssd/${name}.env`,
+    renew,
   }
+}
+
+/**
+ * --registry URL --lease S: join writes/renews the lease, leave deletes it,
+ * and a systemd timer re-runs join every third of the lease.
+ */
+function leaseArguments(input: TemplateInput, join: string[], leave: string[]): TemplateSpec['renew'] {
+  if (input.registry === undefined && input.lease === undefined) return undefined
+  if (input.registry === undefined) throw new InputError('--lease', 'needs --registry URL (where the lease is kept)')
+  if (input.lease === undefined) throw new InputError('--registry', 'needs --lease S in a template (the renew timer re-runs join before the lease ends)')
+  const registry = parseRegistryUrl(noControl('--registry', input.registry.trim())).url
+  const lease = parseSeconds(input.lease, '--lease')
+  if (lease < 30) throw new InputError('--lease', `${lease} is too short for a boot template; give at least 30 seconds (renewed every third)`)
+  join.push(`--registry=${registry}`, `--lease=${lease}`)
+  leave.push(`--registry=${registry}`)
+  return {every: Math.floor(lease / 3)}
 }
 
 /** POSIX shell: one single-quoted word. */
@@ -184,7 +207,12 @@ export async function render(kind: TemplateKind, spec: TemplateSpec): Promise<st
     START_TIMEOUT: String(spec.startTimeout),
     STOP_TIMEOUT: String(spec.stopTimeout),
   }
+  if (spec.renew && !RENEWABLE.includes(kind)) {
+    throw new InputError('--lease', `the ${kind} template has no renew timer; use ${RENEWABLE.join(', ')}, or renew from cron (README: Leases and reap)`)
+  }
+  if (!spec.renew && kind.startsWith('systemd-renew')) throw new InputError('--lease', `${kind} renews a lease: give --registry URL and --lease S`)
   const unit = fill(await load('dnssd.service'), common)
+  const renew = spec.renew ? await renewUnits(spec.renew.every, common) : undefined
   const manifest = fill(await load('dnssd-smf.xml'), common)
   const envFile = fill(await load('dnssd.env'), common)
   const install = fill(await load('install-node.sh'), common).trimEnd()
@@ -197,10 +225,18 @@ export async function render(kind: TemplateKind, spec: TemplateSpec): Promise<st
     INSTALL_YAML: indent(install, 6),
     UNIT_YAML: indent(unit.trimEnd(), 6),
     ENV_YAML: indent(envFile.trimEnd(), 6),
+    RENEW_FILES_YAML: renew ? renew.map(([file, text]) => `  - path: /etc/systemd/system/${file}\n    owner: root:root\n    permissions: '0644'\n    content: |\n${indent(text.trimEnd(), 6)}`).join('\n') : '',
+    RENEW_RUNCMD_YAML: renew ? `  - [systemctl, enable, --now, ${spec.name}-renew.timer]` : '',
+    RENEW_WRITE_SH: renew ? renew.map(([file, text]) => `cat > "$DNSSD_ROOT/etc/systemd/system/${file}" <<'DNSSD_UNIT_EOF'\n${text.trimEnd()}\nDNSSD_UNIT_EOF`).join('\n') : '',
+    RENEW_ENABLE_SH: renew ? `systemctl enable --now ${spec.name}-renew.timer` : '',
   }
   switch (kind) {
     case 'systemd':
       return unit
+    case 'systemd-renew':
+      return renew![0][1]
+    case 'systemd-renew-timer':
+      return renew![1][1]
     case 'smf':
       return manifest
     case 'sysv':
@@ -212,6 +248,18 @@ export async function render(kind: TemplateKind, spec: TemplateSpec): Promise<st
     case 'joyent':
       return fill(await load('joyent.sh'), values)
   }
+}
+
+/** Kinds that install the lease-renewal timer (systemd). */
+const RENEWABLE: readonly TemplateKind[] = ['ec2', 'ec2-script', 'systemd', 'systemd-renew', 'systemd-renew-timer']
+
+/** The renew service and timer, as [file name, text]. */
+async function renewUnits(every: number, common: Record<string, string>): Promise<[[string, string], [string, string]]> {
+  const values = {...common, RENEW_EVERY: `${every}s`, RENEW_JITTER: `${Math.max(1, Math.floor(every / 10))}s`}
+  return [
+    [`${common.NAME}-renew.service`, fill(await load('dnssd-renew.service'), values)],
+    [`${common.NAME}-renew.timer`, fill(await load('dnssd-renew.timer'), values)],
+  ]
 }
 
 function indent(text: string, n: number): string {
