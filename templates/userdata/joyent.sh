@@ -29,8 +29,6 @@ else
   cat > "$DNSSD_ROOT/etc/systemd/system/@@NAME@@.service" <<'DNSSD_UNIT_EOF'
 @@UNIT@@
 DNSSD_UNIT_EOF
-@@RENEW_WRITE_SH@@
   systemctl daemon-reload
   systemctl enable --now @@NAME@@.service
-@@RENEW_ENABLE_SH@@
 fi
