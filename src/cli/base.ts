@@ -4,23 +4,21 @@
  * JSON mode alike. Plain oclif exits 1 for any error under --json.
  */
 import {Command, Errors} from '@oclif/core'
-import {DnssdError} from '../core/errors.js'
+import {type ErrorReport, errorReport} from '../core/errors.js'
 
 export interface ErrorJson {
-  error: {kind: string; message: string; exitCode: number}
+  error: ErrorReport
 }
 
-/** Map anything thrown to a DnssdError-like triple. */
-export function describeError(err: unknown): {kind: string; message: string; exitCode: number} {
-  if (err instanceof DnssdError) return {kind: err.kind, message: err.message, exitCode: err.exitCode}
+/** Map anything thrown to a DnssdError-like triple; oclif's parse errors are bad input. */
+export function describeError(err: unknown): ErrorReport {
   if (err instanceof Errors.CLIError) {
     // oclif's own parse errors (unknown flag, missing value): bad input.
     const first = err.message.split('\n').find((l) => l.trim() !== '') ?? err.message
     const exitCode = err.oclif.exit === 1 || err.oclif.exit === undefined ? 2 : err.oclif.exit
     return {kind: exitCode === 2 ? 'bad-input' : 'internal', message: `${first.trim()} (see --help)`, exitCode}
   }
-  const message = err instanceof Error ? err.message : String(err)
-  return {kind: 'internal', message, exitCode: 1}
+  return errorReport(err)
 }
 
 export abstract class DnssdCommand extends Command {

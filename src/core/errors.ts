@@ -68,3 +68,15 @@ export class NoInstanceError extends DnssdError {
     this.name = 'NoInstanceError'
   }
 }
+
+export interface ErrorReport {
+  kind: ErrorKind | string
+  message: string
+  exitCode: number
+}
+
+/** What anything thrown reports: our errors keep their kind and code, the rest is internal (exit 1). */
+export function errorReport(err: unknown): ErrorReport {
+  if (err instanceof DnssdError) return {kind: err.kind, message: err.message, exitCode: err.exitCode}
+  return {kind: 'internal', message: err instanceof Error ? err.message : String(err), exitCode: 1}
+}
