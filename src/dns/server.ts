@@ -18,6 +18,7 @@ import {type Answer, Authority, type RRset, type Zone, compileZone} from './auth
 import {CookieJar, RateLimiter} from './guard.js'
 import {SERVE_DEFAULTS} from './limits.js'
 import {
+  type BareReply,
   CLASS_ANY,
   CLASS_IN,
   FLAG_AA,
@@ -29,7 +30,6 @@ import {
   OPTION_COOKIE,
   type Query,
   RCODE,
-  type BareReply,
   TYPE,
   optRecord,
   parseQuery,
