@@ -2,7 +2,8 @@
 // loopback ephemeral ports, and read dig's output.
 import {spawn, spawnSync} from 'node:child_process'
 import dgram from 'node:dgram'
-import {writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import net from 'node:net'
 import {join} from 'node:path'
 import {BIN, benchEnv} from './lib.mjs'
@@ -100,6 +101,16 @@ export function dnssdZone(zone, n, pool = 3) {
     if (i <= pool) text += `_v1._api._tcp.${zone}. 60 IN SRV 0 ${10 * i} 9000 ${host}.\n`
   }
   return text
+}
+
+/** A temporary directory with `data/<zone>.zone` holding dnssdZone(zone, n, pool). */
+export function zoneDir(prefix, zone, n, pool) {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  const data = join(dir, 'data')
+  mkdirSync(data)
+  const text = dnssdZone(zone, n, pool)
+  writeFileSync(join(data, `${zone}.zone`), text)
+  return {dir, data, zone: text}
 }
 
 /** One query over TCP; resolves with the response message (no length prefix). */

@@ -2,27 +2,25 @@
 // on the same zone in the same run, and response bytes against BIND for a
 // 30-instance PTR (plus what dns-packet's own encoder, which has no name
 // compression, would have sent).
-import {mkdtempSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {spawnSync} from 'node:child_process'
 import {createRequire} from 'node:module'
-import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {answerBytes, dig, digSize, dnssdZone, have, startNamed, startServe, tcpExchange} from './dnslib.mjs'
+import {answerBytes, dig, digSize, have, startNamed, startServe, tcpExchange, zoneDir} from './dnslib.mjs'
 import {ROOT, printTable} from './lib.mjs'
 
 const dnsPacket = createRequire(`${ROOT}package.json`)('dns-packet')
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const ZONE = 'bench.example'
-const dir = mkdtempSync(join(tmpdir(), 'dnssd-bench-serve-'))
-const data = join(dir, 'data')
-mkdirSync(data)
-const zone = dnssdZone(ZONE, 30, 8)
-writeFileSync(join(data, `${ZONE}.zone`), zone)
+const {dir, data, zone} = zoneDir('dnssd-bench-serve-', ZONE, 30, 8)
 const servers = []
 try {
   if (!have('named') || !have('dig')) throw new Error('bench/serve.mjs needs named and dig (bind9, bind9-dnsutils)')
-  const serve = await startServe(data)
+  // The answer logic, not the guard: no rate limit (dnsperf is one client) and
+  // full-size UDP answers without cookies, as BIND gives them (serve-guard.mjs measures the guard).
+  const unguarded = ['--rrl', '0', '--udp-size-without-cookie', '1232']
+  const serve = await startServe(data, unguarded)
   servers.push(serve)
   mkdirSync(join(dir, 'bind'))
   const named = await startNamed(join(dir, 'bind'), {[ZONE]: zone})
@@ -70,7 +68,7 @@ try {
       return {qps, lost, lat: lat ? (Number(lat) * 1000).toFixed(2) : '?'}
     }
     const cores = (await import('node:os')).availableParallelism()
-    const multi = await startServe(data, ['--workers', String(cores)])
+    const multi = await startServe(data, ['--workers', String(cores), ...unguarded])
     servers.push(multi)
     const tput = []
     const median = (runs) => [...runs].sort((x, y) => x.qps - y.qps)[Math.floor(runs.length / 2)]

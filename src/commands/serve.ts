@@ -3,6 +3,12 @@ import {DnssdCommand} from '../cli/base.js'
 import {InputError} from '../core/errors.js'
 import {parseZone} from '../core/names.js'
 import {defaultDataDir} from '../providers/file.js'
+import {SERVE_DEFAULTS} from '../dns/limits.js'
+
+function wholeNumber(flag: string, value: string, min: number, max: number, what: string): number {
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min || Number(value) > max) throw new InputError(flag, `"${value}" is not ${what} ${min}-${max}`)
+  return Number(value)
+}
 
 export default class Serve extends DnssdCommand {
   static override summary = "Answer DNS queries for the file provider's zones (authoritative, UDP and TCP)"
@@ -12,7 +18,14 @@ and NODATA answers, SRV/TXT/address records in the additional section of
 PTR and SRV answers (RFC 6763 §12), TC over UDP when an answer does not fit
 the client's EDNS buffer, REFUSED for names outside its zones. Zone files
 changed by join/leave are picked up within a second. Stops cleanly on
-SIGINT/SIGTERM.`
+SIGINT/SIGTERM.
+
+Safe to expose: DNS cookies (RFC 7873); UDP answers to clients without a
+valid server cookie are at most --udp-size-without-cookie bytes (larger ones
+go out truncated, TC=1) and at most --rrl a second per /24 or /56 (beyond
+that every second answer is a TC=1 reply, the rest are dropped); at most
+--tcp-clients TCP connections, each closed after --tcp-idle seconds without a
+query, the longest-idle one closed when a new one needs room.`
 
   static override examples = [
     '<%= config.bin %> serve',
@@ -31,6 +44,18 @@ SIGINT/SIGTERM.`
       description: 'directory of <zone>.zone files [default: $XDG_DATA_HOME/dnssd or ~/.local/share/dnssd]',
     }),
     workers: Flags.string({env: 'DNSSD_SERVE_WORKERS', description: 'processes answering on the same port (node:cluster), e.g. one per core', default: '1'}),
+    rrl: Flags.string({env: 'DNSSD_SERVE_RRL', description: 'UDP responses per second per client /24 (IPv4) or /56 (IPv6) without a valid DNS cookie; 0 turns the limit off', default: String(SERVE_DEFAULTS.rateLimit)}),
+    'udp-size-without-cookie': Flags.string({
+      env: 'DNSSD_SERVE_UDP_SIZE_WITHOUT_COOKIE',
+      description: 'largest UDP answer, in bytes (512-1232), to a client without a valid DNS cookie; larger ones are sent truncated (TC=1) so it retries over TCP',
+      default: String(SERVE_DEFAULTS.udpSizeWithoutCookie),
+    }),
+    'cookie-secret': Flags.string({
+      env: 'DNSSD_COOKIE_SECRET',
+      description: 'server cookie secret, 32 hex digits (e.g. openssl rand -hex 16); servers sharing it accept each other\'s cookies. Prefer the environment variable: arguments show in ps [default: random per start]',
+    }),
+    'tcp-clients': Flags.string({env: 'DNSSD_SERVE_TCP_CLIENTS', description: 'open TCP connections at most; a new one closes the longest-idle', default: String(SERVE_DEFAULTS.tcpClients)}),
+    'tcp-idle': Flags.string({env: 'DNSSD_SERVE_TCP_IDLE', description: 'seconds a TCP connection may stay without sending a query', default: String(SERVE_DEFAULTS.tcpIdleMs / 1000)}),
     verbose: Flags.boolean({char: 'v', description: 'log zone loads and dropped packets on stderr', default: false}),
   }
 
@@ -54,6 +79,16 @@ SIGINT/SIGTERM.`
     if (isIP(flags.address) === 0) throw new InputError('--address', `"${flags.address}" is not an IPv4 or IPv6 address`)
     if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65_535) throw new InputError('--port', `"${flags.port}" is not a port; give 0-65535`)
     if (!/^\d{1,2}$/.test(flags.workers) || Number(flags.workers) < 1) throw new InputError('--workers', `"${flags.workers}" is not a number of processes 1-99`)
+    const rateLimit = wholeNumber('--rrl', flags.rrl, 0, 1_000_000, 'a number of responses per second')
+    const udpSizeWithoutCookie = wholeNumber('--udp-size-without-cookie', flags['udp-size-without-cookie'], 512, 1232, 'a size in bytes')
+    const tcpClients = wholeNumber('--tcp-clients', flags['tcp-clients'], 1, 100_000, 'a number of connections')
+    if (!/^\d{1,4}(\.\d{1,3})?$/.test(flags['tcp-idle']) || Number(flags['tcp-idle']) < 0.1 || Number(flags['tcp-idle']) > 3600) {
+      throw new InputError('--tcp-idle', `"${flags['tcp-idle']}" is not a number of seconds 0.1-3600`)
+    }
+    const tcpIdleMs = Number(flags['tcp-idle']) * 1000
+    const secretText = flags['cookie-secret']
+    // The value is a secret: the message names the rule, never the value.
+    if (secretText !== undefined && !/^[0-9a-fA-F]{32}$/.test(secretText)) throw new InputError('--cookie-secret', 'not 32 hex digits (16 octets, e.g. openssl rand -hex 16)')
     const dataDir = flags['data-dir'] ?? defaultDataDir()
     const verbose = this.verboseLogger(flags.verbose)
     const {default: cluster} = await import('node:cluster')
@@ -62,7 +97,10 @@ SIGINT/SIGTERM.`
       const {freePort, runPrimary, workerArgs} = await import('../dns/workers.js')
       const port = flags.port === '0' ? await freePort(flags.address) : Number(flags.port)
       const host = flags.address.includes(':') ? `[${flags.address}]` : flags.address
-      const result = await runPrimary(workers, workerArgs(process.argv.slice(2), port), (bound, zones) => {
+      // One secret for all workers, so a cookie one of them made is valid at the others.
+      const {CookieJar} = await import('../dns/guard.js')
+      const secret = secretText ?? CookieJar.generateSecret().toString('hex')
+      const result = await runPrimary(workers, workerArgs(process.argv.slice(2), port), {DNSSD_COOKIE_SECRET: secret}, (bound, zones) => {
         this.log(`dnssd serve: listening on ${host}:${bound} udp+tcp (${workers} workers); zones: ${zones.join(', ') || 'none yet'}; data dir ${dataDir}`)
       }, verbose)
       if (result.exitCode !== 0) {
@@ -73,7 +111,18 @@ SIGINT/SIGTERM.`
       return
     }
     const {AuthoritativeServer} = await import('../dns/server.js')
-    const server = new AuthoritativeServer({address: flags.address, port: Number(flags.port), dataDir, zones, log: verbose})
+    const server = new AuthoritativeServer({
+      address: flags.address,
+      port: Number(flags.port),
+      dataDir,
+      zones,
+      log: verbose,
+      cookieSecret: secretText === undefined ? undefined : Buffer.from(secretText, 'hex'),
+      rateLimit,
+      udpSizeWithoutCookie,
+      tcpClients,
+      tcpIdleMs,
+    })
     let bound: {address: string; port: number}
     try {
       bound = await server.start()

@@ -33,13 +33,22 @@ export interface Zone {
   recordCount: number
 }
 
+/** An RRset for the additional section; `after`: only if that RRset made it into the message (an SRV's target addresses). */
+export interface Extra {
+  set: RRset
+  after?: RRset
+}
+
 export interface Answer {
   rcode: number
   aa: boolean
   answer: RRset[]
   authority: RRset[]
-  additional: RRset[]
+  additional: Extra[]
 }
+
+/** CNAMEs followed before giving up with SERVFAIL: BIND 9.18's limit of restarts, so both agree on long chains. */
+export const MAX_CNAME_CHAIN = 11
 
 function ipv4Bytes(text: string): Buffer {
   return Buffer.from(text.split('.').map(Number))
@@ -234,14 +243,13 @@ export class Authority {
     const zone = this.zoneFor(q.labels)
     if (!zone) return {rcode: RCODE.REFUSED, aa: false, answer: [], authority: [], additional: []}
     const answer: RRset[] = []
+    const nodata = (rcode: number): Answer => ({rcode, aa: true, answer, authority: [zone.negativeSoa], additional: []})
     let key = q.key
-    // Follow in-zone CNAMEs a few steps (hand-made records; dnssd writes none).
-    for (let hop = 0; hop < 8; hop++) {
+    // Follow in-zone CNAMEs (hand-made records; dnssd writes none).
+    for (;;) {
       const node = zone.nodes.get(key)
-      if (!node) {
-        const rcode = zone.existing.has(key) ? RCODE.NOERROR : RCODE.NXDOMAIN
-        return {rcode, aa: true, answer, authority: [zone.negativeSoa], additional: []}
-      }
+      // NXDOMAIN and NODATA are about the last name of the chain, with the SOA either way (RFC 2308 §2.1, §2.2; RFC 6604).
+      if (!node) return nodata(zone.existing.has(key) ? RCODE.NOERROR : RCODE.NXDOMAIN)
       if (q.qtype === TYPE.ANY) {
         answer.push(...node.values())
         break
@@ -252,40 +260,45 @@ export class Authority {
         break
       }
       const cname = node.get(TYPE.CNAME)
-      if (!cname || q.qtype === TYPE.CNAME) {
-        return {rcode: RCODE.NOERROR, aa: true, answer, authority: answer.length === 0 ? [zone.negativeSoa] : [], additional: []}
-      }
+      if (!cname || q.qtype === TYPE.CNAME) return nodata(RCODE.NOERROR)
+      // A loop, or a chain longer than BIND follows: SERVFAIL with the chain so far, each CNAME once (as BIND).
+      if (answer.includes(cname)) return {rcode: RCODE.SERVFAIL, aa: true, answer, authority: [], additional: []}
       answer.push(cname)
+      if (answer.length > MAX_CNAME_CHAIN) return {rcode: RCODE.SERVFAIL, aa: true, answer, authority: [], additional: []}
       key = cname.targets[0]!
       if (!inZone(key, zone.key)) return {rcode: RCODE.NOERROR, aa: true, answer, authority: [], additional: []}
     }
     return {rcode: RCODE.NOERROR, aa: true, answer, authority: [], additional: this.additionalFor(answer)}
   }
 
-  /** RFC 6763 §12: PTR -> SRV, TXT, addresses; SRV/MX/NS -> addresses. Per instance, so whole instances fit first. */
-  private additionalFor(answer: readonly RRset[]): RRset[] {
-    const seen = new Set(answer.map((s) => `${s.key}/${s.type}`))
-    const out: RRset[] = []
-    const add = (key: string, type: number): RRset | undefined => {
-      const id = `${key}/${type}`
-      if (seen.has(id)) return undefined
+  /**
+   * RFC 6763 §12: PTR -> SRV, TXT, and the SRV targets' addresses; SRV/MX/NS
+   * -> addresses. Per instance, so whole instances fit first; a target's
+   * addresses only follow an SRV set that fitted.
+   */
+  private additionalFor(answer: readonly RRset[]): Extra[] {
+    const seen = new Set<string>(answer.map((s) => `${s.key}/${s.type}`))
+    const out: Extra[] = []
+    const add = (key: string, type: number, after?: RRset): RRset | undefined => {
       const s = this.rrset(key, type)
-      if (s) {
-        seen.add(id)
-        out.push(s)
-      }
+      if (!s) return undefined
+      // The same address set may follow several SRV sets; each gets its chance.
+      const id = after ? `${key}/${type}/${after.key}` : `${key}/${type}`
+      if (seen.has(id) || seen.has(`${key}/${type}`)) return s
+      seen.add(id)
+      out.push({set: s, after})
       return s
     }
-    const addresses = (key: string): void => {
-      add(key, TYPE.A)
-      add(key, TYPE.AAAA)
+    const addresses = (key: string, after?: RRset): void => {
+      add(key, TYPE.A, after)
+      add(key, TYPE.AAAA, after)
     }
     for (const set of answer) {
       if (set.type === TYPE.PTR) {
         for (const instance of set.targets) {
-          const srv = add(instance, TYPE.SRV) ?? this.rrset(instance, TYPE.SRV)
+          const srv = add(instance, TYPE.SRV)
           add(instance, TYPE.TXT)
-          for (const t of srv?.targets ?? []) addresses(t)
+          for (const t of srv?.targets ?? []) addresses(t, srv)
         }
       } else if (set.type === TYPE.SRV || set.type === TYPE.MX || set.type === TYPE.NS) {
         for (const t of set.targets) addresses(t)

@@ -5,8 +5,10 @@
  * about three times larger than BIND's; this writer compresses owner names
  * and the names inside NS, CNAME, PTR, MX and SOA data (RFC 3597 §4 lists
  * the types whose data may be compressed; SRV targets must not be, RFC 2782).
+ * The parser checks the whole query, the OPT record's options included (RFC
+ * 6891 §7), so FORMERR and NOTIMP are told apart the way BIND tells them.
  */
-import {type NameError, labelsKey, readName} from './names.js'
+import {labelsKey, readName} from './names.js'
 
 export const TYPE = {A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, DNAME: 39, OPT: 41, IXFR: 251, AXFR: 252, ANY: 255} as const
 export const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(TYPE).map(([k, v]) => [v, k]))
@@ -35,9 +37,12 @@ export interface Edns {
   udpSize: number
   version: number
   dnssecOk: boolean
+  /** RFC 7873 COOKIE option: the client cookie (8 octets) and the server cookie it sent back (8-32), if any. */
+  cookie?: {client: Buffer; server?: Buffer}
 }
 
 export interface Query {
+  kind: 'query'
   id: number
   opcode: number
   rd: boolean
@@ -51,69 +56,117 @@ export interface Query {
   questionEnd: number
 }
 
-export class FormatError extends Error {
-  constructor(
-    message: string,
-    readonly id?: number,
-    readonly opcode?: number,
-  ) {
-    super(message)
+/**
+ * A message that gets a reply without records: FORMERR, NOTIMP, or NOERROR
+ * to a query for a server cookie alone (no question, a COOKIE option; RFC
+ * 7873 §5.4). With what of it could be read: the question to echo (when
+ * there was exactly one and it parsed) and the OPT record (when the query had
+ * a valid one, so the reply carries an OPT too; RFC 6891 §7).
+ */
+export interface BareReply {
+  kind: 'bare'
+  id: number
+  opcode: number
+  rd: boolean
+  rcode: number
+  reason: string
+  questionEnd?: number
+  labels?: Buffer[]
+  edns?: Edns
+}
+
+export const OPTION_COOKIE = 10
+
+/**
+ * The OPT record's data: every option must lie inside it (RFC 6891 §6.1.2,
+ * §7), else it throws (FORMERR, no OPT in the reply). A COOKIE option of the
+ * wrong size (RFC 7873 §5.2.2) leaves the OPT itself sound: FORMERR with an
+ * OPT, returned as `cookieError`.
+ */
+function parseOpt(klass: number, ttl: number, rdata: Buffer): {edns: Edns; cookieError?: string} {
+  const edns: Edns = {udpSize: klass, version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0}
+  let at = 0
+  let cookieError: string | undefined
+  while (at < rdata.length) {
+    if (at + 4 > rdata.length) throw new Error('an EDNS option header runs past the OPT data')
+    const code = rdata.readUInt16BE(at)
+    const len = rdata.readUInt16BE(at + 2)
+    if (at + 4 + len > rdata.length) throw new Error(`EDNS option ${code} claims ${len} octets; the OPT data has ${rdata.length - at - 4} left`)
+    if (code === OPTION_COOKIE && !edns.cookie && cookieError === undefined) {
+      if (len === 8) edns.cookie = {client: rdata.subarray(at + 4, at + 12)}
+      else if (len >= 16 && len <= 40) edns.cookie = {client: rdata.subarray(at + 4, at + 12), server: rdata.subarray(at + 12, at + 4 + len)}
+      else cookieError = `a COOKIE option of ${len} octets (RFC 7873: 8, or 16 to 40)`
+    }
+    at += 4 + len
   }
+  return {edns, cookieError}
 }
 
 function skipRecord(buf: Buffer, offset: number): {type: number; klass: number; ttl: number; rdata: Buffer; next: number; root: boolean} {
   const {labels, next} = readName(buf, offset)
-  if (next + 10 > buf.length) throw new FormatError('record header runs past the end')
+  if (next + 10 > buf.length) throw new Error('record header runs past the end')
   const type = buf.readUInt16BE(next)
   const klass = buf.readUInt16BE(next + 2)
   const ttl = buf.readUInt32BE(next + 4)
   const len = buf.readUInt16BE(next + 8)
-  if (next + 10 + len > buf.length) throw new FormatError('record data runs past the end')
+  if (next + 10 + len > buf.length) throw new Error('record data runs past the end')
   return {type, klass, ttl, rdata: buf.subarray(next + 10, next + 10 + len), next: next + 10 + len, root: labels.length === 0}
 }
 
 /**
  * Parse a query. Returns undefined for messages that must be dropped
- * silently (too short for a header, or a response). Throws FormatError
- * (with the id when the header was readable) for a malformed query.
+ * silently (too short for a header, or a response), a BareReply for one that
+ * gets FORMERR or NOTIMP, else the Query. Never throws.
  */
-export function parseQuery(buf: Buffer): Query | undefined {
+export function parseQuery(buf: Buffer): Query | BareReply | undefined {
   if (buf.length < 12) return undefined
   const id = buf.readUInt16BE(0)
   const flags = buf.readUInt16BE(2)
   if (flags & FLAG_QR) return undefined
   const opcode = (flags >> 11) & 0xf
+  const rd = (flags & FLAG_RD) !== 0
   const qd = buf.readUInt16BE(4)
-  const an = buf.readUInt16BE(6)
-  const ns = buf.readUInt16BE(8)
+  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8)
   const ar = buf.readUInt16BE(10)
-  if (qd !== 1) throw new FormatError(`expected one question, got ${qd}`, id, opcode)
-  let q: {labels: Buffer[]; next: number}
-  try {
-    q = readName(buf, 12)
-  } catch (error) {
-    throw new FormatError((error as NameError).message, id, opcode)
+  let problem: string | undefined
+  let question: {labels: Buffer[]; qtype: number; qclass: number; end: number} | undefined
+  let pos = 12
+  for (let i = 0; i < qd && problem === undefined; i++) {
+    try {
+      const q = readName(buf, pos)
+      if (q.next + 4 > buf.length) throw new Error('question runs past the end')
+      if (qd === 1) question = {labels: q.labels, qtype: buf.readUInt16BE(q.next), qclass: buf.readUInt16BE(q.next + 2), end: q.next + 4}
+      pos = q.next + 4
+    } catch (error) {
+      problem = (error as Error).message
+    }
   }
-  if (q.next + 4 > buf.length) throw new FormatError('question runs past the end', id, opcode)
-  const qtype = buf.readUInt16BE(q.next)
-  const qclass = buf.readUInt16BE(q.next + 2)
-  const questionEnd = q.next + 4
-  let pos = questionEnd
   let edns: Edns | undefined
-  try {
-    for (let i = 0; i < an + ns + ar; i++) {
+  let optProblem: string | undefined
+  for (let i = 0; i < records + ar && problem === undefined; i++) {
+    try {
       const r = skipRecord(buf, pos)
       pos = r.next
-      if (r.type === TYPE.OPT && i >= an + ns) {
-        if (edns || !r.root) throw new FormatError('bad OPT record', id, opcode)
-        edns = {udpSize: r.klass, version: (r.ttl >>> 16) & 0xff, dnssecOk: (r.ttl & 0x8000) !== 0}
-      }
+      if (r.type !== TYPE.OPT || i < records) continue
+      if (edns) throw new Error('more than one OPT record (RFC 6891 §6.1.1)')
+      if (!r.root) throw new Error('an OPT record not owned by the root')
+      const opt = parseOpt(r.klass, r.ttl, r.rdata)
+      edns = opt.edns
+      optProblem = opt.cookieError
+    } catch (error) {
+      problem = (error as Error).message
+      edns = undefined
     }
-  } catch (error) {
-    if (error instanceof FormatError) throw new FormatError(error.message, id, opcode)
-    throw new FormatError((error as Error).message, id, opcode)
   }
-  return {id, opcode, rd: (flags & FLAG_RD) !== 0, labels: q.labels, key: labelsKey(q.labels), qtype, qclass, edns, questionEnd}
+  const echo = question ? {questionEnd: question.end, labels: question.labels} : {}
+  const bare = (rcode: number, reason: string): BareReply => ({kind: 'bare', id, opcode, rd, rcode, reason, ...echo, edns})
+  // Only QUERY is implemented: NOTIMP whatever the sections hold (RFC 1035 §4.1.1).
+  if (opcode !== 0) return bare(RCODE.NOTIMP, `opcode ${opcode} is not implemented`)
+  if (problem !== undefined) return bare(RCODE.FORMERR, problem)
+  if (optProblem !== undefined) return bare(RCODE.FORMERR, optProblem)
+  if (qd === 0 && edns?.cookie) return bare(RCODE.NOERROR, 'a query for a server cookie')
+  if (qd !== 1 || !question) return bare(RCODE.FORMERR, `expected one question, got ${qd}`)
+  return {kind: 'query', id, opcode, rd, labels: question.labels, key: labelsKey(question.labels), qtype: question.qtype, qclass: question.qclass, edns, questionEnd: question.end}
 }
 
 /** Thrown when a write would pass the size limit; the caller rolls back. */
@@ -200,7 +253,7 @@ export class MessageWriter {
   }
 
   /** The question, echoed byte for byte from the query. */
-  question(query: Buffer, q: Query): void {
+  question(query: Buffer, q: {questionEnd: number; labels: readonly Buffer[]}): void {
     this.bytes(query.subarray(12, q.questionEnd))
     let at = 12
     for (let i = 0; i < q.labels.length; i++) {
@@ -210,7 +263,8 @@ export class MessageWriter {
     this.counts[0] = 1
   }
 
-  record(r: WireRecord, section: 1 | 2 | 3): void {
+  /** Write one record; returns where its data starts (round-robin rotation patches it there). */
+  record(r: WireRecord, section: 1 | 2 | 3): number {
     this.name(r.labels, true)
     this.u16(r.type)
     this.u16(CLASS_IN)
@@ -224,16 +278,7 @@ export class MessageWriter {
     }
     this.buf.writeUInt16BE(this.off - lenAt - 2, lenAt)
     this.counts[section]!++
-  }
-
-  opt(udpSize: number, extendedRcode = 0): void {
-    this.room(11)
-    this.buf[this.off++] = 0
-    this.u16(TYPE.OPT)
-    this.u16(udpSize)
-    this.u32((extendedRcode & 0xff) << 24)
-    this.u16(0)
-    this.counts[3]!++
+    return lenAt + 2
   }
 
   mark(): {off: number; counts: number[]; added: number} {
@@ -252,4 +297,26 @@ export class MessageWriter {
     for (let i = 0; i < 4; i++) this.buf.writeUInt16BE(this.counts[i]!, 4 + 2 * i)
     return Buffer.from(this.buf.subarray(0, this.off))
   }
+}
+
+/**
+ * The reply's OPT record (RFC 6891 §6.1.2): our UDP size, the upper bits of
+ * an extended RCODE, version 0, the DO bit copied from the query (RFC 3225
+ * §3), and the options given (the COOKIE, RFC 7873).
+ */
+export function optRecord(udpSize: number, extendedRcode: number, dnssecOk: boolean, options: readonly {code: number; data: Buffer}[] = []): Buffer {
+  const rdlen = options.reduce((n, o) => n + 4 + o.data.length, 0)
+  const out = Buffer.alloc(11 + rdlen)
+  out.writeUInt16BE(TYPE.OPT, 1)
+  out.writeUInt16BE(udpSize, 3)
+  out.writeUInt32BE((((extendedRcode & 0xff) << 24) | (dnssecOk ? 0x8000 : 0)) >>> 0, 5)
+  out.writeUInt16BE(rdlen, 9)
+  let at = 11
+  for (const o of options) {
+    out.writeUInt16BE(o.code, at)
+    out.writeUInt16BE(o.data.length, at + 2)
+    o.data.copy(out, at + 4)
+    at += 4 + o.data.length
+  }
+  return out
 }

@@ -2,7 +2,10 @@
  * The embedded authoritative server behind `dnssd serve` (DESIGN §6): UDP and
  * TCP on one address and port, answers from the file provider's zones, reloads
  * a zone within a second of its file changing, and never lets a packet —
- * however malformed — take it down.
+ * however malformed — take it down. Exposed on a public address it is no
+ * reflector worth using: UDP answers to clients without a valid DNS cookie
+ * are size-bounded and rate-limited per client prefix (guard.ts), and TCP
+ * clients cannot make it buffer without bound or hold all its connections.
  */
 import dgram from 'node:dgram'
 import {type FSWatcher, watch} from 'node:fs'
@@ -12,27 +15,29 @@ import {isIPv6} from 'node:net'
 import {type ZoneFile} from '../core/zonefile.js'
 import {FileProvider, zoneFilePath} from '../providers/file.js'
 import {type Answer, Authority, type RRset, type Zone, compileZone} from './authority.js'
+import {CookieJar, RateLimiter} from './guard.js'
+import {SERVE_DEFAULTS} from './limits.js'
 import {
+  type BareReply,
   CLASS_ANY,
   CLASS_IN,
   FLAG_AA,
   FLAG_QR,
   FLAG_RD,
   FLAG_TC,
-  FormatError,
   MessageWriter,
   NoRoom,
+  OPTION_COOKIE,
   type Query,
   RCODE,
   TYPE,
+  optRecord,
   parseQuery,
 } from './message.js'
 
 /** What we advertise and the most we send over UDP: the DNS flag day 2020 size. */
 export const SERVER_UDP_SIZE = 1232
 const CACHE_LIMIT = 10_000
-const TCP_IDLE_MS = 10_000
-const MAX_TCP_CONNECTIONS = 256
 
 export interface ServerOptions {
   address: string
@@ -43,6 +48,28 @@ export interface ServerOptions {
   log: (line: string) => void
   /** How often zone files are checked for changes (a directory watch triggers earlier checks). */
   pollMs?: number
+  /** Secret for server cookies (16 octets); a random one when undefined. */
+  cookieSecret?: Buffer
+  /** UDP responses per second per client prefix without a valid cookie; 0 turns the limit off. */
+  rateLimit?: number
+  /** Largest UDP response to a client without a valid server cookie (512-1232); larger answers go out TC=1. */
+  udpSizeWithoutCookie?: number
+  /** Open TCP connections at most; a new one closes the longest-idle one when full. */
+  tcpClients?: number
+  /** A TCP connection that sends no complete query for this long is closed. */
+  tcpIdleMs?: number
+}
+
+/** A response without its OPT, as built once for a question and reused; `rotations`: where round-robin sets sit. */
+interface Body {
+  bytes: Buffer
+  rotations: {set: RRset; at: number[]}[]
+}
+
+interface Connection {
+  socket: net.Socket
+  /** When the last complete query arrived (or the connection opened). */
+  active: number
 }
 
 interface FileStamp {
@@ -55,19 +82,32 @@ export class AuthoritativeServer {
   private authority = new Authority([])
   private readonly stamps = new Map<string, string>()
   private readonly compiled = new Map<string, Zone>()
-  private readonly cache = new Map<string, Buffer>()
+  private readonly cache = new Map<string, Body>()
+  private readonly turns = new WeakMap<RRset, number>()
+  private readonly cookies: CookieJar
+  private readonly limiter?: RateLimiter
+  private readonly udpSizeWithoutCookie: number
+  private readonly tcpClients: number
+  private readonly tcpIdleMs: number
   private udp?: dgram.Socket
   private tcp?: net.Server
-  private readonly sockets = new Set<net.Socket>()
+  private readonly connections = new Set<Connection>()
+  private sweeper?: NodeJS.Timeout
   private poller?: NodeJS.Timeout
   private watcher?: FSWatcher
   private checking?: Promise<void>
   private recheck = false
   private readonly provider: FileProvider
-  readonly stats = {queries: 0, dropped: 0, formerr: 0, reloads: 0}
+  readonly stats = {queries: 0, dropped: 0, formerr: 0, reloads: 0, rateLimited: 0, tcpClosedIdle: 0, tcpEvicted: 0}
 
   constructor(private readonly options: ServerOptions) {
     this.provider = new FileProvider({deadline: Number.POSITIVE_INFINITY, log: () => {}, dataDir: options.dataDir})
+    this.cookies = new CookieJar(options.cookieSecret ?? CookieJar.generateSecret())
+    const rate = options.rateLimit ?? SERVE_DEFAULTS.rateLimit
+    if (rate > 0) this.limiter = new RateLimiter(rate)
+    this.udpSizeWithoutCookie = Math.min(Math.max(512, options.udpSizeWithoutCookie ?? SERVE_DEFAULTS.udpSizeWithoutCookie), SERVER_UDP_SIZE)
+    this.tcpClients = options.tcpClients ?? SERVE_DEFAULTS.tcpClients
+    this.tcpIdleMs = options.tcpIdleMs ?? SERVE_DEFAULTS.tcpIdleMs
   }
 
   zones(): Zone[] {
@@ -104,6 +144,8 @@ export class AuthoritativeServer {
     this.udp.on('error', (error) => this.options.log(`udp error: ${error.message}`))
     this.poller = setInterval(() => void this.scheduleCheck(), this.options.pollMs ?? 250)
     this.poller.unref()
+    this.sweeper = setInterval(() => this.closeIdle(), Math.max(100, Math.min(1000, this.tcpIdleMs / 4)))
+    this.sweeper.unref()
     try {
       this.watcher = watch(this.options.dataDir, {persistent: false}, () => void this.scheduleCheck())
       this.watcher.on('error', () => undefined)
@@ -116,7 +158,6 @@ export class AuthoritativeServer {
   private listenTcp(port: number): Promise<net.Server> {
     return new Promise((resolve, reject) => {
       const server = net.createServer((socket) => this.onConnection(socket))
-      server.maxConnections = MAX_TCP_CONNECTIONS
       server.once('error', reject)
       server.listen(port, this.options.address, () => {
         server.off('error', reject)
@@ -128,8 +169,9 @@ export class AuthoritativeServer {
 
   async stop(): Promise<void> {
     if (this.poller) clearInterval(this.poller)
+    if (this.sweeper) clearInterval(this.sweeper)
     this.watcher?.close()
-    for (const s of this.sockets) s.destroy()
+    for (const c of this.connections) c.socket.destroy()
     await Promise.all([
       new Promise<void>((resolve) => (this.udp ? this.udp.close(() => resolve()) : resolve())),
       new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve())),
@@ -220,7 +262,7 @@ export class AuthoritativeServer {
   private onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     let reply: Buffer | undefined
     try {
-      reply = this.respond(msg, 'udp')
+      reply = this.respond(msg, 'udp', rinfo.address)
     } catch (error) {
       this.stats.dropped++
       this.options.log(`dropped a datagram from ${rinfo.address}: ${(error as Error).message}`)
@@ -229,14 +271,32 @@ export class AuthoritativeServer {
     if (reply) this.udp?.send(reply, rinfo.port, rinfo.address)
   }
 
+  /**
+   * One TCP client (RFC 7766): queries are answered in order while the
+   * socket's write buffer is below its high-water mark; above it the server
+   * stops reading from the client until the buffer drains, so a client that
+   * never reads holds at most one buffer of answers, and then nothing reads
+   * its queries. A connection without a complete query for tcpIdleMs is
+   * closed; when tcpClients are open, a new one closes the longest-idle.
+   */
   private onConnection(socket: net.Socket): void {
-    this.sockets.add(socket)
-    socket.setTimeout(TCP_IDLE_MS, () => socket.destroy())
+    if (this.connections.size >= this.tcpClients) {
+      let oldest: Connection | undefined
+      for (const c of this.connections) if (!oldest || c.active < oldest.active) oldest = c
+      if (oldest) {
+        this.stats.tcpEvicted++
+        this.connections.delete(oldest)
+        oldest.socket.destroy()
+      }
+    }
+    const conn: Connection = {socket, active: performance.now()}
+    this.connections.add(conn)
     socket.setNoDelay(true)
     let buf: Buffer = Buffer.alloc(0)
-    socket.on('data', (chunk: Buffer) => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk])
+    let blocked = false
+    const pump = (): void => {
       while (buf.length >= 2) {
+        if (blocked || socket.destroyed) return
         const len = buf.readUInt16BE(0)
         if (len < 12) {
           // Not a DNS message; nothing sensible can follow on this stream.
@@ -247,9 +307,10 @@ export class AuthoritativeServer {
         if (buf.length < 2 + len) break
         const msg = buf.subarray(2, 2 + len)
         buf = buf.subarray(2 + len)
+        conn.active = performance.now()
         let reply: Buffer | undefined
         try {
-          reply = this.respond(msg, 'tcp')
+          reply = this.respond(msg, 'tcp', socket.remoteAddress)
         } catch (error) {
           this.stats.dropped++
           this.options.log(`dropped a TCP message: ${(error as Error).message}`)
@@ -260,98 +321,158 @@ export class AuthoritativeServer {
           const framed = Buffer.allocUnsafe(2 + reply.length)
           framed.writeUInt16BE(reply.length, 0)
           reply.copy(framed, 2)
-          socket.write(framed)
+          if (!socket.write(framed)) {
+            blocked = true
+            socket.pause()
+          }
         }
       }
+      // Nothing more to answer: keep no big buffer alive for a partial frame.
+      if (buf.length > 0 && buf.byteOffset > 0 && buf.buffer.byteLength > 4 * buf.length) buf = Buffer.from(buf)
+    }
+    socket.on('data', (chunk: Buffer) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk])
+      pump()
+    })
+    socket.on('drain', () => {
+      if (!blocked) return
+      blocked = false
+      pump()
+      if (!blocked) socket.resume()
     })
     socket.on('error', () => socket.destroy())
-    socket.on('close', () => this.sockets.delete(socket))
+    socket.on('close', () => this.connections.delete(conn))
   }
 
-  /** One query in, one response out (or undefined: drop). Public for tests and the fuzzer. */
-  respond(msg: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
+  private closeIdle(): void {
+    const before = performance.now() - this.tcpIdleMs
+    for (const c of this.connections) {
+      if (c.active < before) {
+        this.stats.tcpClosedIdle++
+        this.connections.delete(c)
+        c.socket.destroy()
+      }
+    }
+  }
+
+  /**
+   * One query in, one response out (or undefined: drop). `client` is the
+   * sender's address (cookies and rate limiting need it; in-process callers
+   * may leave it out). Public for tests and the fuzzer.
+   */
+  respond(msg: Buffer, transport: 'udp' | 'tcp', client?: string): Buffer | undefined {
     this.stats.queries++
-    // Everything after the id determines the response (for the current zone
-    // data), so a repeated query skips parsing: copy and patch the id.
-    const rawKey = msg.length >= 12 && msg.length <= 512 ? `${transport}|${msg.toString('latin1', 2)}` : undefined
-    const hit = rawKey === undefined ? undefined : this.cache.get(rawKey)
-    if (hit) {
-      const out = Buffer.allocUnsafe(hit.length)
-      hit.copy(out)
-      out.writeUInt16BE(msg.readUInt16BE(0), 0)
-      return out
-    }
-    const reply = this.respondUncached(msg, transport)
-    if (reply && rawKey !== undefined) {
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear()
-      this.cache.set(rawKey, reply)
-    }
-    return reply
-  }
-
-  private respondUncached(msg: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined {
-    let q: Query | undefined
-    try {
-      q = parseQuery(msg)
-    } catch (error) {
-      if (!(error instanceof FormatError) || error.id === undefined) throw error
-      this.stats.formerr++
-      const w = new MessageWriter(512)
-      return w.finish(error.id, FLAG_QR | ((error.opcode ?? 0) << 11) | RCODE.FORMERR)
-    }
-    if (!q) {
+    const p = parseQuery(msg)
+    if (!p) {
       this.stats.dropped++
       return undefined
     }
-    const limit = transport === 'tcp' ? 65_535 : q.edns ? Math.min(Math.max(512, q.edns.udpSize), SERVER_UDP_SIZE) : 512
-    return this.build(msg, q, limit)
+    const cookie = p.edns?.cookie && client !== undefined ? this.cookies.check(p.edns.cookie, client) : undefined
+    // A valid server cookie proves the client's address (RFC 7873 §1), as does TCP.
+    const proven = transport === 'tcp' || cookie?.valid === true
+    let slip = false
+    if (!proven && this.limiter && client !== undefined) {
+      const decision = this.limiter.take(client)
+      if (decision !== 'send') {
+        this.stats.rateLimited++
+        if (decision === 'drop') return undefined
+        slip = true
+      }
+    }
+    const opt = p.edns ? (extendedRcode = 0): Buffer => optRecord(SERVER_UDP_SIZE, extendedRcode, p.edns!.dnssecOk, cookie ? [{code: OPTION_COOKIE, data: cookie.reply}] : []) : undefined
+    if (p.kind === 'bare') return this.bare(msg, p, opt?.())
+    // RFC 6891 §6.1.3: only version 0; BADVERS is extended RCODE 16 = 1 << 4 in the OPT.
+    if (p.edns && p.edns.version > 0) return this.headerOnly(msg, p, 0, opt!(1))
+    if (slip) return this.headerOnly(msg, p, FLAG_TC, opt?.())
+    let limit = transport === 'tcp' ? 65_535 : p.edns ? Math.min(Math.max(512, p.edns.udpSize), SERVER_UDP_SIZE) : 512
+    if (!proven) limit = Math.min(limit, this.udpSizeWithoutCookie)
+    const optBytes = opt?.()
+    const room = limit - (optBytes?.length ?? 0)
+    // Everything but the id and the OPT follows from the question, RD and the room (for the current zone data).
+    const key = `${room}|${p.rd ? 1 : 0}|${msg.toString('latin1', 12, p.questionEnd)}`
+    let body = this.cache.get(key)
+    if (!body) {
+      body = this.build(msg, p, room)
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear()
+      this.cache.set(key, body)
+    }
+    return this.assemble(body, p.id, optBytes)
   }
 
-  private build(msg: Buffer, q: Query, limit: number): Buffer {
+  /** The cached body with this query's id, the round-robin sets turned one step, and the OPT appended. */
+  private assemble(body: Body, id: number, opt: Buffer | undefined): Buffer {
+    const out = Buffer.allocUnsafe(body.bytes.length + (opt?.length ?? 0))
+    body.bytes.copy(out)
+    out.writeUInt16BE(id, 0)
+    for (const {set, at} of body.rotations) {
+      const turn = this.turns.get(set) ?? 0
+      this.turns.set(set, (turn + 1) % set.records.length)
+      // Every record of an A or AAAA set has data of one size, so turning the set is moving the data.
+      for (let i = 0; i < at.length; i++) (set.records[(i + turn) % set.records.length]!.rdata[0] as Buffer).copy(out, at[i]!)
+    }
+    if (opt) {
+      opt.copy(out, body.bytes.length)
+      out.writeUInt16BE(out.readUInt16BE(10) + 1, 10)
+    }
+    return out
+  }
+
+  /** FORMERR, NOTIMP, or a server cookie alone: the question when there was one to echo, an OPT when the query had a valid one. */
+  private bare(msg: Buffer, p: BareReply, opt: Buffer | undefined): Buffer {
+    if (p.rcode === RCODE.FORMERR) this.stats.formerr++
+    const w = new MessageWriter(65_535)
+    if (p.questionEnd !== undefined && p.labels) w.question(msg, {questionEnd: p.questionEnd, labels: p.labels})
+    return this.assemble({bytes: w.finish(p.id, FLAG_QR | (p.opcode << 11) | (p.rd ? FLAG_RD : 0) | p.rcode), rotations: []}, p.id, opt)
+  }
+
+  /** Header and question only: BADVERS, or a rate-limited client's TC=1 "slip" reply. */
+  private headerOnly(msg: Buffer, q: Query, flags: number, opt: Buffer | undefined): Buffer {
+    const w = new MessageWriter(65_535)
+    w.question(msg, q)
+    return this.assemble({bytes: w.finish(q.id, FLAG_QR | (q.rd ? FLAG_RD : 0) | flags), rotations: []}, q.id, opt)
+  }
+
+  private build(msg: Buffer, q: Query, room: number): Body {
     const rd = q.rd ? FLAG_RD : 0
-    const opcodeBits = q.opcode << 11
-    const optRoom = q.edns ? 11 : 0
+    const rotations: Body['rotations'] = []
     const writer = (): MessageWriter => {
-      const w = new MessageWriter(limit - optRoom)
+      const w = new MessageWriter(room)
       w.question(msg, q)
       return w
     }
-    const finish = (w: MessageWriter, flags: number, extendedRcode = 0): Buffer => {
-      if (q.edns) {
-        w.extend(optRoom)
-        w.opt(SERVER_UDP_SIZE, extendedRcode)
-      }
-      return w.finish(q.id, FLAG_QR | opcodeBits | rd | flags)
-    }
-    if (q.opcode !== 0) return finish(writer(), RCODE.NOTIMP)
-    // RFC 6891 §6.1.3: only version 0; BADVERS is extended RCODE 16 = 1 << 4 in the OPT.
-    if (q.edns && q.edns.version > 0) return finish(writer(), 0, 1)
+    const finish = (w: MessageWriter, flags: number): Body => ({bytes: w.finish(0, FLAG_QR | rd | flags), rotations})
     if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) return finish(writer(), RCODE.REFUSED)
     if (q.qtype === TYPE.AXFR || q.qtype === TYPE.IXFR || q.qtype === TYPE.OPT) return finish(writer(), q.qtype === TYPE.OPT ? RCODE.FORMERR : RCODE.REFUSED)
     const a: Answer = this.authority.answer(q)
     const w = writer()
+    const written = new Set<RRset>()
+    const put = (set: RRset, section: 1 | 2 | 3): void => {
+      const at = set.records.map((r) => w.record(r, section))
+      written.add(set)
+      if ((set.type === TYPE.A || set.type === TYPE.AAAA) && at.length > 1) rotations.push({set, at})
+    }
     try {
-      writeSets(w, a.answer, 1)
-      writeSets(w, a.authority, 2)
+      for (const s of a.answer) put(s, 1)
+      for (const s of a.authority) put(s, 2)
     } catch (error) {
       if (!(error instanceof NoRoom)) throw error
       // No partial RRsets (RFC 2181 §9): header, question and TC; the client retries over TCP.
+      rotations.length = 0
       return finish(writer(), (a.aa ? FLAG_AA : 0) | FLAG_TC | a.rcode)
     }
-    for (const set of a.additional) {
+    for (const {set, after} of a.additional) {
+      if (written.has(set) || (after && !written.has(after))) continue
       const m = w.mark()
+      const turning = rotations.length
       try {
-        writeSets(w, [set], 3)
+        put(set, 3)
       } catch (error) {
         if (!(error instanceof NoRoom)) throw error
         w.rollback(m)
+        written.delete(set)
+        rotations.length = turning
       }
     }
     return finish(w, (a.aa ? FLAG_AA : 0) | a.rcode)
   }
 }
-
-function writeSets(w: MessageWriter, sets: readonly RRset[], section: 1 | 2 | 3): void {
-  for (const s of sets) for (const r of s.records) w.record(r, section)
-}
-

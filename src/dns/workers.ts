@@ -62,6 +62,8 @@ export interface PrimaryResult {
 export function runPrimary(
   count: number,
   args: string[],
+  /** Extra environment for the workers (the cookie secret: never on a command line). */
+  env: Record<string, string>,
   onListening: (port: number, zones: string[]) => void,
   log: (line: string) => void,
 ): Promise<PrimaryResult> {
@@ -85,7 +87,7 @@ export function runPrimary(
       finishIfDone()
     }
     const fork = (): void => {
-      const w = cluster.fork()
+      const w = cluster.fork(env)
       workers.add(w)
       let up = false
       w.on('message', (m: WorkerMessage) => {

@@ -105,7 +105,8 @@ describe('AuthoritativeServer.respond (in process)', () => {
         zone += `_web._tcp 60 IN PTR i${i}._web._tcp\ni${i}._web._tcp 60 IN SRV 0 0 80 h${i}\ni${i}._web._tcp 60 IN TXT "k=v"\nh${i} 60 IN A 10.0.0.${i}\nh${i} 60 IN AAAA 2001:db8::${i}\n`
       }
       await writeFile(join(dir, 'example.com.zone'), zone)
-      const server = new AuthoritativeServer({address: '127.0.0.1', port: 0, dataDir: dir, log: () => {}})
+      // In process there is no client address, so no cookie: lift the cookie-less UDP bound to test packing at 1232.
+      const server = new AuthoritativeServer({address: '127.0.0.1', port: 0, dataDir: dir, log: () => {}, udpSizeWithoutCookie: 1232})
       await server.checkFiles()
       const seeds = [
         encodeQuery('_web._tcp.example.com', 'PTR', {id: 1, rd: true, ednsSize: 1232}),
