@@ -71,7 +71,11 @@ function targetName(arg: string | undefined, flags: {zone?: string; service?: st
   if (arg !== undefined) {
     // NAME wins over --zone/--service (which boot scripts may set through DNSSD_* for join).
     const name = arg.trim().toLowerCase().replace(/\.$/, '')
-    if (!/^[^.\s]+(\.[^.\s]+)+$/.test(name)) throw new InputError('NAME', `"${arg}" is not a domain name such as _web._tcp.example.com`)
+    const labels = name.split('.')
+    // eslint-disable-next-line no-control-regex
+    if (labels.length < 2 || labels.some((l) => l.length === 0 || l.length > 63 || /[\u0000-\u0020\u007f-\u009f]/.test(l)) || name.length > 253) {
+      throw new InputError('NAME', `"${arg}" is not a domain name such as _web._tcp.example.com (two or more labels of 1-63 characters, no spaces or control characters)`)
+    }
     return name
   }
   if (flags.zone === undefined && flags.service === undefined) {

@@ -75,8 +75,20 @@ export interface ErrorReport {
   exitCode: number
 }
 
+const ESCAPES: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
+
+/**
+ * An error message is one line: control characters a user typed (or a server
+ * sent) are shown escaped, so they can neither break the line nor drive the
+ * terminal.
+ */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
 /** What anything thrown reports: our errors keep their kind and code, the rest is internal (exit 1). */
 export function errorReport(err: unknown): ErrorReport {
-  if (err instanceof DnssdError) return {kind: err.kind, message: err.message, exitCode: err.exitCode}
-  return {kind: 'internal', message: err instanceof Error ? err.message : String(err), exitCode: 1}
+  if (err instanceof DnssdError) return {kind: err.kind, message: oneLine(err.message), exitCode: err.exitCode}
+  return {kind: 'internal', message: oneLine(err instanceof Error ? err.message : String(err)), exitCode: 1}
 }
