@@ -37,7 +37,9 @@ export async function runResolve(arg: string | undefined, flags: ResolveFlags, i
   const client = new DnsClient({servers, doh: flags.doh, tryTimeoutMs: tryTimeout * 1000, attempts: Number(flags.retries) + 1, deadline, log})
   const json = io.json || flags.format === 'json'
   const {randomInt} = await import('node:crypto')
-  const resolution = await resolveService(client, name, {txt: json, randomInt: (n) => randomInt(n)})
+  // A plain resolve looks up the addresses of the first target it will print; --all, --check and --json need them all.
+  const addresses = flags.all || flags.check === 'tcp' || json ? 'all' : 'first'
+  const resolution = await resolveService(client, name, {txt: json, randomInt: (n) => randomInt(n), addresses})
   for (const note of resolution.notes) log(note)
   log(`${resolution.queries} queries in ${resolution.rounds} round(s) over ${resolution.transport.join('+')}`)
   let chosen = resolution.order[0]!
