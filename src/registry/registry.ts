@@ -159,6 +159,8 @@ export function parseRegistryUrl(value: string | undefined, input = '--registry'
 /** Open the store behind a registry URL; the S3 SDK is imported only when used. */
 export async function openRegistry(location: RegistryLocation, options: RegistryOptions): Promise<Registry> {
   if (location.kind === 'file') {
+    const {checkPrivateDir} = await import('../platform/datadir.js')
+    await checkPrivateDir(location.dir, 'lease registry')
     const {FileRegistry} = await import('./file.js')
     return new FileRegistry(location.dir, options)
   }
