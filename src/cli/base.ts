@@ -4,7 +4,7 @@
  * JSON mode alike. Plain oclif exits 1 for any error under --json.
  */
 import {Command, Errors, type Interfaces} from '@oclif/core'
-import {type ErrorReport, errorReport, oneLine} from '../core/errors.js'
+import {type ErrorReport, errorReport, oneLine, redactSecrets} from '../core/errors.js'
 import {checkBooleanEnv, rejectEmptyValues} from './input-rules.js'
 
 export interface ErrorJson {
@@ -44,7 +44,7 @@ export abstract class DnssdCommand extends Command {
 
   /** --verbose lines go to stderr so stdout stays parseable. */
   protected verboseLogger(enabled: boolean): (line: string) => void {
-    return enabled || /\bdnssd\b/.test(process.env.DEBUG ?? '') ? (line) => process.stderr.write(`dnssd: ${line}\n`) : () => {}
+    return enabled || /\bdnssd\b/.test(process.env.DEBUG ?? '') ? (line) => process.stderr.write(`dnssd: ${oneLine(redactSecrets(line))}\n`) : () => {}
   }
 
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
@@ -55,7 +55,7 @@ export abstract class DnssdCommand extends Command {
       this.logJson({error: described} satisfies ErrorJson)
     } else {
       process.stderr.write(`dnssd: ${described.message}\n`)
-      if (described.kind === 'internal' && process.env.DEBUG) process.stderr.write(`${err.stack ?? ''}\n`)
+      if (described.kind === 'internal' && process.env.DEBUG) process.stderr.write(`${redactSecrets(err.stack ?? '')}\n`)
     }
     return undefined
   }
