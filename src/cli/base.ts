@@ -3,8 +3,9 @@
  * one error path so the documented exit codes (DESIGN §4) hold in text and
  * JSON mode alike. Plain oclif exits 1 for any error under --json.
  */
-import {Command, Errors} from '@oclif/core'
-import {type ErrorReport, errorReport} from '../core/errors.js'
+import {Command, Errors, type Interfaces} from '@oclif/core'
+import {type ErrorReport, errorReport, oneLine, redactSecrets} from '../core/errors.js'
+import {checkBooleanEnv, rejectEmptyValues} from './input-rules.js'
 
 export interface ErrorJson {
   error: ErrorReport
@@ -16,13 +17,25 @@ export function describeError(err: unknown): ErrorReport {
     // oclif's own parse errors (unknown flag, missing value): bad input.
     const first = err.message.split('\n').find((l) => l.trim() !== '') ?? err.message
     const exitCode = err.oclif.exit === 1 || err.oclif.exit === undefined ? 2 : err.oclif.exit
-    return {kind: exitCode === 2 ? 'bad-input' : 'internal', message: `${first.trim()} (see --help)`, exitCode}
+    return {kind: exitCode === 2 ? 'bad-input' : 'internal', message: oneLine(`${first.trim()} (see --help)`), exitCode}
   }
   return errorReport(err)
 }
 
 export abstract class DnssdCommand extends Command {
   static override enableJsonFlag = true
+
+  /** oclif's parse, then the rules every command shares (src/cli/input-rules.ts). */
+  protected override async parse<F extends Record<string, any>, B extends Record<string, any>, A extends Record<string, any>>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const output = await super.parse(options, argv)
+    const defs = (options?.flags ?? this.ctor.flags ?? {}) as Record<string, {type: string; env?: string}>
+    rejectEmptyValues(output.raw.flatMap((t) => (t.type === 'flag' && defs[t.flag]?.type === 'option' ? [{flag: t.flag, input: t.input}] : [])))
+    checkBooleanEnv(defs)
+    return output
+  }
 
   /** Print a line for humans only (never under --json). */
   protected say(line = ''): void {
@@ -31,7 +44,7 @@ export abstract class DnssdCommand extends Command {
 
   /** --verbose lines go to stderr so stdout stays parseable. */
   protected verboseLogger(enabled: boolean): (line: string) => void {
-    return enabled || /\bdnssd\b/.test(process.env.DEBUG ?? '') ? (line) => process.stderr.write(`dnssd: ${line}\n`) : () => {}
+    return enabled || /\bdnssd\b/.test(process.env.DEBUG ?? '') ? (line) => process.stderr.write(`dnssd: ${oneLine(redactSecrets(line))}\n`) : () => {}
   }
 
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
@@ -42,7 +55,7 @@ export abstract class DnssdCommand extends Command {
       this.logJson({error: described} satisfies ErrorJson)
     } else {
       process.stderr.write(`dnssd: ${described.message}\n`)
-      if (described.kind === 'internal' && process.env.DEBUG) process.stderr.write(`${err.stack ?? ''}\n`)
+      if (described.kind === 'internal' && process.env.DEBUG) process.stderr.write(`${redactSecrets(err.stack ?? '')}\n`)
     }
     return undefined
   }

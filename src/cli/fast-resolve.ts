@@ -9,6 +9,7 @@
  */
 import {parseArgs} from 'node:util'
 import {errorReport} from '../core/errors.js'
+import {parseBooleanEnv, rejectEmptyValues} from './input-rules.js'
 import {type FlagSpec, RESOLVE_FLAGS, type ResolveFlags} from './resolve-flags.js'
 import {runResolve} from './resolve-run.js'
 
@@ -25,18 +26,19 @@ export async function fastResolve(argv: string[]): Promise<boolean> {
   }
   if (parsed.positionals.length > 1) return false
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>
-  for (const [name, s] of specs) {
-    if (values[name] === undefined && s.env && process.env[s.env] !== undefined && process.env[s.env] !== '') {
-      const raw = process.env[s.env]!
-      values[name] = s.type === 'boolean' ? raw === 'true' || raw === '1' : s.multiple ? [raw] : raw
-    }
-    if (values[name] === undefined && s.default !== undefined) values[name] = s.default
-    const v = values[name]
-    if (s.options && typeof v === 'string' && !s.options.includes(v)) return false
-  }
   const json = values.json === true
-  const verbose = values.verbose === true || /\bdnssd\b/.test(process.env.DEBUG ?? '')
   try {
+    rejectEmptyValues(specs.flatMap(([flag]) => [values[flag]].flat().flatMap((v) => (typeof v === 'string' ? [{flag, input: v}] : []))))
+    for (const [name, s] of specs) {
+      if (values[name] === undefined && s.env && process.env[s.env] !== undefined && process.env[s.env] !== '') {
+        const raw = process.env[s.env]!
+        values[name] = s.type === 'boolean' ? parseBooleanEnv(s.env, raw) : s.multiple ? [raw] : raw
+      }
+      if (values[name] === undefined && s.default !== undefined) values[name] = s.default
+      const v = values[name]
+      if (s.options && typeof v === 'string' && !s.options.includes(v)) return false
+    }
+    const verbose = values.verbose === true || /\bdnssd\b/.test(process.env.DEBUG ?? '')
     const result = await runResolve(parsed.positionals[0], values as unknown as ResolveFlags, {
       log: (line) => process.stdout.write(`${line}\n`),
       verbose: verbose ? (line) => process.stderr.write(`dnssd: ${line}\n`) : () => {},

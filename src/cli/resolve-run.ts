@@ -37,7 +37,9 @@ export async function runResolve(arg: string | undefined, flags: ResolveFlags, i
   const client = new DnsClient({servers, doh: flags.doh, tryTimeoutMs: tryTimeout * 1000, attempts: Number(flags.retries) + 1, deadline, log})
   const json = io.json || flags.format === 'json'
   const {randomInt} = await import('node:crypto')
-  const resolution = await resolveService(client, name, {txt: json, randomInt: (n) => randomInt(n)})
+  // A plain resolve looks up the addresses of the first target it will print; --all, --check and --json need them all.
+  const addresses = flags.all || flags.check === 'tcp' || json ? 'all' : 'first'
+  const resolution = await resolveService(client, name, {txt: json, randomInt: (n) => randomInt(n), addresses})
   for (const note of resolution.notes) log(note)
   log(`${resolution.queries} queries in ${resolution.rounds} round(s) over ${resolution.transport.join('+')}`)
   let chosen = resolution.order[0]!
@@ -71,7 +73,11 @@ function targetName(arg: string | undefined, flags: {zone?: string; service?: st
   if (arg !== undefined) {
     // NAME wins over --zone/--service (which boot scripts may set through DNSSD_* for join).
     const name = arg.trim().toLowerCase().replace(/\.$/, '')
-    if (!/^[^.\s]+(\.[^.\s]+)+$/.test(name)) throw new InputError('NAME', `"${arg}" is not a domain name such as _web._tcp.example.com`)
+    const labels = name.split('.')
+    // eslint-disable-next-line no-control-regex
+    if (labels.length < 2 || labels.some((l) => l.length === 0 || l.length > 63 || /[\u0000-\u0020\u007f-\u009f]/.test(l)) || name.length > 253) {
+      throw new InputError('NAME', `"${arg}" is not a domain name such as _web._tcp.example.com (two or more labels of 1-63 characters, no spaces or control characters)`)
+    }
     return name
   }
   if (flags.zone === undefined && flags.service === undefined) {

@@ -150,26 +150,60 @@ export interface Address {
   family: 'A' | 'AAAA'
 }
 
-/** IPv4 or IPv6; IPv6 is canonicalised (RFC 5952: lower case, compressed). */
+/** Why an IPv4 address cannot be a member's address, or undefined when it can. */
+function unusableIPv4(address: string): string | undefined {
+  const first = Number(address.split('.')[0])
+  if (first === 0) return 'is in 0.0.0.0/8 ("this network", RFC 1122), not a host address'
+  if (first >= 224 && first <= 239) return 'is a multicast address (224.0.0.0/4), not a host address'
+  if (first >= 240) return 'is reserved (240.0.0.0/4, RFC 1112) or the broadcast address, not a host address'
+  return undefined
+}
+
+/**
+ * IPv4 or IPv6 of a host that can be reached: not unspecified, multicast or
+ * reserved. IPv6 is canonicalised (RFC 5952: lower case, compressed); an
+ * IPv4-mapped IPv6 address (::ffff:10.0.0.1) is the IPv4 address it maps
+ * and is registered as an A record.
+ */
 export function parseAddress(value: string | undefined, input = '--ip'): Address {
   if (value === undefined || value.trim() === '') throw new InputError(input, 'an address is required (IPv4 or IPv6)')
   const text = value.trim()
   if (isIPv4(text)) {
-    if (text === '0.0.0.0' || text === '255.255.255.255') throw new InputError(input, `${text} is not a usable host address`)
+    const why = unusableIPv4(text)
+    if (why) throw new InputError(input, `${text} ${why}`)
     return {address: text, family: 'A'}
   }
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text
   if (isIPv6(bare) && !bare.includes('%')) {
     const canonical = new URL(`http://[${bare}]/`).hostname.slice(1, -1)
-    if (canonical === '::') throw new InputError(input, ':: is not a usable host address')
+    const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical)
+    if (mapped) {
+      const n = (parseInt(mapped[1]!, 16) << 16) | parseInt(mapped[2]!, 16)
+      return parseAddress([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.'), input)
+    }
+    if (canonical === '::') throw new InputError(input, ':: is the unspecified address, not a host address')
+    if (canonical.startsWith('ff')) throw new InputError(input, `${canonical} is a multicast address (ff00::/8), not a host address`)
     return {address: canonical, family: 'AAAA'}
   }
   throw new InputError(input, `"${value}" is not an IPv4 or IPv6 address`)
 }
 
-/** The host label derived from an address: 10.0.0.1 -> 10-0-0-1, 2001:db8::1 -> 2001-db8--1. */
+/**
+ * The host label derived from an address: each . or : becomes -
+ * (10.0.0.1 -> 10-0-0-1, 2001:db8::1 -> 2001-db8--1). Where that would not
+ * be a valid RFC 1123 label the omitted zero groups are written out: a
+ * leading "::" starts with 0 (::1 -> 0--1), a trailing one ends with 0
+ * (fe80:: -> fe80--0), and a first group of two digits followed by
+ * "::" is padded to four (fd::1 -> 00fd--1), so that "--" never sits in
+ * positions 3-4, which IDNA reserves (RFC 5891 §4.2.3.1). Each still names
+ * the same address.
+ */
 export function hostLabelForAddress(address: string): string {
-  return address.replace(/[.:]/g, '-')
+  let label = address.replace(/[.:]/g, '-')
+  if (label.startsWith('-')) label = `0${label}`
+  if (label.endsWith('-')) label = `${label}0`
+  if (label.slice(2, 4) === '--') label = label.split('-')[0]!.padStart(4, '0') + label.slice(label.indexOf('-'))
+  return label
 }
 
 function parseInteger(value: string | number | undefined, input: string, min: number, max: number, what: string): number {

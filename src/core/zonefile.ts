@@ -186,7 +186,14 @@ function canonicalData(type: string, data: Token[], origin: string, where: () =>
   }
 }
 
-const TYPE_RE = /^(?:[A-Z][A-Z0-9-]*|TYPE\d+)$/
+/** Mnemonics of the IANA DNS parameters registry; any other type is written TYPEnnn (RFC 3597 §5). */
+const KNOWN_TYPES = new Set(
+  ('A NS MD MF CNAME SOA MB MG MR NULL WKS PTR HINFO MINFO MX TXT RP AFSDB X25 ISDN RT NSAP NSAP-PTR SIG KEY PX GPOS AAAA LOC NXT ' +
+    'EID NIMLOC SRV ATMA NAPTR KX CERT A6 DNAME SINK APL DS SSHFP IPSECKEY RRSIG NSEC DNSKEY DHCID NSEC3 NSEC3PARAM TLSA SMIMEA HIP ' +
+    'NINFO RKEY TALINK CDS CDNSKEY OPENPGPKEY CSYNC ZONEMD SVCB HTTPS DSYNC SPF UINFO UID GID UNSPEC NID L32 L64 LP EUI48 EUI64 ' +
+    'URI CAA AVC DOA AMTRELAY RESINFO WALLET CLA IPN TA DLV').split(' '),
+)
+const TYPE_RE = /^TYPE\d+$/
 
 /** Parse master-file text for `origin` (the zone apex). */
 export function parseZoneFile(text: string, origin: string, file = `${origin}.zone`): ZoneFile {
@@ -230,7 +237,10 @@ export function parseZoneFile(text: string, origin: string, file = `${origin}.zo
       else if (!CLASSES.has(word)) break
     }
     const type = rest[i]?.text.toUpperCase()
-    if (!type || !TYPE_RE.test(type)) throw new ZoneSyntaxError(file, line, `expected a record type, got "${rest[i]?.text ?? ''}"`)
+    if (!type || !(KNOWN_TYPES.has(type) || TYPE_RE.test(type))) {
+      throw new ZoneSyntaxError(file, line, `expected a record type, got "${rest[i]?.text ?? ''}" (a type without a mnemonic is written TYPEnnn, RFC 3597)`)
+    }
+    if (rest.length === i + 1) throw new ZoneSyntaxError(file, line, `${type} record has no data`)
     ttl ??= defaultTtl ?? lastTtl
     if (ttl === undefined) throw new ZoneSyntaxError(file, line, 'no TTL given and no $TTL before it')
     const data = canonicalData(type, rest.slice(i + 1), currentOrigin, where)

@@ -36,7 +36,10 @@ export interface ClientOptions {
   log?: (line: string) => void
 }
 
-export type DnsFailure = 'NXDOMAIN' | 'NODATA' | 'SERVFAIL' | 'REFUSED' | 'TIMEOUT' | 'MALFORMED'
+export type DnsFailure = 'NXDOMAIN' | 'NODATA' | 'SERVFAIL' | 'REFUSED' | 'TIMEOUT' | 'UNREACHABLE' | 'MALFORMED'
+
+/** Socket errors that mean nothing answers at that address and port (ICMP unreachable, TCP RST). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ECONNRESET'])
 
 /** A lookup that failed, and why: the reasons map to different exit codes. */
 export class DnsLookupError extends DnssdError {
@@ -44,7 +47,8 @@ export class DnsLookupError extends DnssdError {
     readonly reason: DnsFailure,
     message: string,
   ) {
-    super(reason === 'NXDOMAIN' || reason === 'NODATA' ? 'no-instance' : reason === 'TIMEOUT' ? 'deadline' : 'backend-refused', message)
+    // No server answering at all (silence or a closed port) is "no answer": exit 5, as for a timeout.
+    super(reason === 'NXDOMAIN' || reason === 'NODATA' ? 'no-instance' : reason === 'TIMEOUT' || reason === 'UNREACHABLE' ? 'deadline' : 'backend-refused', message)
     this.name = 'DnsLookupError'
   }
 }
@@ -134,7 +138,10 @@ export class DnsClient {
     const failures: string[] = []
     let lastReason: DnsFailure = 'TIMEOUT'
     const targets: (Server | string)[] = this.options.doh ? [this.options.doh] : this.options.servers
+    // REFUSED is a policy answer and a closed port stays closed: asking again will not change either.
     const refused = new Set<Server | string>()
+    let answered = false
+    let unreachable = false
     for (let attempt = 0; attempt < this.options.attempts; attempt++) {
       for (const target of targets) {
         if (this.remaining() <= 0) break
@@ -143,20 +150,28 @@ export class DnsClient {
         try {
           const response = typeof target === 'string' ? await this.viaDoh(target, qname, type) : await this.viaUdpThenTcp(target, qname, type)
           if (response.rcode === 'NOERROR' || response.rcode === 'NXDOMAIN') return response
+          answered = true
           lastReason = response.rcode === 'REFUSED' ? 'REFUSED' : 'SERVFAIL'
-          // REFUSED is a policy answer: asking that server again will not change it.
           if (response.rcode === 'REFUSED') refused.add(target)
           failures.push(`${label} answered ${response.rcode}`)
         } catch (error) {
           if (error instanceof TryTimeout) {
             failures.push(`${label} did not answer within ${this.options.tryTimeoutMs} ms`)
             if (lastReason === 'TIMEOUT' || failures.length === 1) lastReason = 'TIMEOUT'
+          } else if (typeof target !== 'string' && UNREACHABLE_CODES.has((error as NodeJS.ErrnoException).code ?? '')) {
+            refused.add(target)
+            unreachable = true
+            const {code, syscall} = error as NodeJS.ErrnoException
+            const why = code === 'ECONNREFUSED' ? 'port closed, nothing listens there' : code === 'ECONNRESET' ? 'connection reset' : `${code}: no route`
+            failures.push(`${label} (${syscall === 'connect' ? 'TCP' : 'UDP'}) did not answer: ${why}`)
           } else if (error instanceof MalformedResponse) {
+            answered = true
             lastReason = 'MALFORMED'
             failures.push(`${label} sent a malformed answer (${error.message})`)
           } else if (error instanceof DnssdError) {
             throw error
           } else {
+            answered = true
             lastReason = lastReason === 'TIMEOUT' ? 'SERVFAIL' : lastReason
             failures.push(`${label}: ${(error as Error).message}`)
           }
@@ -167,6 +182,9 @@ export class DnsClient {
     const detail = failures.length > 0 ? failures.slice(-3).join('; ') : 'no time left to ask'
     if (this.remaining() <= 0 && lastReason === 'TIMEOUT') {
       throw new DeadlineError(`no answer for ${what} before the --timeout deadline (${detail}); check --server or raise --timeout`)
+    }
+    if (!answered && unreachable) {
+      throw new DnsLookupError('UNREACHABLE', `no DNS server answered ${what}: ${detail}; check --server HOST:PORT (dnssd serve listens on 127.0.0.1:5353 by default)`)
     }
     if (lastReason === 'TIMEOUT') throw new DnsLookupError('TIMEOUT', `no answer for ${what} (${detail}); check --server or raise --timeout`)
     if (lastReason === 'REFUSED') throw new DnsLookupError('REFUSED', `every server refused ${what} (${detail}); ask a server that is authoritative or recursive for it`)

@@ -1,11 +1,13 @@
 /**
- * DNS-SD resolution (DESIGN §5): browse `_svc._proto.Z` (PTR -> instances)
- * or take an instance/pool name directly, then SRV (+TXT when asked) and the
- * targets' addresses. Records the server put in the additional section are
- * used as they are (RFC 6763 §12), so against `dnssd serve` a browse is one
- * round trip; whatever is still missing is asked for in parallel, one round
- * per level. The ordering itself is the pure RFC 2782 function in
- * core/selection.ts.
+ * DNS-SD resolution (DESIGN §5): browse `_svc._proto.Z` (PTR -> instances,
+ * asked together with an SRV at the same name, which a plain RFC 2782 name
+ * such as `_ldap._tcp.Z` has instead) or take an instance/pool name
+ * directly, then SRV (+TXT when asked); the SRV targets are put in RFC 2782
+ * order and only then are addresses looked up: for the first target alone
+ * on a plain resolve, for all of them, in parallel, when every endpoint is
+ * wanted. Records the server put in the additional section are used as they
+ * are (RFC 6763 §12), so against `dnssd serve` a browse is one round trip.
+ * The ordering itself is the pure RFC 2782 function in core/selection.ts.
  */
 import {NoInstanceError} from '../core/errors.js'
 import {type RandomInt, isNoServiceTarget, orderByPriorityWeight} from '../core/selection.js'
@@ -81,17 +83,26 @@ export interface ResolveOptions {
   /** Fetch TXT records too (for --json). */
   txt: boolean
   randomInt: RandomInt
+  /**
+   * Which targets' addresses to look up: `first` goes down the RFC 2782
+   * order and stops at the first target with an address (a plain resolve);
+   * `all` looks up every target, in order and in parallel (--all, --check,
+   * --json). Addresses the server already sent are never asked for.
+   */
+  addresses?: 'first' | 'all'
 }
+
+type Candidate = Omit<Endpoint, 'addresses'>
 
 export async function resolveService(client: DnsClient, input: string, options: ResolveOptions): Promise<Resolution> {
   const name = normalize(input)
-  const kind = isBrowseName(name) ? 'browse' : 'instance'
+  let kind: Resolution['kind'] = isBrowseName(name) ? 'browse' : 'instance'
   const records = new Records()
   const notes: string[] = []
   const transports = new Set<string>()
   let rounds = 0
 
-  /** One round: every query in parallel. NXDOMAIN/NODATA are remembered, not thrown. */
+  /** One round: every query in parallel, sent in the order given. NXDOMAIN/NODATA are remembered, not thrown. */
   const round = async (wanted: {name: string; type: QueryType}[]): Promise<void> => {
     if (wanted.length === 0) return
     rounds++
@@ -114,13 +125,23 @@ export async function resolveService(client: DnsClient, input: string, options: 
 
   let instanceNames: string[]
   if (kind === 'browse') {
-    await round([{name, type: 'PTR'}])
+    // `_ldap._tcp.Z` may be a browse name (PTR) or a plain RFC 2782 name with
+    // its SRV set right there: ask both in the same round trip.
+    await round([
+      {name, type: 'PTR'},
+      {name, type: 'SRV'},
+    ])
     const ptrs = records.get(name, 'PTR') ?? []
-    if (ptrs.length === 0) {
-      const reason = records.nxdomain.has(name) ? 'does not exist (NXDOMAIN)' : 'has no PTR records (NODATA)'
-      throw new DnsLookupError(records.nxdomain.has(name) ? 'NXDOMAIN' : 'NODATA', `no instances of ${name}: it ${reason}`)
+    if (ptrs.length > 0) {
+      instanceNames = [...new Set(ptrs.map((p) => p.data))]
+    } else if ((records.get(name, 'SRV') ?? []).length > 0) {
+      kind = 'instance'
+      notes.push(`${name} has no PTR records but an SRV set: resolved as an RFC 2782 name`)
+      instanceNames = [name]
+    } else {
+      const nx = records.nxdomain.has(name)
+      throw new DnsLookupError(nx ? 'NXDOMAIN' : 'NODATA', `no instances of ${name}: it ${nx ? 'does not exist (NXDOMAIN)' : 'has neither PTR nor SRV records (NODATA)'}`)
     }
-    instanceNames = [...new Set(ptrs.map((p) => p.data))]
   } else {
     instanceNames = [name]
   }
@@ -154,33 +175,38 @@ export async function resolveService(client: DnsClient, input: string, options: 
     throw new NoInstanceError(`no instance of ${name} has an SRV record`)
   }
 
-  const targets = [...new Set(allSrv.filter((s) => !isNoServiceTarget(s.target)).map((s) => s.target))]
-  const addressQueries: {name: string; type: QueryType}[] = []
-  for (const t of targets) {
-    if (records.get(t, 'A') === undefined && records.get(t, 'AAAA') === undefined) {
-      addressQueries.push({name: t, type: 'A'}, {name: t, type: 'AAAA'})
-    }
-  }
-  await round(addressQueries)
+  // Order first, look up addresses after: RFC 2782's weighted order is
+  // Luce's choice model, so dropping a target found without addresses
+  // leaves the others in exactly the order they would have had without it.
+  const candidates: Candidate[] = instances.flatMap((i) =>
+    i.srv.filter((s) => !isNoServiceTarget(s.target)).map((s) => ({instance: i.name, target: s.target, port: s.port, priority: s.priority, weight: s.weight})),
+  )
+  const ordered = orderByPriorityWeight(candidates, options.randomInt)
+  const known = (t: string): boolean => records.get(t, 'A') !== undefined || records.get(t, 'AAAA') !== undefined
+  const lookup = (targets: string[]): {name: string; type: QueryType}[] =>
+    [...new Set(targets)].filter((t) => !known(t)).flatMap((t) => [{name: t, type: 'A' as const}, {name: t, type: 'AAAA' as const}])
 
-  const endpoints: Endpoint[] = []
-  for (const i of instances) {
-    for (const s of i.srv) {
-      if (isNoServiceTarget(s.target)) continue
-      const addresses = [...(records.get(s.target, 'A') ?? []), ...(records.get(s.target, 'AAAA') ?? [])].map((r) => r.data)
-      if (addresses.length === 0) {
-        notes.push(`${s.target} (port ${s.port}) ${records.nxdomain.has(s.target) ? 'does not exist' : 'has no address records'}; skipped`)
-        continue
-      }
-      endpoints.push({instance: i.name, target: s.target, port: s.port, priority: s.priority, weight: s.weight, addresses})
+  const order: Endpoint[] = []
+  const skipped = new Set<string>()
+  if (options.addresses !== 'first') await round(lookup(ordered.map((c) => c.target)))
+  for (const c of ordered) {
+    if (options.addresses === 'first') await round(lookup([c.target]))
+    const addresses = [...(records.get(c.target, 'A') ?? []), ...(records.get(c.target, 'AAAA') ?? [])].map((r) => r.data)
+    if (addresses.length === 0) {
+      const key = `${c.target}:${c.port}`
+      if (!skipped.has(key)) notes.push(`${c.target} (port ${c.port}) ${records.nxdomain.has(c.target) ? 'does not exist' : 'has no address records'}; skipped`)
+      skipped.add(key)
+      continue
     }
+    order.push({...c, addresses})
+    if (options.addresses === 'first') break
   }
-  if (endpoints.length === 0) throw new NoInstanceError(`no usable instance of ${name}: ${notes.join('; ')}`)
+  if (order.length === 0) throw new NoInstanceError(`no usable instance of ${name}: ${notes.join('; ')}`)
   return {
     name,
     kind,
     instances,
-    order: orderByPriorityWeight(endpoints, options.randomInt),
+    order,
     queries: client.queries,
     rounds,
     transport: [...transports],

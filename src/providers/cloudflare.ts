@@ -35,7 +35,7 @@
 import {readFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import type CloudflareSdk from 'cloudflare'
-import {BackendError, DeadlineError, DnssdError, InputError} from '../core/errors.js'
+import {BackendError, DeadlineError, DnssdError, InputError, registerSecret} from '../core/errors.js'
 import {parseAddress, parseRoundRobin} from '../core/names.js'
 import {MARKER_LABEL, type Planner} from '../core/planner.js'
 import {type Change, ZoneState} from '../core/records.js'
@@ -127,24 +127,42 @@ export class CloudflareProvider implements DnsProvider {
 
   // ---------------------------------------------------------------- client
 
+  /**
+   * The API token, from --api-token-file or CLOUDFLARE_API_TOKEN. No message
+   * ever shows it: a token with a line break or space inside is refused
+   * without echoing it (the HTTP layer would put it in its error text), and
+   * a --api-token-file that does not exist is not named, since the value
+   * given may be the token itself.
+   */
   private async token(): Promise<string> {
     const file = this.setting('api-token-file')
+    let token: string | undefined
+    let source = 'CLOUDFLARE_API_TOKEN'
     if (file !== undefined) {
+      source = '--api-token-file'
       let text: string
       try {
         text = await readFile(file, 'utf8')
       } catch (error) {
-        throw new InputError('--api-token-file', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+        const code = (error as NodeJS.ErrnoException).code ?? 'an error'
+        if (code === 'ENOENT' || code === 'ENAMETOOLONG') {
+          throw new InputError('--api-token-file', 'no such file (the value is not shown: it may be the token itself); give the path of a file that holds the token')
+        }
+        throw new InputError('--api-token-file', `cannot read ${file}: ${code}`)
       }
-      const token = text.trim()
+      token = text.trim()
       if (token === '') throw new InputError('--api-token-file', `${file} is empty; it must hold a Cloudflare API token`)
-      return token
+    } else {
+      token = process.env.CLOUDFLARE_API_TOKEN?.trim() || undefined
     }
-    const env = process.env.CLOUDFLARE_API_TOKEN?.trim()
-    if (env) return env
-    throw new BackendError(
-      `no Cloudflare API token: set CLOUDFLARE_API_TOKEN or pass --api-token-file PATH (${TOKEN_FIX})`,
-    )
+    if (token === undefined) {
+      throw new BackendError(`no Cloudflare API token: set CLOUDFLARE_API_TOKEN or pass --api-token-file PATH (${TOKEN_FIX})`)
+    }
+    registerSecret(token)
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      throw new InputError(source, 'the token has a space, line break or other non-printable character inside (not shown); it must be the token alone, on one line')
+    }
+    return token
   }
 
   private sdkClient(): Promise<Client> {

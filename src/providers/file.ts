@@ -7,7 +7,7 @@
  * rename), so parallel `dnssd join` processes never lose an update and a
  * reader (`dnssd serve`, named) never sees a half-written file.
  */
-import {mkdir, readFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 import lockfile from 'proper-lockfile'
@@ -17,6 +17,7 @@ import {type Planner} from '../core/planner.js'
 import {type Change, ZoneState} from '../core/records.js'
 import {readAndPlan} from '../core/transact.js'
 import {type ZoneFile, formatZoneFile, newZone, parseZoneFile} from '../core/zonefile.js'
+import {checkPrivateDir, checkZoneFile} from '../platform/datadir.js'
 import {type DnsProvider, type ProviderOptions, type TransactResult} from './provider.js'
 
 export const ZONE_FILE_HEADER = 'Managed by dnssd. Records added by hand are kept; comments are not.'
@@ -69,6 +70,8 @@ export class FileProvider implements DnsProvider {
   /** The zone as on disk, or undefined when it has no file yet. */
   async load(zone: string): Promise<ZoneFile | undefined> {
     const path = zoneFilePath(this.dataDir, zone)
+    await checkPrivateDir(this.dataDir, 'data directory')
+    await checkZoneFile(path)
     let text: string
     try {
       text = await readFile(path, 'utf8')
@@ -95,9 +98,7 @@ export class FileProvider implements DnsProvider {
       return {changes: outcome.changes, notes: outcome.notes, applied: false, attempts: 1}
     }
     const path = zoneFilePath(this.dataDir, zone)
-    await mkdir(this.dataDir, {recursive: true}).catch((error: unknown) => {
-      throw new BackendError(`cannot create the data directory ${this.dataDir}: ${(error as Error).message}`, {cause: error})
-    })
+    await checkPrivateDir(this.dataDir, 'data directory', {create: true})
     const release = await this.lock(path)
     try {
       const file = (await this.load(zone)) ?? newZone(zone, 1)

@@ -12,6 +12,7 @@ import {dirname, join} from 'node:path'
 import lockfile from 'proper-lockfile'
 import writeFileAtomic from 'write-file-atomic'
 import {BackendError, DeadlineError} from '../core/errors.js'
+import {checkPrivateDir} from '../platform/datadir.js'
 import {
   type DeleteOutcome,
   type Lease,
@@ -93,6 +94,7 @@ export class FileRegistry implements Registry {
   /** Creating the store is part of joining with a lease: fail now, before any DNS change, if we cannot write it. */
   async prepareWrite(zone: string, service: string): Promise<void> {
     const dir = join(this.dir, zone, service)
+    await checkPrivateDir(this.dir, 'lease registry', {create: true})
     await mkdir(dir, {recursive: true}).catch((error: unknown) => this.fail('create', dir, error))
     await access(dir, constants.W_OK).catch((error: unknown) => this.fail('write to', dir, error))
   }

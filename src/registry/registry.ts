@@ -107,6 +107,15 @@ export function isExpired(lease: Lease, now: number, graceMs = 0): boolean {
 
 export type RegistryLocation = {kind: 'file'; dir: string; url: string} | {kind: 's3'; bucket: string; prefix: string; url: string}
 
+/** A URL path with its %XX escapes decoded; a stray "%" is bad input, not a crash. */
+function decodePath(path: string, input: string, text: string): string {
+  try {
+    return decodeURIComponent(path)
+  } catch {
+    throw new InputError(input, `"${text}" has a "%" that does not start a %XX escape (write a literal % as %25)`)
+  }
+}
+
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 
 /** `file:///abs/dir` or `s3://bucket[/prefix]`; anything else is bad input (exit 2). */
@@ -124,7 +133,7 @@ export function parseRegistryUrl(value: string | undefined, input = '--registry'
       throw new InputError(input, `"${text}" names a remote host; a file registry is a local directory: file:///absolute/dir`)
     }
     if (url.search || url.hash) throw new InputError(input, `"${text}" must not carry a query or fragment`)
-    let dir = decodeURIComponent(url.pathname)
+    let dir = decodePath(url.pathname, input, text)
     if (dir.length > 1) dir = dir.replace(/\/+$/, '')
     if (dir === '' || dir === '/') throw new InputError(input, `"${text}" names no directory; use file:///absolute/dir`)
     return {kind: 'file', dir, url: `file://${dir}`}
@@ -136,7 +145,7 @@ export function parseRegistryUrl(value: string | undefined, input = '--registry'
       throw new InputError(input, `"${bucket}" is not a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit)`)
     }
     if (url.search || url.hash) throw new InputError(input, `"${text}" must not carry a query or fragment`)
-    const prefix = decodeURIComponent(url.pathname).replace(/^\/+|\/+$/g, '')
+    const prefix = decodePath(url.pathname, input, text).replace(/^\/+|\/+$/g, '')
     // URL parsing resolves "." and ".." segments; an object key would not, so check the text as given.
     const rawPath = text.slice(text.indexOf(bucket) + bucket.length).replace(/^\/+|\/+$/g, '')
     if (rawPath.split('/').some((p) => p === '.' || p === '..' || p === '%2e' || p === '%2e%2e') || rawPath.includes('//')) {
@@ -150,6 +159,8 @@ export function parseRegistryUrl(value: string | undefined, input = '--registry'
 /** Open the store behind a registry URL; the S3 SDK is imported only when used. */
 export async function openRegistry(location: RegistryLocation, options: RegistryOptions): Promise<Registry> {
   if (location.kind === 'file') {
+    const {checkPrivateDir} = await import('../platform/datadir.js')
+    await checkPrivateDir(location.dir, 'lease registry')
     const {FileRegistry} = await import('./file.js')
     return new FileRegistry(location.dir, options)
   }

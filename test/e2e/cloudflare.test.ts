@@ -278,7 +278,7 @@ describe('cloudflare provider: credentials, refusals, throttling, deadline', {co
       assert.ok(!(r.stdout + r.stderr).includes(FAKE_TOKEN))
       const missing = await runCli([...joinArgs, '--provider', 'cloudflare', '--zone', ZONE, '--api-token-file', join(dir.path, 'nope')], {env: cleanEnv({CLOUDFLARE_BASE_URL: fake.url})})
       assert.equal(missing.exitCode, 2)
-      assert.match(missing.stderr, /--api-token-file: cannot read/)
+      assert.match(missing.stderr, /--api-token-file: no such file \(the value is not shown/)
     } finally {
       await dir.cleanup()
     }
@@ -286,7 +286,7 @@ describe('cloudflare provider: credentials, refusals, throttling, deadline', {co
 
   const refusals: [string, NodeJS.ProcessEnv, string[], RegExp][] = [
     ['no token', {CLOUDFLARE_API_TOKEN: ''}, [], /no Cloudflare API token: set CLOUDFLARE_API_TOKEN or pass --api-token-file/],
-    ['a malformed token (400 6003/6111)', {CLOUDFLARE_API_TOKEN: 'not a token!'}, [], /rejected the API token \(400 6003 Invalid request headers\).*Zone:Read and DNS:Edit/],
+    ['a malformed token (400 6003/6111)', {CLOUDFLARE_API_TOKEN: 'not-a-token!'}, [], /rejected the API token \(400 6003 Invalid request headers\).*Zone:Read and DNS:Edit/],
     ['an unknown token (403 10000)', {CLOUDFLARE_API_TOKEN: 'x'.repeat(40)}, [], /may not list zones in example\.com \(403 10000 Authentication error\).*Zone:Read and DNS:Edit/],
     ['a token without DNS permission (403 10000)', {CLOUDFLARE_API_TOKEN: readOnly}, [], /may not read DNS records in example\.com \(403 10000/],
     ['a zone the token cannot see', {CLOUDFLARE_API_TOKEN: other}, [], /zone example\.com was not found with this Cloudflare API token.*Zone:Read and DNS:Edit/],

@@ -12,7 +12,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {encodeQuery} from '../../src/dns/wire.js'
 import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
-import {type Running, joinMany, startNamed, startServe} from '../helpers/dns.js'
+import {type Running, freePort, joinMany, startNamed, startServe} from '../helpers/dns.js'
 import {requireTool} from '../helpers/tools.js'
 
 const skip = requireTool('named') ?? requireTool('dig')
@@ -48,6 +48,10 @@ describe('dnssd resolve against BIND named', {skip}, () => {
     for (let i = 0; i < 300; i++) {
       zone += `_v1._huge._tcp.example.com. 60 IN SRV 0 1 7000 h${i}.example.com.\nh${i}.example.com. 60 IN A 127.0.2.${i % 250}\n`
     }
+    // A plain RFC 2782 name: the SRV set at _ldap._tcp itself, no PTR.
+    zone += '_ldap._tcp.example.com. 60 IN SRV 0 0 389 ldap1.example.com.\nldap1.example.com. 60 IN A 127.0.0.31\n'
+    // 40 targets: BIND sends no addresses with this SRV answer.
+    for (let i = 0; i < 40; i++) zone += `_v1._big._tcp.example.com. 60 IN SRV 0 1 7100 b${i}.example.com.\nb${i}.example.com. 60 IN A 127.0.3.${i + 1}\n`
     zone += '_v1._gone._tcp.example.com. 60 IN SRV 0 0 0 .\n'
     zone += '_v1._nohost._tcp.example.com. 60 IN SRV 0 0 80 missing.example.com.\n'
     named = await startNamed(dir.path, {'example.com': zone, 'broken.test': 'this is not a zone file\n'})
@@ -83,9 +87,53 @@ describe('dnssd resolve against BIND named', {skip}, () => {
     for (const i of out.instances) assert.deepEqual(i.txt.attributes, {path: '/x', secure: true})
     assert.equal(out.order.length, 3)
     assert.equal(out.rounds, 2, 'BIND adds no SRV for a PTR answer, but does add addresses for SRV answers')
-    assert.equal(calls(r.stderr).length, 1 + 3 + 3)
+    assert.equal(calls(r.stderr).length, 2 + 3 + 3, 'PTR and SRV at the name, then SRV and TXT of each instance')
     const all = await resolve(['_web._tcp.example.com', '--all'])
     assert.deepEqual(all.stdout.trim().split('\n').sort(), ['127-0-0-11.example.com:8080', '127-0-0-12.example.com:8080', '127-0-0-13.example.com:8080'])
+  })
+
+  it('a plain RFC 2782 name (SRV at _ldap._tcp itself, no PTR) resolves in one round trip', async () => {
+    const r = await resolve(['_ldap._tcp.example.com', '-v'])
+    assert.equal(r.exitCode, 0, r.stderr)
+    assert.equal(r.stdout, 'ldap1.example.com:389\n')
+    assert.match(r.stderr, /in 1 round/)
+    const j = await resolve(['_ldap._tcp.example.com', '--json'])
+    assert.equal(j.exitCode, 0, j.stderr)
+    const out = JSON.parse(j.stdout)
+    assert.equal(out.kind, 'instance')
+    assert.deepEqual(out.order[0].addresses, ['127.0.0.31'])
+  })
+
+  it('a 40-target pool: a plain resolve looks up only the target it prints (queries counted by a relay)', async (t) => {
+    const relay = await countingRelay(named.port)
+    try {
+      const run = (extra: string[]) => runCli(['resolve', '_v1._big._tcp.example.com', '--server', `127.0.0.1:${relay.port}`, ...extra])
+      const plain = await run([])
+      assert.equal(plain.exitCode, 0, plain.stderr)
+      assert.match(plain.stdout, /^b\d+\.example\.com:7100\n$/)
+      // SRV over UDP (truncated: 40 targets do not fit 1232 bytes) and again over TCP, then A and AAAA of one target.
+      assert.ok(relay.count() <= 4, `a plain resolve sent ${relay.count()} queries`)
+      t.diagnostic(`40-target pool against BIND: plain resolve ${relay.count()} queries`)
+      relay.reset()
+      const all = await run(['--all'])
+      assert.equal(all.exitCode, 0, all.stderr)
+      assert.equal(all.stdout.trim().split('\n').length, 40)
+      assert.ok(relay.count() <= 2 + 2 * 40, `--all sent ${relay.count()} queries`)
+      t.diagnostic(`40-target pool against BIND: --all ${relay.count()} queries`)
+    } finally {
+      relay.close()
+    }
+  })
+
+  it('a closed port: says no server answered, which address and port, exit 5', async () => {
+    const port = await freePort()
+    const r = await runCli(['resolve', '_web._tcp.example.com', '--server', `127.0.0.1:${port}`])
+    assert.equal(r.exitCode, 5, r.stderr)
+    assert.equal(r.stderr.split('\n').length, 2, r.stderr)
+    assert.match(r.stderr, new RegExp(`no DNS server answered _web\\._tcp\\.example\\.com PTR: 127\\.0\\.0\\.1:${port} \\(UDP\\) did not answer: port closed`))
+    const j = await runCli(['resolve', '_web._tcp.example.com', '--server', `127.0.0.1:${port}`, '--json'])
+    assert.equal(j.exitCode, 5)
+    assert.equal(JSON.parse(j.stdout).error.exitCode, 5)
   })
 
   it('300-target SRV set: TC over UDP, then the whole set over TCP', async () => {
@@ -238,4 +286,58 @@ function tcpExchange(port: number, query: Buffer): Promise<Buffer> {
     socket.on('error', reject)
     setTimeout(() => (socket.destroy(), reject(new Error('tcp exchange timed out'))), 5000)
   })
+}
+
+/**
+ * A relay on loopback (UDP and TCP, one port) in front of `upstream` that
+ * counts the DNS queries passing through, whatever the client says it sent.
+ */
+async function countingRelay(upstream: number): Promise<{port: number; count: () => number; reset: () => void; close: () => void}> {
+  const port = await freePort()
+  const front = dgram.createSocket('udp4')
+  const open = new Set<dgram.Socket | net.Socket>()
+  let n = 0
+  front.on('message', (msg, from) => {
+    n++
+    const back = dgram.createSocket('udp4')
+    open.add(back)
+    back.on('message', (answer) => {
+      front.send(answer, from.port, from.address)
+      back.close()
+      open.delete(back)
+    })
+    back.send(msg, upstream, '127.0.0.1')
+  })
+  const tcp = net.createServer((client) => {
+    const server = net.connect({host: '127.0.0.1', port: upstream})
+    open.add(client).add(server)
+    let pending = Buffer.alloc(0)
+    client.on('data', (d: Buffer) => {
+      pending = Buffer.concat([pending, d])
+      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        n++
+        pending = pending.subarray(2 + pending.readUInt16BE(0))
+      }
+      server.write(d)
+    })
+    server.on('data', (d: Buffer) => client.write(d))
+    const end = (): void => {
+      client.destroy()
+      server.destroy()
+    }
+    client.on('close', end).on('error', end)
+    server.on('close', end).on('error', end)
+  })
+  await new Promise<void>((r) => front.bind(port, '127.0.0.1', r))
+  await new Promise<void>((r) => tcp.listen(port, '127.0.0.1', r))
+  return {
+    port,
+    count: () => n,
+    reset: () => (n = 0),
+    close: () => {
+      for (const s of open) 'destroy' in s ? s.destroy() : s.close()
+      front.close()
+      tcp.close()
+    },
+  }
 }

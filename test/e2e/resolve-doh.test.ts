@@ -57,7 +57,7 @@ describe('dnssd resolve --doh', () => {
     await dir?.cleanup()
   })
 
-  it('browses over DoH in one request, POSTing application/dns-message with id 0', async () => {
+  it('browses over DoH in one round trip (PTR and SRV at the name in parallel), POSTing application/dns-message with id 0', async () => {
     seen.length = 0
     const r = await runCli(['resolve', '_web._tcp.example.com', '--doh', url, '--json'])
     assert.equal(r.exitCode, 0, r.stderr)
@@ -65,7 +65,8 @@ describe('dnssd resolve --doh', () => {
     assert.deepEqual(out.transport, ['doh'])
     assert.equal(out.order.length, 2)
     assert.deepEqual(out.instances[0].txt.attributes, {path: '/'})
-    assert.deepEqual(seen, [{method: 'POST', type: 'application/dns-message', id: 0}])
+    assert.equal(out.rounds, 1)
+    assert.deepEqual(seen, [0, 1].map(() => ({method: 'POST', type: 'application/dns-message', id: 0})))
   })
 
   it('a DoH endpoint that does not speak DNS: exit 4, not a crash', async () => {

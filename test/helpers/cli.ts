@@ -7,6 +7,7 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {assertNoSecret} from './secrets.js'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 export const BIN = join(ROOT, 'bin', 'run.js')
@@ -50,6 +51,11 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
+      try {
+        assertNoSecret(stdout + stderr, options.env, `dnssd ${args.join(' ')}`)
+      } catch (error) {
+        return reject(error)
+      }
       resolve({exitCode: code ?? (signal ? 128 : 1), stdout, stderr})
     })
     child.stdin.end(options.input ?? '')

@@ -11,6 +11,7 @@ import lockfile from 'proper-lockfile'
 import {checkInvariants} from '../../src/core/invariants.js'
 import {parseZoneFile} from '../../src/core/zonefile.js'
 import {BIN, type RunResult, runCli} from './cli.js'
+import {assertNoSecret} from './secrets.js'
 
 export const ZONE = 'example.com'
 
@@ -78,6 +79,11 @@ export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv): Strea
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(killer)
+      try {
+        assertNoSecret(stdout + stderr, env, `dnssd ${args.join(' ')}`)
+      } catch (error) {
+        return reject(error)
+      }
       resolve({exitCode: code ?? (signal ? 128 : 1), stdout, stderr})
     })
   })

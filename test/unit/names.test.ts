@@ -89,6 +89,15 @@ describe('hosts', () => {
   it('derives host labels from addresses', () => {
     assert.equal(hostLabelForAddress('10.0.0.1'), '10-0-0-1')
     assert.equal(hostLabelForAddress('2001:db8::1'), '2001-db8--1')
+    assert.equal(hostLabelForAddress('fe80::1'), 'fe80--1')
+  })
+  it('derives a valid RFC 1123 label from every address form', () => {
+    const cases: [string, string][] = [['::1', '0--1'], ['fe80::', 'fe80--0'], ['fd::1', '00fd--1'], ['ab::', '00ab--0'], ['::a00:1', '0--a00-1'], ['1::2', '1--2']]
+    for (const [address, label] of cases) {
+      assert.equal(hostLabelForAddress(address), label, address)
+      assert.equal(parseHost(label, 'example.com'), `${label}.example.com`)
+      assert.notEqual(label.slice(2, 4), '--', `${label}: "--" in positions 3-4 is reserved by IDNA`)
+    }
   })
 })
 
@@ -97,6 +106,18 @@ describe('addresses and numbers', () => {
     assert.deepEqual(parseAddress('2001:DB8:0:0:0:0:0:1'), {address: '2001:db8::1', family: 'AAAA'})
     assert.deepEqual(parseAddress('[fd00::7]'), {address: 'fd00::7', family: 'AAAA'})
     assert.deepEqual(parseAddress('192.0.2.10'), {address: '192.0.2.10', family: 'A'})
+  })
+  it('maps IPv4-mapped IPv6 to the IPv4 address', () => {
+    assert.deepEqual(parseAddress('::ffff:10.0.0.1'), {address: '10.0.0.1', family: 'A'})
+    assert.deepEqual(parseAddress('[::FFFF:192.0.2.7]'), {address: '192.0.2.7', family: 'A'})
+    rejects(() => parseAddress('::ffff:224.0.0.1'), /multicast/)
+  })
+  it('refuses multicast, reserved and unspecified addresses', () => {
+    for (const bad of ['224.0.0.1', '239.255.255.250', '240.0.0.1', '255.255.255.255', '0.0.0.0', '0.1.2.3', 'ff02::1', 'FF05::2', '::']) {
+      rejects(() => parseAddress(bad), /not a host address/)
+    }
+    assert.deepEqual(parseAddress('::1'), {address: '::1', family: 'AAAA'})
+    assert.deepEqual(parseAddress('223.255.255.254'), {address: '223.255.255.254', family: 'A'})
   })
   it('rejects malformed and unusable addresses', () => {
     for (const bad of ['10.0.0', '10.0.0.256', '01.2.3.4', 'host', '0.0.0.0', '::', 'fe80::1%eth0', '1.2.3.4/24']) {
