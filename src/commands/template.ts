@@ -1,4 +1,3 @@
-import {readFileSync} from 'node:fs'
 import {writeFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 import {DnssdCommand} from '../cli/base.js'
@@ -23,11 +22,6 @@ const CONTENT_TYPES: Record<TemplateKind, string> = {
   'systemd-renew-timer': 'text/plain',
   sysv: 'text/x-shellscript',
   smf: 'application/xml',
-}
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string}
-  return pkg.version
 }
 
 export default class Template extends DnssdCommand {
@@ -81,7 +75,7 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
     'leave-timeout': Flags.string({description: 'leave --timeout at shutdown, seconds', default: '10', helpGroup: 'BACKEND'}),
     name: Flags.string({description: 'name of the unit, init script and SMF service', default: 'dnssd', helpGroup: 'OUTPUT'}),
     bin: Flags.string({description: 'where the instance runs dnssd from', default: '/usr/local/bin/dnssd', helpGroup: 'OUTPUT'}),
-    package: Flags.string({description: 'npm package spec the user-data installs [default: dnssd@<this version>]', helpGroup: 'OUTPUT'}),
+    package: Flags.string({description: 'npm package spec the user-data installs [default: dnssd-cloud@<this version>]', helpGroup: 'OUTPUT'}),
     out: Flags.string({char: 'o', description: 'write to this file instead of stdout', exclusive: ['upload'], helpGroup: 'OUTPUT'}),
     upload: Flags.string({description: 'put it in S3 at s3://BUCKET/KEY (AWS SDK credentials; AWS_ENDPOINT_URL_S3 honoured)', helpGroup: 'OUTPUT'}),
     'upload-timeout': Flags.string({description: 'seconds the upload may take (exit 5 after)', default: '30', helpGroup: 'OUTPUT'}),
@@ -91,7 +85,7 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
   async run(): Promise<TemplateResult> {
     const {args, flags} = await this.parse(Template)
     const kind = args.kind as TemplateKind
-    const spec = buildSpec(flags, packageVersion())
+    const spec = buildSpec(flags, `${this.config.name}@${this.config.version}`)
     const upload = flags.upload ? await import('../templates/upload.js') : undefined
     const target = upload && flags.upload ? upload.parseS3Url(flags.upload) : undefined
     const timeout = parseSeconds(flags['upload-timeout'], '--upload-timeout')

@@ -70,7 +70,8 @@ function noControl(input: string, value: string): string {
 }
 
 /** Validate everything and build the argv of join and leave. Throws InputError (exit 2). */
-export function buildSpec(input: TemplateInput, version: string): TemplateSpec {
+/** defaultPackage: the npm spec of this build (name@version), installed when --package is not given. */
+export function buildSpec(input: TemplateInput, defaultPackage: string): TemplateSpec {
   const txt = (input.txt ?? []).map((t) => noControl('--txt', t))
   // The address is resolved on the instance (--ip auto); a documentation address stands in for validation.
   const member = memberForJoin({
@@ -90,7 +91,7 @@ export function buildSpec(input: TemplateInput, version: string): TemplateSpec {
   if (!/^[a-z][a-z0-9-]{0,39}$/.test(name)) throw new InputError('--name', `"${name}" must be a lower-case letter then up to 39 letters, digits or hyphens (it names the unit and init script)`)
   const bin = input.bin ?? '/usr/local/bin/dnssd'
   if (!/^\/[A-Za-z0-9._+/-]+$/.test(bin) || bin.includes('/../')) throw new InputError('--bin', `"${bin}" must be an absolute path of letters, digits and . _ + - /`)
-  const packageSpec = noControl('--package', input.package ?? `dnssd@${version}`)
+  const packageSpec = noControl('--package', input.package ?? defaultPackage)
   if (packageSpec.trim() === '' || packageSpec.startsWith('-')) throw new InputError('--package', `"${packageSpec}" is not an npm package spec (name@version, a tarball URL or path)`)
 
   const provider = [`--provider=${input.provider ?? 'file'}`]

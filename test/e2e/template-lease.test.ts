@@ -28,7 +28,7 @@ before(async () => {
     await writeFile(join(stubs, name), `#!/bin/sh\nprintf '%s' ${name} >> '${log}'\nfor a in "$@"; do printf ' %s' "$a" >> '${log}'; done\necho >> '${log}'\n`)
     await chmod(join(stubs, name), 0o755)
   }
-  await writeFile(join(stubs, 'node'), '#!/bin/sh\necho 20\n')
+  await writeFile(join(stubs, 'node'), '#!/bin/sh\necho 22\n')
   await chmod(join(stubs, 'node'), 0o755)
 })
 after(() => box.cleanup())
