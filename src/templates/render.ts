@@ -188,7 +188,18 @@ function fill(template: string, values: Record<string, string>): string {
   })
 }
 
+/**
+ * A bundle (scripts/bundle.mjs: the single executables, which have no
+ * templates/ directory beside them) defines this as {file name: text}.
+ */
+declare const DNSSD_EMBEDDED_TEMPLATES: Record<string, string> | undefined
+
 async function load(file: string): Promise<string> {
+  if (typeof DNSSD_EMBEDDED_TEMPLATES !== 'undefined') {
+    const text = DNSSD_EMBEDDED_TEMPLATES[file]
+    if (text === undefined) throw new Error(`template ${file} is not in this build`)
+    return text
+  }
   return readFile(new URL(file, `file://${TEMPLATE_DIR}`), 'utf8')
 }
 
