@@ -53,6 +53,9 @@ if (cjs) {
     entryPoints: [join(root, 'scripts', 'bundle', 'sea-main.mjs')],
     outfile: join(root, 'build', 'dnssd.cjs'),
     format: 'cjs',
+    // Node's SEA runs the script without an ESM loader: import() of a
+    // built-in (node:crypto, ...) becomes require().
+    supported: {'dynamic-import': false},
     // No import.meta in CommonJS: the executable's own path stands in.
     define: {...common.define, 'import.meta.url': 'DNSSD_MODULE_URL'},
     banner: {js: "var DNSSD_MODULE_URL = require('node:url').pathToFileURL(process.execPath).href;"},
