@@ -76,7 +76,7 @@ describe('templates with a lease', () => {
     assert.equal(schema.status, 0, schema.stdout + schema.stderr)
     assert.match(text, /- path: \/etc\/systemd\/system\/dnssd-renew\.service\n/)
     assert.match(text, /- path: \/etc\/systemd\/system\/dnssd-renew\.timer\n/)
-    assert.match(text, /- \[systemctl, enable, --now, dnssd-renew\.timer\]/)
+    assert.match(text, /- \[sh, -c, 'sh \/etc\/dnssd\/install-dnssd\.sh && systemctl daemon-reload && systemctl enable --now dnssd\.service dnssd-renew\.timer'\]/)
   })
 
   it('ec2-script passes shellcheck and, run in a sandbox, installs and enables the timer', async (t) => {

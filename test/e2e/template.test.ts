@@ -274,7 +274,7 @@ describe('template ec2 (cloud-config)', () => {
     await writeFile(installer, byPath['/etc/dnssd/install-dnssd.sh']!.content)
     const sc = run('shellcheck', ['--shell=sh', installer])
     assert.equal(sc.status, 0, sc.stdout)
-    assert.deepEqual(doc.runcmd, [['sh', '/etc/dnssd/install-dnssd.sh'], ['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', 'dnssd.service']])
+    assert.deepEqual(doc.runcmd, [['sh', '-c', 'sh /etc/dnssd/install-dnssd.sh && systemctl daemon-reload && systemctl enable --now dnssd.service']])
     // The installer runs: node 22 present (a stub, whatever node the machine has), npm gets the package spec literally.
     await resetLog()
     await recorder('npm')
