@@ -8,6 +8,7 @@
 //                         executables (Node's SEA takes one CommonJS script).
 // Usage: node scripts/bundle.mjs [--cjs]   (after `npm run build`)
 import {readFileSync, readdirSync, rmSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import * as esbuild from 'esbuild'
@@ -28,6 +29,29 @@ const shim = {
   },
 }
 
+// An ESM import of node:http makes node fill in all of its exports, and the
+// lazy WebSocket/CloseEvent/MessageEvent getters among them load undici
+// (a large part of start-up). require() reads only what is used, so the
+// bundles get http and https through require().
+const UNDICI_GETTERS = new Set(['WebSocket', 'CloseEvent', 'MessageEvent'])
+const viaRequire = {
+  name: 'dnssd-builtins-via-require',
+  setup(build) {
+    build.onResolve({filter: /^(node:)?https?$/}, (args) =>
+      // The require() inside the stand-in is node's own module.
+      args.namespace === 'dnssd-builtin' ? {path: args.path, external: true} : {path: args.path.replace(/^node:/, ''), namespace: 'dnssd-builtin'},
+    )
+    build.onLoad({filter: /.*/, namespace: 'dnssd-builtin'}, (args) => {
+      const mod = createRequire(import.meta.url)(`node:${args.path}`)
+      const names = Object.getOwnPropertyNames(mod).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && !UNDICI_GETTERS.has(n))
+      return {
+        contents: `const m = require('node:${args.path}');\n${names.map((n) => `export const ${n} = m.${n};`).join('\n')}\nexport default m;\n`,
+        loader: 'js',
+      }
+    })
+  },
+}
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -37,7 +61,7 @@ const common = {
   mainFields: ['module', 'main'],
   logLevel: 'warning',
   legalComments: 'none',
-  plugins: [shim],
+  plugins: [shim, viaRequire],
   // oclif loads TypeScript only to run commands from .ts sources in development.
   external: ['typescript', 'ts-node'],
   define: {

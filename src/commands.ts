@@ -23,3 +23,4 @@ export const COMMANDS = {
   serve: Serve,
   template: Template,
 }
+
