@@ -1,4 +1,3 @@
-import {readFileSync} from 'node:fs'
 import {writeFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 import {DnssdCommand} from '../cli/base.js'
@@ -25,20 +24,17 @@ const CONTENT_TYPES: Record<TemplateKind, string> = {
   smf: 'application/xml',
 }
 
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string}
-  return pkg.version
-}
-
 export default class Template extends DnssdCommand {
   static override summary = 'Print boot user-data, a systemd unit, an init script or an SMF manifest that joins at boot and leaves at shutdown'
   static override description = `KIND is one of:
-  ec2         cloud-init #cloud-config: installs Node.js and dnssd, writes and enables a systemd unit
+  ec2         cloud-init #cloud-config: installs dnssd, writes and enables a systemd unit
   ec2-script  the same as a #!/bin/bash user-data script
   joyent      Triton user-script: SMF on SmartOS, systemd on Linux images
   systemd     the unit alone (ExecStart join, ExecStop leave --timeout)
   sysv        an /etc/init.d script (start|stop|restart|status)
   smf         the SmartOS manifest alone
+dnssd is installed either as the single executable (--binary-url, with its
+pinned --binary-sha256: no runtime at boot) or from npm with Node.js 22+.
 The instance finds its address at boot (--ip auto). Every value is validated
 and quoted for the file it lands in, so no value can run as code. Credentials
 never go into a template: on EC2 the instance role supplies them, elsewhere
@@ -46,6 +42,7 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
 
   static override examples = [
     '<%= config.bin %> template ec2 --zone example.com --service _v1._web._tcp --port 8080 --provider route53 --set zone-id=Z0123456789 > user-data.yaml',
+    '<%= config.bin %> template ec2-script -z example.com -s _v1._web._tcp -p 8080 --provider route53 --binary-url https://example.com/dnssd/0.1.0/dnssd-linux-arm64 --binary-sha256 <hex from SHA256SUMS>',
     '<%= config.bin %> template joyent -z example.com -s _http._tcp -p 80 --provider cloudflare --txt path=/ --out user-script.sh',
     '<%= config.bin %> template systemd -z example.com -s _v1._api._tcp -p 9000 --check http://127.0.0.1:9000/health',
     '<%= config.bin %> template ec2 -z example.com -s _v1._web._tcp -p 8080 --provider route53 --upload s3://my-bucket/boot/web.yaml',
@@ -81,7 +78,12 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
     'leave-timeout': Flags.string({description: 'leave --timeout at shutdown, seconds', default: '10', helpGroup: 'BACKEND'}),
     name: Flags.string({description: 'name of the unit, init script and SMF service', default: 'dnssd', helpGroup: 'OUTPUT'}),
     bin: Flags.string({description: 'where the instance runs dnssd from', default: '/usr/local/bin/dnssd', helpGroup: 'OUTPUT'}),
-    package: Flags.string({description: 'npm package spec the user-data installs [default: dnssd@<this version>]', helpGroup: 'OUTPUT'}),
+    'binary-url': Flags.string({
+      description: 'user-data downloads the dnssd executable from this http(s) URL (npm run dist: dnssd-linux-x64 / -arm64) instead of installing Node.js and npm',
+      helpGroup: 'INSTALL',
+    }),
+    'binary-sha256': Flags.string({description: 'with --binary-url: its SHA-256 (SHA256SUMS); the instance refuses anything else', helpGroup: 'INSTALL'}),
+    package: Flags.string({description: 'npm package spec the user-data installs with Node.js 22+ when there is no --binary-url [default: dnssd-cloud@<this version>]', helpGroup: 'INSTALL'}),
     out: Flags.string({char: 'o', description: 'write to this file instead of stdout', exclusive: ['upload'], helpGroup: 'OUTPUT'}),
     upload: Flags.string({description: 'put it in S3 at s3://BUCKET/KEY (AWS SDK credentials; AWS_ENDPOINT_URL_S3 honoured)', helpGroup: 'OUTPUT'}),
     'upload-timeout': Flags.string({description: 'seconds the upload may take (exit 5 after)', default: '30', helpGroup: 'OUTPUT'}),
@@ -91,7 +93,7 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
   async run(): Promise<TemplateResult> {
     const {args, flags} = await this.parse(Template)
     const kind = args.kind as TemplateKind
-    const spec = buildSpec(flags, packageVersion())
+    const spec = buildSpec(flags, `${this.config.name}@${this.config.version}`)
     const upload = flags.upload ? await import('../templates/upload.js') : undefined
     const target = upload && flags.upload ? upload.parseS3Url(flags.upload) : undefined
     const timeout = parseSeconds(flags['upload-timeout'], '--upload-timeout')

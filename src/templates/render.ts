@@ -41,6 +41,8 @@ export interface TemplateInput {
   name?: string
   bin?: string
   package?: string
+  'binary-url'?: string
+  'binary-sha256'?: string
   registry?: string
   lease?: string
 }
@@ -51,6 +53,8 @@ export interface TemplateSpec {
   service: string
   bin: string
   packageSpec: string
+  /** With --binary-url: the executable to download, and its pinned SHA-256 (lower-case hex). */
+  binary?: {url: string; sha256: string}
   /** argv after the binary. */
   join: string[]
   leave: string[]
@@ -70,7 +74,8 @@ function noControl(input: string, value: string): string {
 }
 
 /** Validate everything and build the argv of join and leave. Throws InputError (exit 2). */
-export function buildSpec(input: TemplateInput, version: string): TemplateSpec {
+/** defaultPackage: the npm spec of this build (name@version), installed when --package is not given. */
+export function buildSpec(input: TemplateInput, defaultPackage: string): TemplateSpec {
   const txt = (input.txt ?? []).map((t) => noControl('--txt', t))
   // The address is resolved on the instance (--ip auto); a documentation address stands in for validation.
   const member = memberForJoin({
@@ -90,7 +95,8 @@ export function buildSpec(input: TemplateInput, version: string): TemplateSpec {
   if (!/^[a-z][a-z0-9-]{0,39}$/.test(name)) throw new InputError('--name', `"${name}" must be a lower-case letter then up to 39 letters, digits or hyphens (it names the unit and init script)`)
   const bin = input.bin ?? '/usr/local/bin/dnssd'
   if (!/^\/[A-Za-z0-9._+/-]+$/.test(bin) || bin.includes('/../')) throw new InputError('--bin', `"${bin}" must be an absolute path of letters, digits and . _ + - /`)
-  const packageSpec = noControl('--package', input.package ?? `dnssd@${version}`)
+  const binary = binaryArguments(input)
+  const packageSpec = noControl('--package', input.package ?? defaultPackage)
   if (packageSpec.trim() === '' || packageSpec.startsWith('-')) throw new InputError('--package', `"${packageSpec}" is not an npm package spec (name@version, a tarball URL or path)`)
 
   const provider = [`--provider=${input.provider ?? 'file'}`]
@@ -130,6 +136,7 @@ export function buildSpec(input: TemplateInput, version: string): TemplateSpec {
     service: member.service.relative,
     bin,
     packageSpec,
+    binary,
     join,
     leave,
     startTimeout: Math.ceil(joinTimeout + checkTimeout + 30),
@@ -137,6 +144,30 @@ export function buildSpec(input: TemplateInput, version: string): TemplateSpec {
     envFile: `/etc/dnssd/${name}.env`,
     renew,
   }
+}
+
+/**
+ * --binary-url URL --binary-sha256 HEX: the user-data downloads the single
+ * executable instead of installing Node.js and the npm package.
+ */
+function binaryArguments(input: TemplateInput): TemplateSpec['binary'] {
+  const url = input['binary-url']
+  const sha = input['binary-sha256']
+  if (url === undefined && sha === undefined) return undefined
+  if (url === undefined) throw new InputError('--binary-sha256', 'needs --binary-url URL (the executable it pins)')
+  if (sha === undefined) throw new InputError('--binary-url', 'needs --binary-sha256 HEX (the SHA-256 in SHA256SUMS); the instance runs nothing it cannot check')
+  if (input.package !== undefined) throw new InputError('--package', 'is the npm install; --binary-url installs the executable instead: give one of them')
+  let parsed: URL | undefined
+  try {
+    parsed = /^https?:\/\/[!-~]+$/.test(url) ? new URL(url) : undefined
+  } catch {
+    parsed = undefined
+  }
+  if (!parsed || parsed.username !== '' || parsed.password !== '') {
+    throw new InputError('--binary-url', `"${url}" must be an http(s) URL of printable characters without spaces or user:password, e.g. https://example.com/releases/dnssd-linux-x64`)
+  }
+  if (!/^[0-9a-fA-F]{64}$/.test(sha.trim())) throw new InputError('--binary-sha256', `"${sha}" is not a SHA-256 (64 hex digits, as in SHA256SUMS)`)
+  return {url, sha256: sha.trim().toLowerCase()}
 }
 
 /**
@@ -187,7 +218,18 @@ function fill(template: string, values: Record<string, string>): string {
   })
 }
 
+/**
+ * A bundle (scripts/bundle.mjs: the single executables, which have no
+ * templates/ directory beside them) defines this as {file name: text}.
+ */
+declare const DNSSD_EMBEDDED_TEMPLATES: Record<string, string> | undefined
+
 async function load(file: string): Promise<string> {
+  if (typeof DNSSD_EMBEDDED_TEMPLATES !== 'undefined') {
+    const text = DNSSD_EMBEDDED_TEMPLATES[file]
+    if (text === undefined) throw new Error(`template ${file} is not in this build`)
+    return text
+  }
   return readFile(new URL(file, `file://${TEMPLATE_DIR}`), 'utf8')
 }
 
@@ -215,7 +257,12 @@ export async function render(kind: TemplateKind, spec: TemplateSpec): Promise<st
   const renew = spec.renew ? await renewUnits(spec.renew.every, common) : undefined
   const manifest = fill(await load('dnssd-smf.xml'), common)
   const envFile = fill(await load('dnssd.env'), common)
-  const install = fill(await load('install-node.sh'), common).trimEnd()
+  const install = spec.binary
+    ? fill(await load('install-binary.sh'), {...common, BINARY_URL_SH: shQuote(spec.binary.url), BINARY_DIGEST_SH: spec.binary.sha256}).trimEnd()
+    : fill(await load('install-node.sh'), common).trimEnd()
+  // cloud-init runs every runcmd entry even when one fails: one entry, so a
+  // failed install enables nothing.
+  const enable = [`${spec.name}.service`, ...(spec.renew ? [`${spec.name}-renew.timer`] : [])].join(' ')
   const values = {
     ...common,
     UNIT: unit.trimEnd(),
@@ -226,7 +273,7 @@ export async function render(kind: TemplateKind, spec: TemplateSpec): Promise<st
     UNIT_YAML: indent(unit.trimEnd(), 6),
     ENV_YAML: indent(envFile.trimEnd(), 6),
     RENEW_FILES_YAML: renew ? renew.map(([file, text]) => `  - path: /etc/systemd/system/${file}\n    owner: root:root\n    permissions: '0644'\n    content: |\n${indent(text.trimEnd(), 6)}`).join('\n') : '',
-    RENEW_RUNCMD_YAML: renew ? `  - [systemctl, enable, --now, ${spec.name}-renew.timer]` : '',
+    RUNCMD_YAML: `  - [sh, -c, 'sh /etc/dnssd/install-${spec.name}.sh && systemctl daemon-reload && systemctl enable --now ${enable}']`,
     RENEW_WRITE_SH: renew ? renew.map(([file, text]) => `cat > "$DNSSD_ROOT/etc/systemd/system/${file}" <<'DNSSD_UNIT_EOF'\n${text.trimEnd()}\nDNSSD_UNIT_EOF`).join('\n') : '',
     RENEW_ENABLE_SH: renew ? `systemctl enable --now ${spec.name}-renew.timer` : '',
   }

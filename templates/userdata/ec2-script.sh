@@ -1,6 +1,7 @@
 #!/bin/bash
-# EC2 user-data written by `dnssd template ec2-script`. Installs Node.js and
-# dnssd, then a systemd unit that joins at boot and leaves at shutdown.
+# EC2 user-data written by `dnssd template ec2-script`. Installs dnssd (the
+# executable, checked against its SHA-256, or Node.js and the npm package),
+# then a systemd unit that joins at boot and leaves at shutdown.
 # No secrets: AWS credentials come from the instance role.
 set -euo pipefail
 DNSSD_ROOT=${DNSSD_ROOT:-}

@@ -28,7 +28,7 @@ before(async () => {
     await writeFile(join(stubs, name), `#!/bin/sh\nprintf '%s' ${name} >> '${log}'\nfor a in "$@"; do printf ' %s' "$a" >> '${log}'; done\necho >> '${log}'\n`)
     await chmod(join(stubs, name), 0o755)
   }
-  await writeFile(join(stubs, 'node'), '#!/bin/sh\necho 20\n')
+  await writeFile(join(stubs, 'node'), '#!/bin/sh\necho 22\n')
   await chmod(join(stubs, 'node'), 0o755)
 })
 after(() => box.cleanup())
@@ -76,7 +76,7 @@ describe('templates with a lease', () => {
     assert.equal(schema.status, 0, schema.stdout + schema.stderr)
     assert.match(text, /- path: \/etc\/systemd\/system\/dnssd-renew\.service\n/)
     assert.match(text, /- path: \/etc\/systemd\/system\/dnssd-renew\.timer\n/)
-    assert.match(text, /- \[systemctl, enable, --now, dnssd-renew\.timer\]/)
+    assert.match(text, /- \[sh, -c, 'sh \/etc\/dnssd\/install-dnssd\.sh && systemctl daemon-reload && systemctl enable --now dnssd\.service dnssd-renew\.timer'\]/)
   })
 
   it('ec2-script passes shellcheck and, run in a sandbox, installs and enables the timer', async (t) => {

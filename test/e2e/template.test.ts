@@ -274,11 +274,19 @@ describe('template ec2 (cloud-config)', () => {
     await writeFile(installer, byPath['/etc/dnssd/install-dnssd.sh']!.content)
     const sc = run('shellcheck', ['--shell=sh', installer])
     assert.equal(sc.status, 0, sc.stdout)
-    assert.deepEqual(doc.runcmd, [['sh', '/etc/dnssd/install-dnssd.sh'], ['systemctl', 'daemon-reload'], ['systemctl', 'enable', '--now', 'dnssd.service']])
-    // The installer runs: node 20 present, npm gets the package spec literally.
+    assert.deepEqual(doc.runcmd, [['sh', '-c', 'sh /etc/dnssd/install-dnssd.sh && systemctl daemon-reload && systemctl enable --now dnssd.service']])
+    // The installer runs: node 22 present (a stub, whatever node the machine has), npm gets the package spec literally.
     await resetLog()
     await recorder('npm')
-    const r = run('/bin/sh', [installer], {DNSSD_ROOT: join(box.path, 'cc-root')})
+    const node = join(STUBS, 'node')
+    await writeFile(node, '#!/bin/sh\necho 22\n')
+    await chmod(node, 0o755)
+    let r
+    try {
+      r = run('/bin/sh', [installer], {DNSSD_ROOT: join(box.path, 'cc-root')})
+    } finally {
+      spawnSync('rm', ['-f', node])
+    }
     assert.equal(r.status, 0, r.stderr)
     assert.deepEqual(await calls('npm'), [['install', '-g', '--no-audit', '--no-fund', `dnssd@0.1.0;touch ${SENTINEL}`]])
     assertInert()
@@ -294,6 +302,9 @@ describe('user-data scripts in a sandbox', () => {
     await recorder('systemctl')
     await recorder('svccfg')
     await recorder('svcadm')
+    // Node 22 unless a test swaps in an older one: never the machine's node.
+    await writeFile(join(STUBS, 'node'), '#!/bin/sh\necho 22\n')
+    await chmod(join(STUBS, 'node'), 0o755)
     return root
   }
 
@@ -305,11 +316,11 @@ describe('user-data scripts in a sandbox', () => {
     await writeFile(script, await template('ec2-script'))
     const sc = run('shellcheck', [script])
     assert.equal(sc.status, 0, sc.stdout)
-    // An image with Node 18: apt-get "installs" Node 20 by replacing the node stub.
+    // An image with Node 18: apt-get "installs" Node 22 by replacing the node stub.
     const node = join(STUBS, 'node')
     await writeFile(node, '#!/bin/sh\necho 18\n')
     await chmod(node, 0o755)
-    await recorder('apt-get', `if (process.argv.includes('install')) fs.writeFileSync(${JSON.stringify(node)}, '#!/bin/sh\\necho 20\\n')`)
+    await recorder('apt-get', `if (process.argv.includes('install')) fs.writeFileSync(${JSON.stringify(node)}, '#!/bin/sh\\necho 22\\n')`)
     try {
       const r = run('/bin/bash', [script], {DNSSD_ROOT: root})
       assert.equal(r.status, 0, r.stderr)
@@ -327,7 +338,7 @@ describe('user-data scripts in a sandbox', () => {
     assertInert()
   })
 
-  it('joyent on an Ubuntu image whose nodejs is too old takes Node 20 from snap, then installs the systemd unit', async (t) => {
+  it('joyent on an Ubuntu image whose nodejs is too old takes Node 22 from snap, then installs the systemd unit', async (t) => {
     const skip = requireTool('shellcheck')
     if (skip) return t.skip(skip)
     const root = await sandbox('joyent-linux')
@@ -339,7 +350,7 @@ describe('user-data scripts in a sandbox', () => {
     await writeFile(node, '#!/bin/sh\necho 18\n')
     await chmod(node, 0o755)
     await recorder('apt-get')
-    await recorder('snap', `fs.writeFileSync(${JSON.stringify(node)}, '#!/bin/sh\\necho 20\\n')`)
+    await recorder('snap', `fs.writeFileSync(${JSON.stringify(node)}, '#!/bin/sh\\necho 22\\n')`)
     try {
       const r = run('/bin/bash', [script], {DNSSD_ROOT: root})
       assert.equal(r.status, 0, r.stderr)
@@ -347,7 +358,7 @@ describe('user-data scripts in a sandbox', () => {
       spawnSync('rm', ['-f', node, join(STUBS, 'snap'), join(STUBS, 'apt-get')])
     }
     assert.deepEqual(await calls('apt-get'), [['update', '-qq'], ['install', '-y', '-qq', 'nodejs', 'npm']])
-    assert.deepEqual(await calls('snap'), [['install', 'node', '--classic', '--channel=20']])
+    assert.deepEqual(await calls('snap'), [['install', 'node', '--classic', '--channel=22']])
     assert.equal(await readlink(join(root, 'usr/local/bin/node')), '/snap/bin/node')
     assert.equal(await readFile(join(root, 'etc/systemd/system/dnssd.service'), 'utf8'), await template('systemd'))
     assert.deepEqual(await calls('systemctl'), [['daemon-reload'], ['enable', '--now', 'dnssd.service']])

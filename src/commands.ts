@@ -1,0 +1,26 @@
+/**
+ * Every command, by id: oclif's "explicit" command discovery (package.json
+ * oclif.commands). One import list instead of a directory scan, so a bundle
+ * (scripts/bundle.mjs, the single executables) carries all commands in one
+ * file and oclif never looks for command files on disk.
+ */
+import Join from './commands/join.js'
+import Leave from './commands/leave.js'
+import List from './commands/list.js'
+import PolicyRoute53 from './commands/policy/route53.js'
+import Reap from './commands/reap.js'
+import Resolve from './commands/resolve.js'
+import Serve from './commands/serve.js'
+import Template from './commands/template.js'
+
+export const COMMANDS = {
+  join: Join,
+  leave: Leave,
+  list: List,
+  'policy:route53': PolicyRoute53,
+  reap: Reap,
+  resolve: Resolve,
+  serve: Serve,
+  template: Template,
+}
+
