@@ -128,10 +128,10 @@ describe('--timeout: leave and join finish inside the deadline (file provider)',
     env = cleanEnv({DNSSD_DATA_DIR: dir.path})
     const joined = await runCli(['join', ...ID, '--port', '8080'], {env})
     assert.equal(joined.exitCode, 0, joined.stderr)
-    // Another process holds the zone lock (and keeps it fresh) for 20 s.
+    // Another (live) process holds the zone lock for 20 s.
     const zone = `${dir.path}/example.com.zone`
-    const script = `import lockfile from 'proper-lockfile'
-await lockfile.lock(${JSON.stringify(zone)}, {realpath: false, lockfilePath: ${JSON.stringify(`${zone}.lock`)}, stale: 3000, update: 1000})
+    const script = `import {FileLock} from './dist/platform/filelock.js'
+await FileLock.acquire(${JSON.stringify(zone)}, {deadline: Date.now() + 60000, log: () => undefined})
 process.stdout.write('locked\\n')
 setTimeout(() => process.exit(0), 20000)`
     holder = spawn(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit']})
