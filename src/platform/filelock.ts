@@ -132,6 +132,9 @@ function parseOwner(text: string): LockOwner | undefined {
   return undefined
 }
 
+/** The owner's lock content, in a temp file beside the lock to link from. */
+type Source = {temp: string; content: string}
+
 type Holder = {kind: 'owner'; owner: LockOwner} | {kind: 'gone'} | {kind: 'legacy'; ageMs: number} | {kind: 'garbled'}
 
 async function readHolder(path: string): Promise<Holder> {
@@ -178,11 +181,13 @@ export async function writeTemp(path: string, data: string | Buffer, mode: numbe
   return temp
 }
 
-/** Create `path` with `content` if it does not exist: complete or not at all. */
-async function createExclusive(path: string, content: string): Promise<boolean> {
-  const temp = await writeTemp(path, content, 0o644)
+/**
+ * Create `path` as a hard link to `source` (a complete, fsynced file beside
+ * it) unless `path` exists: the lock appears whole or not at all.
+ */
+async function createExclusive(path: string, source: Source): Promise<boolean> {
   try {
-    await link(temp, path)
+    await link(source.temp, path)
     return true
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
@@ -191,7 +196,7 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
       // A filesystem without hard links: exclusive create, then write (a reader may briefly see it empty).
       try {
         const handle = await open(path, 'wx', 0o644)
-        await handle.writeFile(content)
+        await handle.writeFile(source.content)
         await handle.close()
         return true
       } catch (inner) {
@@ -200,8 +205,6 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
       }
     }
     throw error
-  } finally {
-    await unlink(temp).catch(() => undefined)
   }
 }
 
@@ -240,10 +243,20 @@ export class FileLock {
     const path = `${target}.lock`
     const owner: LockOwner = {...self(), token: randomBytes(8).toString('hex')}
     const content = `${JSON.stringify(owner)}\n`
+    // Written once, linked on every try (and to claims): waiting costs no writes.
+    const source = {temp: await writeTemp(path, content, 0o644), content}
+    try {
+      return await FileLock.loop(target, path, owner, source, options)
+    } finally {
+      await unlink(source.temp).catch(() => undefined)
+    }
+  }
+
+  private static async loop(target: string, path: string, owner: LockOwner, source: Source, options: LockOptions): Promise<FileLock> {
     const started = Date.now()
     let last = 'another process'
     for (let attempt = 1; ; attempt++) {
-      if (await createExclusive(path, content)) {
+      if (await createExclusive(path, source)) {
         options.log(`file: locked ${path} after ${Date.now() - started} ms (${attempt} tries)`)
         return new FileLock(path, target, owner)
       }
@@ -253,7 +266,7 @@ export class FileLock {
         const h = holder.owner
         last = `pid ${h.pid}${h.host === owner.host ? '' : ` on ${h.host}`}`
         if (!ownerAlive(h)) {
-          if (await breakLock(path, h, owner, content, 0)) {
+          if (await breakLock(path, h, owner, source, 0)) {
             options.log(`file: took over ${path} from pid ${h.pid}, which is gone (dead holder)`)
             continue
           }
@@ -339,9 +352,9 @@ export class FileLock {
  * Remove the lock at `path` held by the gone `stale` owner, under the claim
  * `path.break-TOKEN`. True when it was removed (by us).
  */
-async function breakLock(path: string, stale: LockOwner, me: LockOwner, content: string, depth: number): Promise<boolean> {
+async function breakLock(path: string, stale: LockOwner, me: LockOwner, source: Source, depth: number): Promise<boolean> {
   const claim = `${path}.break-${stale.token}`
-  if (!(await takeClaim(claim, me, content, depth + 1))) return false
+  if (!(await takeClaim(claim, me, source, depth + 1))) return false
   try {
     const now = await readHolder(path)
     if (now.kind !== 'owner' || now.owner.token !== stale.token) return false
@@ -354,12 +367,12 @@ async function breakLock(path: string, stale: LockOwner, me: LockOwner, content:
 }
 
 /** Take a claim now, breaking it first if its holder is gone; never waits. */
-async function takeClaim(claim: string, me: LockOwner, content: string, depth: number): Promise<boolean> {
-  if (await createExclusive(claim, content)) return true
+async function takeClaim(claim: string, me: LockOwner, source: Source, depth: number): Promise<boolean> {
+  if (await createExclusive(claim, source)) return true
   if (depth >= MAX_BREAK_DEPTH) return false
   const holder = await readHolder(claim)
-  if (holder.kind === 'gone') return createExclusive(claim, content)
+  if (holder.kind === 'gone') return createExclusive(claim, source)
   if (holder.kind !== 'owner' || ownerAlive(holder.owner)) return false
-  if (!(await breakLock(claim, holder.owner, me, content, depth))) return false
-  return createExclusive(claim, content)
+  if (!(await breakLock(claim, holder.owner, me, source, depth))) return false
+  return createExclusive(claim, source)
 }
