@@ -14,7 +14,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {checkInvariants} from '../../src/core/invariants.js'
 import {parseZoneFile} from '../../src/core/zonefile.js'
-import {BIN, type RunResult, cleanEnv, runCli, tempDir} from '../helpers/cli.js'
+import {BIN, ROOT, type RunResult, cleanEnv, runCli, tempDir} from '../helpers/cli.js'
 
 const Z = 'lock.example'
 const SVC = '_v1._web._tcp'
@@ -144,6 +144,39 @@ describe('file provider lock', () => {
     assert.match(b.stderr, /removed .*\.tmp-.*left by a process that is gone/)
     assert.deepEqual((await readdir(d)).filter((f) => f !== `${Z}.zone`), [], 'only the zone file remains')
     assert.ok((await srvTargets(d)).has(hostOf('10.71.9.2')))
+  })
+
+  it('a lease lock: a stopped holder keeps it (exit 5, its pid named), a killed one is taken over', async () => {
+    const d = join(dir, 'lease-data')
+    const registry = join(dir, 'leases')
+    const lease = join(registry, Z, SVC, `${hostOf('10.73.0.1')}.json`)
+    await mkdir(join(registry, Z, SVC), {recursive: true})
+    const script = `import {FileLock} from './dist/platform/filelock.js'
+await FileLock.acquire(${JSON.stringify(lease)}, {deadline: Date.now() + 60000, log: () => undefined})
+process.stdout.write('locked\\n')
+setInterval(() => undefined, 1000)`
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit']})
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.once('data', () => resolve())
+        holder.once('exit', (code) => reject(new Error(`lock holder exited ${code}`)))
+      })
+      holder.kill('SIGSTOP')
+      const args = (timeout: number): string[] => [...joinArgs(d, '10.73.0.1', timeout), '--registry', `file://${registry}`, '--lease', '60']
+      const stalled = await runCli(args(10))
+      assert.equal(stalled.exitCode, 5, stalled.stderr)
+      assert.match(stalled.stderr, new RegExp(`could not lock .*\\.json \\(registry file://.*\\) before the deadline; pid ${holder.pid} holds`))
+      assert.equal(existsSync(lease), false, 'no lease was written under a held lock')
+      holder.kill('SIGKILL')
+      await new Promise((resolve) => (holder.exitCode !== null || holder.signalCode !== null ? resolve(undefined) : holder.once('exit', resolve)))
+      const next = await runCli(args(30))
+      assert.equal(next.exitCode, 0, next.stderr)
+      assert.match(next.stderr, new RegExp(`took over .*\\.json\\.lock from pid ${holder.pid}, which is gone`))
+      assert.equal(JSON.parse(await readFile(lease, 'utf8')).host, hostOf('10.73.0.1'))
+      assert.deepEqual(await readdir(join(registry, Z, SVC)), [`${hostOf('10.73.0.1')}.json`], 'no lock or temp file left')
+    } finally {
+      holder.kill('SIGKILL')
+    }
   })
 
   it('100 parallel joins, then 100 leaves, with every core busy: every exited-0 change is in the zone', async () => {
