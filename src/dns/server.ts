@@ -209,7 +209,7 @@ export class AuthoritativeServer {
     }
   }
 
-  /** Reload every zone whose file changed (size, mtime or inode: write-file-atomic renames). */
+  /** Reload every zone whose file changed (size, mtime or inode: every write renames a new file into place). */
   async checkFiles(): Promise<void> {
     const names = await this.zoneNames()
     let changed = false

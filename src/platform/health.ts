@@ -31,15 +31,27 @@ export function parseHealthTarget(value: string, input = '--check'): HealthTarge
 async function probe(target: HealthTarget, timeoutMs: number): Promise<string | undefined> {
   if (target.kind === 'http') {
     // node:http rather than fetch: fetch refuses "bad ports" (6000, 6667, ...) a service may use.
+    // Healthy means a 2xx/3xx answer whose body ends, all within the probe's time: a
+    // server that sends headers and then stalls is not healthy, and the hard timer
+    // (not the socket's idle timeout, which a trickling body resets) ends the probe.
     const get = target.url.startsWith('https:') ? httpsGet : httpGet
     return new Promise((resolve) => {
-      const req = get(target.url, {timeout: timeoutMs, headers: {'user-agent': 'dnssd-check'}}, (res) => {
-        res.resume()
+      let settled = false
+      const finish = (problem: string | undefined): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        req.destroy()
+        resolve(problem)
+      }
+      const req = get(target.url, {agent: false, headers: {'user-agent': 'dnssd-check'}}, (res) => {
         const status = res.statusCode ?? 0
-        resolve(status >= 200 && status < 400 ? undefined : `HTTP ${status}`)
+        res.on('data', () => undefined)
+        res.on('end', () => finish(status >= 200 && status < 400 ? undefined : `HTTP ${status}`))
+        res.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? error.message))
       })
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)))
-      req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
+      const timer = setTimeout(() => finish(`no complete answer within ${timeoutMs} ms`), timeoutMs)
+      req.on('error', (error: NodeJS.ErrnoException) => finish(error.code ?? error.message))
     })
   }
   return new Promise((resolve) => {

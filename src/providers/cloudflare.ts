@@ -34,6 +34,7 @@
  */
 import {readFile} from 'node:fs/promises'
 import type CloudflareSdk from 'cloudflare'
+import {untilDeadline} from '../core/deadline.js'
 import {BackendError, DeadlineError, DnssdError, InputError, registerSecret} from '../core/errors.js'
 import {parseAddress, parseRoundRobin} from '../core/names.js'
 import {MARKER_LABEL, type Planner} from '../core/planner.js'
@@ -206,20 +207,23 @@ export class CloudflareProvider implements DnsProvider {
       const remaining = this.options.deadline - Date.now()
       if (remaining <= 0) throw new DeadlineError(`the deadline passed before ${label}${previous ? ` (last: ${previous})` : ''}; raise --timeout`)
       this.options.log(`cloudflare: call ${label}${attempt > 1 ? ` (attempt ${attempt} after ${previous})` : ''}`)
-      const controller = new AbortController()
-      const timer = setTimeout(() => controller.abort(), remaining)
+      const expired = (cause?: unknown): DeadlineError =>
+        new DeadlineError(`Cloudflare did not answer ${label} before the deadline (--timeout)`, cause === undefined ? undefined : {cause})
       try {
         const attemptMs = Math.max(1, Math.ceil(Math.min(remaining, ATTEMPT_TIMEOUT_MS)))
-        return await fn(client, {maxRetries: 0, timeout: attemptMs, signal: controller.signal})
+        // The whole answer, body included, is bounded: a body that stalls is the deadline (exit 5).
+        return await untilDeadline(this.options.deadline, expired, (signal) => fn(client, {maxRetries: 0, timeout: attemptMs, signal}))
       } catch (err) {
-        const pastDeadline = Date.now() >= this.options.deadline - 5
-        if (err instanceof APIUserAbortError || (err instanceof APIConnectionTimeoutError && pastDeadline)) {
-          throw new DeadlineError(`Cloudflare did not answer ${label} before the deadline (--timeout)`, {cause: err})
-        }
+        if (err instanceof DeadlineError) throw err
+        if (err instanceof APIUserAbortError) throw expired(err)
         let wait: number
         if (err instanceof APIConnectionError) {
           // Connection refused/reset or an attempt that timed out early: transient.
           previous = err instanceof APIConnectionTimeoutError ? 'a timeout' : `a connection error (${(err.cause as Error | undefined)?.message ?? err.message})`
+          wait = this.backoff(attempt)
+        } else if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') {
+          // The per-attempt timeout fired while the body was still arriving: transient.
+          previous = 'a timeout while reading the answer'
           wait = this.backoff(attempt)
         } else if (err instanceof APIError) {
           const status = err.status ?? 0
@@ -237,8 +241,6 @@ export class CloudflareProvider implements DnsProvider {
           )
         }
         await sleep(wait)
-      } finally {
-        clearTimeout(timer)
       }
     }
   }

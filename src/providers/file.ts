@@ -1,23 +1,25 @@
 /**
  * The embedded default backend: one RFC 1035 master file `<zone>.zone` per
- * zone in the data directory. Every change happens under an exclusive lock
- * (proper-lockfile: a lock directory with stale detection, so a process
- * killed while holding it blocks others for seconds, not forever) and the new
- * file replaces the old atomically (write-file-atomic: temp file, fsync,
- * rename), so parallel `dnssd join` processes never lose an update and a
- * reader (`dnssd serve`, named) never sees a half-written file.
+ * zone in the data directory. Every change happens under the zone's exclusive
+ * lock (platform/filelock: owned by a live process, taken over at once when
+ * its holder is gone, never lost to a slow one) and replaces the file
+ * atomically and durably (temp file, fsync, rename, directory fsync) only
+ * after checking, immediately before the rename, that the lock is still ours
+ * and the file is still the one that was read; otherwise it reads, plans and
+ * tries again inside the deadline. So parallel `dnssd join` processes never
+ * lose an acknowledged update and a reader (`dnssd serve`, named) never sees a
+ * half-written file.
  */
 import {readFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
-import lockfile from 'proper-lockfile'
-import writeFileAtomic from 'write-file-atomic'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {type Planner} from '../core/planner.js'
 import {type Change, ZoneState} from '../core/records.js'
 import {readAndPlan} from '../core/transact.js'
 import {type ZoneFile, formatZoneFile, newZone, parseZoneFile} from '../core/zonefile.js'
 import {checkPrivateDir, checkZoneFile} from '../platform/datadir.js'
+import {FileLock, fingerprint} from '../platform/filelock.js'
 import {type DnsProvider, type ProviderOptions, type TransactResult} from './provider.js'
 
 export const ZONE_FILE_HEADER = 'Managed by dnssd. Records added by hand are kept; comments are not.'
@@ -99,48 +101,38 @@ export class FileProvider implements DnsProvider {
     }
     const path = zoneFilePath(this.dataDir, zone)
     await checkPrivateDir(this.dataDir, 'data directory', {create: true})
-    const release = await this.lock(path)
+    const lockOptions = {deadline: this.options.deadline, log: this.options.log}
+    let lock = await FileLock.acquire(path, lockOptions)
     try {
-      const file = (await this.load(zone)) ?? newZone(zone, 1)
-      const state = zoneStateOf(file)
-      const outcome = await readAndPlan(async () => state, names, plan)
-      if (outcome.changes.length > 0) {
-        applyToZone(file, outcome.changes)
-        await writeFileAtomic(path, formatZoneFile(file, ZONE_FILE_HEADER), {mode: 0o644})
-        this.options.log(`file: wrote ${path} (${outcome.changes.length} changes)`)
+      await lock.sweep(this.options.log)
+      for (let attempt = 1; ; attempt++) {
+        // The fingerprint on both sides of load() pins what was parsed.
+        const read = await fingerprint(path)
+        const file = (await this.load(zone)) ?? newZone(zone, 1)
+        let result: 'written' | 'lost' | 'changed' = 'changed'
+        if ((await fingerprint(path)) === read) {
+          const outcome = await readAndPlan(async () => zoneStateOf(file), names, plan)
+          if (outcome.changes.length === 0) return {changes: [], notes: outcome.notes, applied: false, attempts: attempt}
+          applyToZone(file, outcome.changes)
+          const text = formatZoneFile(file, ZONE_FILE_HEADER)
+          result = await lock.replace(text, 0o644, async () => (await fingerprint(path)) === read).catch((error: unknown) => {
+            throw new BackendError(`cannot write ${path}: ${(error as Error).message}`, {cause: error})
+          })
+          if (result === 'written') {
+            this.options.log(`file: wrote ${path} (${outcome.changes.length} changes)`)
+            return {changes: outcome.changes, notes: outcome.notes, applied: true, attempts: attempt}
+          }
+        }
+        const why = result === 'lost' ? `the lock ${lock.path} is no longer ours` : `${path} changed since it was read`
+        if (Date.now() >= this.options.deadline) {
+          throw new DeadlineError(`could not apply the change to ${path} before the deadline: ${why}; nothing was written`)
+        }
+        this.options.log(`file: not written: ${why}; reading again (attempt ${attempt + 1})`)
+        if (result === 'lost') lock = await FileLock.acquire(path, lockOptions)
+        else await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 35)))
       }
-      return {changes: outcome.changes, notes: outcome.notes, applied: outcome.changes.length > 0, attempts: 1}
     } finally {
-      await release().catch(() => undefined)
-    }
-  }
-
-  /** Take the zone's lock, polling every 5-40 ms (randomised) until the deadline. */
-  private async lock(path: string): Promise<() => Promise<void>> {
-    const lockPath = `${path}.lock`
-    const started = Date.now()
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const release = await lockfile.lock(path, {
-          realpath: false,
-          lockfilePath: lockPath,
-          stale: 3000,
-          update: 1000,
-          retries: 0,
-          onCompromised: (error) => this.options.log(`file: lock on ${path} was compromised: ${error.message}`),
-        })
-        this.options.log(`file: locked ${lockPath} after ${Date.now() - started} ms (${attempt} tries)`)
-        return release
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
-          throw new BackendError(`cannot lock ${path}: ${(error as Error).message}`, {cause: error})
-        }
-        const wait = 5 + Math.floor(Math.random() * 35)
-        if (Date.now() + wait >= this.options.deadline) {
-          throw new DeadlineError(`could not lock ${path} before the deadline; another dnssd process holds ${lockPath}`, {cause: error})
-        }
-        await new Promise((resolve) => setTimeout(resolve, wait))
-      }
+      await lock.release()
     }
   }
 

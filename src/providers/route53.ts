@@ -16,6 +16,7 @@
  * reconciled by the next read: if it landed, the re-plan is empty.
  */
 import type {Change as R53Change, ResourceRecordSet, Route53Client} from '@aws-sdk/client-route-53'
+import {untilDeadline} from '../core/deadline.js'
 import {BackendError, DeadlineError, InputError} from '../core/errors.js'
 import {type Planner} from '../core/planner.js'
 import {type Change, type RecordType, ZoneState, groupByRRset} from '../core/records.js'
@@ -143,26 +144,10 @@ export class Route53Provider implements DnsProvider {
     const client = await this.getClient()
     const sdk = this.sdk as unknown as Record<string, new (input: object) => never>
     const command = new sdk[`${op}Command`]!(input)
-    const remaining = this.options.deadline - Date.now()
-    if (remaining <= 0) throw new DeadlinePassed(op)
+    if (Date.now() >= this.options.deadline) throw new DeadlinePassed(op)
     this.calls++
     this.options.log(`route53: call ${op}${detail ? ` ${detail}` : ''}`)
-    const controller = new AbortController()
-    let timer: NodeJS.Timeout | undefined
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort()
-        reject(new DeadlinePassed(op))
-      }, remaining)
-    })
-    try {
-      return (await Promise.race([client.send(command, {abortSignal: controller.signal}), expired])) as T
-    } catch (error) {
-      if (controller.signal.aborted) throw new DeadlinePassed(op)
-      throw error
-    } finally {
-      clearTimeout(timer)
-    }
+    return untilDeadline(this.options.deadline, () => new DeadlinePassed(op), (abortSignal) => client.send(command, {abortSignal}) as Promise<T>)
   }
 
   /** How an error should be handled: retried (and how) or refused. */

@@ -1,18 +1,19 @@
 /**
  * The embedded lease store: `file:///dir` holds `<zone>/<service>/<member>.json`.
- * Writes are atomic (write-file-atomic: temp file + fsync + rename), and every
- * conditional write or delete runs under a per-lease exclusive lock
- * (proper-lockfile), so compare-and-delete is real: the ETag is the SHA-256 of
- * the lease's bytes, re-read and compared while the lock is held.
+ * Every write or delete runs under the lease's exclusive lock (the same
+ * platform/filelock as the zone files), so compare-and-delete is real: the
+ * ETag is the SHA-256 of the lease's bytes, re-read and compared while the
+ * lock is held, and checked again with the lock's ownership immediately before
+ * the rename (temp file + fsync + rename) or the unlink; a write whose lock or
+ * lease changed under it starts over inside the deadline.
  */
 import {createHash} from 'node:crypto'
 import {constants} from 'node:fs'
 import {access, mkdir, readFile, readdir, stat, unlink} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
-import lockfile from 'proper-lockfile'
-import writeFileAtomic from 'write-file-atomic'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {checkPrivateDir} from '../platform/datadir.js'
+import {FileLock} from '../platform/filelock.js'
 import {
   type DeleteOutcome,
   type Lease,
@@ -104,18 +105,16 @@ export class FileRegistry implements Registry {
     const path = this.path(lease.zone, lease.service, memberId)
     this.options.log(`file: call PutLease ${path}${condition ? ` ${'ifMatch' in condition ? 'if-match' : 'if-none-match'}` : ''}`)
     await mkdir(dirname(path), {recursive: true}).catch((error: unknown) => this.fail('create', dirname(path), error))
-    const release = await this.lock(path)
-    try {
-      if (condition) {
-        const current = await this.readAt(path)
-        if ('ifMatch' in condition ? current?.etag !== condition.ifMatch : current !== undefined) return 'changed'
-      }
+    return this.underLock(path, async (lock) => {
+      const current = await this.readAt(path)
+      if (condition && ('ifMatch' in condition ? current?.etag !== condition.ifMatch : current !== undefined)) return 'changed'
       const text = encodeLease(lease)
-      await writeFileAtomic(path, text, {mode: 0o644}).catch((error: unknown) => this.fail('write', path, error))
+      const result = await lock
+        .replace(text, 0o644, async () => (await this.readAt(path))?.etag === current?.etag)
+        .catch((error: unknown) => this.fail('write', path, error))
+      if (result !== 'written') return result === 'lost' ? 'lost' : 'changed-under-lock'
       return {key: leaseKey('', lease.zone, lease.service, memberId), memberId, etag: etagOf(Buffer.from(text)), lease}
-    } finally {
-      await release().catch(() => undefined)
-    }
+    })
   }
 
   async delete(zone: string, service: string, memberId: string, ifMatch?: string): Promise<DeleteOutcome> {
@@ -126,18 +125,17 @@ export class FileRegistry implements Registry {
     } catch {
       return 'missing'
     }
-    const release = await this.lock(path)
-    try {
+    return this.underLock(path, async (lock) => {
       const current = await this.readAt(path)
       if (!current) return 'missing'
       if (ifMatch !== undefined && current.etag !== ifMatch) return 'changed'
+      if (!(await lock.held())) return 'lost'
+      if ((await this.readAt(path))?.etag !== current.etag) return 'changed-under-lock'
       await unlink(path).catch((error: unknown) => {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.fail('delete', path, error)
       })
       return 'deleted'
-    } finally {
-      await release().catch(() => undefined)
-    }
+    })
   }
 
   async list(zone: string, service?: string): Promise<StoredLease[]> {
@@ -170,22 +168,27 @@ export class FileRegistry implements Registry {
     }
   }
 
-  private async lock(path: string): Promise<() => Promise<void>> {
-    const remaining = Math.max(0, this.options.deadline - Date.now())
+  /**
+   * Run `step` under the lease's lock; a step that finds the lock no longer
+   * ours ('lost') or the lease changed between its read and its write
+   * ('changed-under-lock') runs again, with the
+   * lock taken anew when lost, until the deadline.
+   */
+  private async underLock<T>(path: string, step: (lock: FileLock) => Promise<T | 'lost' | 'changed-under-lock'>): Promise<T> {
+    const options = {deadline: this.options.deadline, log: this.options.log, what: `${path} (registry ${this.url})`}
+    let lock = await FileLock.acquire(path, options)
     try {
-      return await lockfile.lock(path, {
-        realpath: false,
-        lockfilePath: `${path}.lock`,
-        stale: 3000,
-        update: 1000,
-        retries: {retries: Math.max(1, Math.ceil(remaining / 20)), factor: 1.3, minTimeout: 5, maxTimeout: 40, randomize: true},
-        onCompromised: (error) => this.options.log(`file: lease lock on ${path} was compromised: ${error.message}`),
-      })
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-        throw new DeadlineError(`registry ${this.url}: could not lock ${path} before the deadline`, {cause: error})
+      await lock.sweep(this.options.log)
+      for (;;) {
+        const result = await step(lock)
+        if (result !== 'lost' && result !== 'changed-under-lock') return result
+        const why = result === 'lost' ? `the lock ${lock.path} is no longer ours` : `${path} changed while it was locked`
+        if (Date.now() >= this.options.deadline) throw new DeadlineError(`registry ${this.url}: could not write ${path} before the deadline: ${why}`)
+        this.options.log(`file: not written: ${why}; trying again`)
+        if (result === 'lost') lock = await FileLock.acquire(path, options)
       }
-      this.fail('lock', path, error)
+    } finally {
+      await lock.release()
     }
   }
 

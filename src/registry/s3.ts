@@ -7,6 +7,7 @@
  * If-Match (S3 returns 412 PreconditionFailed when the lease changed).
  */
 import type {ListObjectsV2CommandOutput, S3Client as S3ClientType} from '@aws-sdk/client-s3'
+import {untilDeadline} from '../core/deadline.js'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {
   type DeleteOutcome,
@@ -77,10 +78,13 @@ export class S3Registry implements Registry {
     return {sdk, client}
   }
 
-  private signal(op: string): AbortSignal {
-    const remaining = this.options.deadline - Date.now()
-    if (remaining <= 0) throw new DeadlineError(`registry ${this.url}: the deadline passed before ${op}`)
-    return AbortSignal.timeout(remaining)
+  /** One S3 request, body included, bounded by the deadline (exit 5 when it passes, whatever the transport says). */
+  private bounded<T>(op: string, work: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    return untilDeadline(
+      this.options.deadline,
+      (cause) => new DeadlineError(`registry ${this.url}: ${op} did not finish before the deadline`, cause === undefined ? undefined : {cause}),
+      work,
+    )
   }
 
   private key(zone: string, service: string, memberId: string): string {
@@ -89,6 +93,7 @@ export class S3Registry implements Registry {
 
   /** Map an SDK error to the documented exits: 4 with the next action, 5 on the deadline. */
   private fail(op: string, error: unknown): never {
+    if (error instanceof DeadlineError) throw error
     const e = error as AwsError
     const name = e.name ?? e.Code ?? 'Error'
     const status = e.$metadata?.httpStatusCode
@@ -124,6 +129,7 @@ export class S3Registry implements Registry {
 
   /** Refusals that concern the whole store (auth, bucket, deadline), as opposed to one unreadable object. */
   private static isStoreWide(error: unknown): boolean {
+    if (error instanceof DeadlineError) return true
     const e = error as AwsError
     const name = e.name ?? ''
     return (
@@ -137,9 +143,21 @@ export class S3Registry implements Registry {
     let text: string
     let etag: string
     try {
-      const out = await client.send(new sdk.GetObjectCommand({Bucket: this.bucket, Key: key}), {abortSignal: this.signal('GetObject')})
-      text = (await out.Body?.transformToString('utf8')) ?? ''
-      etag = out.ETag ?? ''
+      const got = await this.bounded('GetObject', async (abortSignal) => {
+        const out = await client.send(new sdk.GetObjectCommand({Bucket: this.bucket, Key: key}), {abortSignal})
+        // The SDK stops watching the signal once the headers are in: a body that
+        // stalls would keep its socket (and the process) alive past the deadline.
+        const body = out.Body as (NonNullable<typeof out.Body> & {destroy?: () => void}) | undefined
+        const drop = (): void => body?.destroy?.()
+        abortSignal.addEventListener('abort', drop, {once: true})
+        try {
+          return {text: (await body?.transformToString('utf8')) ?? '', etag: out.ETag ?? ''}
+        } finally {
+          abortSignal.removeEventListener('abort', drop)
+        }
+      })
+      text = got.text
+      etag = got.etag
     } catch (error) {
       if (S3Registry.isMissing(error)) return undefined
       if (tolerant && !S3Registry.isStoreWide(error)) {
@@ -170,7 +188,7 @@ export class S3Registry implements Registry {
     const key = this.key(lease.zone, lease.service, memberId)
     const body = encodeLease(lease)
     try {
-      const out = await client.send(
+      const out = await this.bounded('PutObject', (abortSignal) => client.send(
         new sdk.PutObjectCommand({
           Bucket: this.bucket,
           Key: key,
@@ -179,8 +197,8 @@ export class S3Registry implements Registry {
           ...(condition && 'ifMatch' in condition ? {IfMatch: condition.ifMatch} : {}),
           ...(condition && 'ifNoneMatch' in condition ? {IfNoneMatch: '*'} : {}),
         }),
-        {abortSignal: this.signal('PutObject')},
-      )
+        {abortSignal},
+      ))
       return {key, memberId, etag: out.ETag ?? '', lease}
     } catch (error) {
       if (condition && (S3Registry.isConditionFailed(error) || S3Registry.isMissing(error))) return 'changed'
@@ -192,9 +210,9 @@ export class S3Registry implements Registry {
     const {sdk, client} = await this.open()
     const key = this.key(zone, service, memberId)
     try {
-      await client.send(new sdk.DeleteObjectCommand({Bucket: this.bucket, Key: key, ...(ifMatch ? {IfMatch: ifMatch} : {})}), {
-        abortSignal: this.signal('DeleteObject'),
-      })
+      await this.bounded('DeleteObject', (abortSignal) =>
+        client.send(new sdk.DeleteObjectCommand({Bucket: this.bucket, Key: key, ...(ifMatch ? {IfMatch: ifMatch} : {})}), {abortSignal}),
+      )
       return 'deleted'
     } catch (error) {
       if (S3Registry.isMissing(error)) return 'missing'
@@ -211,9 +229,9 @@ export class S3Registry implements Registry {
     for (let page = 0; page < 1000; page++) {
       let out: ListObjectsV2CommandOutput
       try {
-        out = await client.send(new sdk.ListObjectsV2Command({Bucket: this.bucket, Prefix: base, MaxKeys: 1000, ContinuationToken: token}), {
-          abortSignal: this.signal('ListObjectsV2'),
-        })
+        out = await this.bounded('ListObjectsV2', (abortSignal) =>
+          client.send(new sdk.ListObjectsV2Command({Bucket: this.bucket, Prefix: base, MaxKeys: 1000, ContinuationToken: token}), {abortSignal}),
+        )
       } catch (error) {
         this.fail('ListObjectsV2', error)
       }

@@ -87,6 +87,37 @@ describe('join --check', () => {
     }
   })
 
+  it('a service that sends headers and stalls mid-body is not healthy: exit 5 within the deadline, nothing registered', async () => {
+    let hits = 0
+    const server = createHttpServer((_req, res) => {
+      hits++
+      res.writeHead(200, {'content-type': 'text/plain', 'content-length': '1000'})
+      res.write('ok, and the rest never comes')
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`
+    const other = await tempDir()
+    try {
+      const bound = (await deadlineBoundMs(2)) + 5000
+      const started = Date.now()
+      const r = await runCli(['join', ...ID, '--port', '8082', '--check', url, '--check-timeout', '2', '--verbose'], {
+        env: cleanEnv({DNSSD_DATA_DIR: other.path}),
+        timeoutMs: 60_000,
+      })
+      const elapsed = Date.now() - started
+      assert.equal(r.exitCode, 5, r.stderr)
+      assert.match(r.stderr, /not healthy within 2 s \(last: no complete answer within \d+ ms, \d+ attempts\); nothing was registered/)
+      assert.doesNotMatch(r.stdout, /joined/)
+      assert.ok(hits >= 1, 'the service was probed')
+      assert.ok(elapsed < bound, `took ${elapsed} ms (safety bound ${bound} ms)`)
+      assert.equal(existsSync(`${other.path}/example.com.zone`), false)
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+      await other.cleanup()
+    }
+  })
+
   it('tcp:// passes once the port accepts, and fails on a closed port', async () => {
     const tcp = createTcpServer((s) => s.end())
     await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r))
@@ -128,10 +159,10 @@ describe('--timeout: leave and join finish inside the deadline (file provider)',
     env = cleanEnv({DNSSD_DATA_DIR: dir.path})
     const joined = await runCli(['join', ...ID, '--port', '8080'], {env})
     assert.equal(joined.exitCode, 0, joined.stderr)
-    // Another process holds the zone lock (and keeps it fresh) for 20 s.
+    // Another (live) process holds the zone lock for 20 s.
     const zone = `${dir.path}/example.com.zone`
-    const script = `import lockfile from 'proper-lockfile'
-await lockfile.lock(${JSON.stringify(zone)}, {realpath: false, lockfilePath: ${JSON.stringify(`${zone}.lock`)}, stale: 3000, update: 1000})
+    const script = `import {FileLock} from './dist/platform/filelock.js'
+await FileLock.acquire(${JSON.stringify(zone)}, {deadline: Date.now() + 60000, log: () => undefined})
 process.stdout.write('locked\\n')
 setTimeout(() => process.exit(0), 20000)`
     holder = spawn(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit']})

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import lockfile from 'proper-lockfile'
 import {checkInvariants} from '../../src/core/invariants.js'
 import {parseZoneFile} from '../../src/core/zonefile.js'
+import {FileLock} from '../../src/platform/filelock.js'
 import {BIN, type RunResult, runCli} from './cli.js'
 import {assertNoSecret} from './secrets.js'
 
@@ -216,7 +216,8 @@ export async function renewDuringReap(o: ScenarioOptions): Promise<{reaper: stri
   assert.equal(first.exitCode, 0, first.stderr)
   await sleep(1200)
   const zonePath = join(o.dataDir, `${ZONE}.zone`)
-  const release = await lockfile.lock(zonePath, {realpath: false, lockfilePath: `${zonePath}.lock`, stale: 3000, update: 1000})
+  const lock = await FileLock.acquire(zonePath, {deadline: Date.now() + 60_000, log: () => undefined})
+  const release = () => lock.release()
   let reaper: Streaming | undefined
   let member: Streaming | undefined
   try {
@@ -257,7 +258,8 @@ export async function renewedAfterRead(o: ScenarioOptions & {writeLease: (key: s
   await sleep(1200)
   const zoneBefore = await zoneRecords(o.dataDir)
   const zonePath = join(o.dataDir, `${ZONE}.zone`)
-  const release = await lockfile.lock(zonePath, {realpath: false, lockfilePath: `${zonePath}.lock`, stale: 3000, update: 1000})
+  const lock = await FileLock.acquire(zonePath, {deadline: Date.now() + 60_000, log: () => undefined})
+  const release = () => lock.release()
   let reaper: Streaming | undefined
   try {
     reaper = spawnCli(['reap', '--zone', ZONE, '--registry', o.registry, '--json', '--verbose'], o.env)
