@@ -135,9 +135,10 @@ query, the longest-idle one closed when a new one needs room.`
     }
     const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
     const served = server.zones().map((z) => `${z.origin} (serial ${z.serial})`)
-    if (cluster.isWorker) process.send!({type: 'listening', port: bound.port, zones: served})
-    else this.log(`dnssd serve: listening on ${host}:${bound.port} udp+tcp; zones: ${served.join(', ') || 'none yet'}; data dir ${dataDir}`)
-    await new Promise<void>((resolve) => {
+    // The handlers go in before "listening" is said: a signal sent as soon as
+    // that line is read must find them, or the kernel's default action ends
+    // the process without a clean stop.
+    const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         process.off('SIGINT', onInt)
         process.off('SIGTERM', onTerm)
@@ -149,6 +150,9 @@ query, the longest-idle one closed when a new one needs room.`
       process.on('SIGINT', onInt)
       process.on('SIGTERM', onTerm)
     })
+    if (cluster.isWorker) process.send!({type: 'listening', port: bound.port, zones: served})
+    else this.log(`dnssd serve: listening on ${host}:${bound.port} udp+tcp; zones: ${served.join(', ') || 'none yet'}; data dir ${dataDir}`)
+    await stopped
     if (cluster.isWorker) {
       process.send!({type: 'stopped', queries: server.stats.queries})
       cluster.worker?.disconnect()
