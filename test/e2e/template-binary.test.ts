@@ -17,6 +17,7 @@ import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
+import {writeRecordingStubs} from '../helpers/stubs.js'
 import {requireTool} from '../helpers/tools.js'
 
 const IDENTITY = ['-z', 'example.com', '-s', '_v1._web._tcp', '-p', '8080', '--provider', 'route53', '--set', 'zone-id=Z0123']
@@ -34,11 +35,7 @@ before(async () => {
   box = await tempDir('dnssd-template-binary-')
   stubs = join(box.path, 'bin')
   log = join(box.path, 'calls.log')
-  await mkdir(stubs)
-  for (const name of STUBBED) {
-    await writeFile(join(stubs, name), `#!/bin/sh\nprintf '%s' ${name} >> '${log}'\nfor a in "$@"; do printf ' %s' "$a" >> '${log}'; done\necho >> '${log}'\n`)
-    await chmod(join(stubs, name), 0o755)
-  }
+  await writeRecordingStubs(stubs, STUBBED, log)
   // The "executable": a script that records how it is run.
   artifact = Buffer.from(`#!/bin/sh\necho "installed dnssd $*" >> '${log}'\n`)
   sha = createHash('sha256').update(artifact).digest('hex')

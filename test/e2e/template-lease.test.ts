@@ -11,6 +11,7 @@ import {chmod, mkdir, readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
+import {writeRecordingStubs} from '../helpers/stubs.js'
 import {requireTool} from '../helpers/tools.js'
 
 const IDENTITY = ['-z', 'example.com', '-s', '_v1._web._tcp', '-p', '8080', '--provider', 'route53', '--set', 'zone-id=Z0123']
@@ -23,11 +24,7 @@ before(async () => {
   box = await tempDir('dnssd-template-lease-')
   stubs = join(box.path, 'bin')
   log = join(box.path, 'calls.log')
-  await mkdir(stubs)
-  for (const name of ['dnssd', 'systemctl', 'npm']) {
-    await writeFile(join(stubs, name), `#!/bin/sh\nprintf '%s' ${name} >> '${log}'\nfor a in "$@"; do printf ' %s' "$a" >> '${log}'; done\necho >> '${log}'\n`)
-    await chmod(join(stubs, name), 0o755)
-  }
+  await writeRecordingStubs(stubs, ['dnssd', 'systemctl', 'npm'], log)
   await writeFile(join(stubs, 'node'), '#!/bin/sh\necho 22\n')
   await chmod(join(stubs, 'node'), 0o755)
 })
