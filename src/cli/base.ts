@@ -4,8 +4,10 @@
  * JSON mode alike. Plain oclif exits 1 for any error under --json.
  */
 import {Command, Errors, type Interfaces} from '@oclif/core'
+import {type AppEnv} from '../app/request.js'
 import {type ErrorReport, errorReport, oneLine, redactSecrets} from '../core/errors.js'
 import {checkBooleanEnv, rejectEmptyValues} from './input-rules.js'
+import {spinnerProgress} from './wait.js'
 
 export interface ErrorJson {
   error: ErrorReport
@@ -42,9 +44,19 @@ export abstract class DnssdCommand extends Command {
     if (!this.jsonEnabled()) this.log(line)
   }
 
+  /** Print rendered lines for humans only (never under --json). */
+  protected print(lines: readonly string[]): void {
+    if (!this.jsonEnabled()) for (const line of lines) this.log(line)
+  }
+
   /** --verbose lines go to stderr so stdout stays parseable. */
   protected verboseLogger(enabled: boolean): (line: string) => void {
     return enabled || /\bdnssd\b/.test(process.env.DEBUG ?? '') ? (line) => process.stderr.write(`dnssd: ${oneLine(redactSecrets(line))}\n`) : () => {}
+  }
+
+  /** What the app functions need from the command: the --verbose log and a spinner for long waits. */
+  protected appEnv(verbose: boolean): AppEnv {
+    return {log: this.verboseLogger(verbose), progress: spinnerProgress(this.jsonEnabled())}
   }
 
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {

@@ -1,24 +1,27 @@
 /**
- * `--wait`: poll the backend until a change is live everywhere, with a
- * spinner on stderr for a person watching (never under --json, never when
- * stderr is not a terminal, so logs and scripts stay clean).
+ * Progress of a long wait (`--wait`) for a person watching: a spinner on
+ * stderr, never under --json and never when stderr is not a terminal, so
+ * logs and scripts stay clean.
  */
-import {type DnsProvider} from '../providers/provider.js'
+import {type Progress} from '../app/request.js'
 
-export async function waitWithSpinner(provider: DnsProvider, changeId: string, opts: {json: boolean}): Promise<number> {
-  if (!provider.waitInSync) return 0
-  const interactive = !opts.json && process.stderr.isTTY === true
-  const spinner = interactive
-    ? (await import('yocto-spinner')).default({text: `waiting for ${changeId} to reach every Route 53 name server`, stream: process.stderr}).start()
-    : undefined
-  try {
-    const {elapsedMs} = await provider.waitInSync(changeId, (status, elapsed) => {
-      if (spinner) spinner.text = `${changeId}: ${status} after ${(elapsed / 1000).toFixed(1)} s`
+export function spinnerProgress(json: boolean): ((text: string) => Progress) | undefined {
+  if (json || process.stderr.isTTY !== true) return undefined
+  return (text) => {
+    let spinner: {text: string; success: (t: string) => void; error: (t: string) => void} | undefined
+    let latest = text
+    // yocto-spinner loads only when a spinner is shown.
+    const ready = import('yocto-spinner').then(({default: create}) => {
+      spinner = create({text: latest, stream: process.stderr}).start()
     })
-    spinner?.success(`${changeId}: INSYNC after ${(elapsedMs / 1000).toFixed(1)} s`)
-    return elapsedMs
-  } catch (error) {
-    spinner?.error(`${changeId}: not INSYNC`)
-    throw error
+    return {
+      update(t) {
+        latest = t
+        if (spinner) spinner.text = t
+      },
+      done(ok, t) {
+        void ready.then(() => (ok ? spinner?.success(t) : spinner?.error(t)))
+      },
+    }
   }
 }

@@ -1,7 +1,8 @@
+import {type MembershipResult, leave} from '../app/membership.js'
 import {DnssdCommand} from '../cli/base.js'
-import {type MembershipResult, runMembership} from '../cli/context.js'
 import {dryRunFlag, identityFlags, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
-import {renderMembership} from './join.js'
+import {renderMembership} from '../cli/render.js'
+import {membershipRequest} from '../cli/requests.js'
 
 export default class Leave extends DnssdCommand {
   static override summary = 'Withdraw this instance: remove exactly the records its join added'
@@ -31,8 +32,8 @@ member succeeds with a note, so shutdown scripts can always run it.`
 
   async run(): Promise<MembershipResult> {
     const {flags} = await this.parse(Leave)
-    const result = await runMembership('leave', flags, this.verboseLogger(flags.verbose))
-    renderMembership(this, result)
+    const result = await leave(await membershipRequest('leave', flags), this.appEnv(flags.verbose))
+    this.print(renderMembership(result))
     return result
   }
 }

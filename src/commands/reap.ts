@@ -1,12 +1,9 @@
 import {Flags} from '@oclif/core'
+import {type ReapResult, reap} from '../app/reap.js'
 import {DnssdCommand} from '../cli/base.js'
-import {formatChange, openBackend} from '../cli/context.js'
 import {dryRunFlag, providerFlags, registryFlag, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
-import {InputError} from '../core/errors.js'
-import {parseSeconds, parseService, parseZone} from '../core/names.js'
-import {type DnsProvider} from '../providers/provider.js'
-import {type ReapResult, reap} from '../registry/reap.js'
-import {openRegistry, parseRegistryUrl} from '../registry/registry.js'
+import {renderReap} from '../cli/render.js'
+import {reapRequest} from '../cli/requests.js'
 
 export default class Reap extends DnssdCommand {
   static override summary = 'Remove members whose lease expired (instances that died without leave)'
@@ -41,45 +38,13 @@ every instance at once: a second reaper finds nothing left to do.`
 
   async run(): Promise<ReapResult> {
     const {flags} = await this.parse(Reap)
-    const zone = parseZone(flags.zone)
-    const service = flags.service === undefined ? undefined : parseService(flags.service, zone).relative
-    if (!flags.registry) throw new InputError('--registry', 'reap needs the lease registry: file:///dir or s3://bucket/prefix (or DNSSD_REGISTRY)')
-    const location = parseRegistryUrl(flags.registry)
-    const grace = flags.grace === '0' ? 0 : parseSeconds(flags.grace, '--grace')
-    const log = this.verboseLogger(flags.verbose)
-    const deadline = Date.now() + parseSeconds(flags.timeout, '--timeout') * 1000
-    // One provider per kind named in the leases, opened on first use.
-    const providers = new Map<string, Promise<{provider: DnsProvider}>>()
-    const providerFor = async (kind: string): Promise<DnsProvider> => {
-      const chosen = flags.provider ?? kind
-      if (!providers.has(chosen)) providers.set(chosen, openBackend({...flags, provider: chosen}, log))
-      return (await providers.get(chosen)!).provider
-    }
-    const registry = await openRegistry(location, {deadline, log})
-    let result: ReapResult
-    try {
-      result = await reap({zone, service, registry, graceMs: grace * 1000, dryRun: flags['dry-run'], provider: providerFor, log})
-    } finally {
-      await registry.close()
-      for (const p of providers.values()) await p.then((b) => b.provider.close()).catch(() => undefined)
-    }
+    const result = await reap(reapRequest(flags), this.appEnv(flags.verbose))
+    this.print(renderReap(result))
     const failed = result.items.filter((i) => i.status === 'failed')
-    if (!this.jsonEnabled()) this.renderText(result)
     if (failed.length > 0) {
       if (!this.jsonEnabled()) for (const f of failed) process.stderr.write(`dnssd: could not reap ${f.service} ${f.host}: ${f.error}\n`)
-      process.exitCode = Math.max(...failed.map((f) => (/deadline/.test(f.error ?? '') ? 5 : 4)))
+      process.exitCode = Math.max(...failed.map((f) => f.exitCode ?? 4))
     }
     return result
-  }
-
-  private renderText(r: ReapResult): void {
-    for (const i of r.items) {
-      const verb = {removed: 'removed', 'already-gone': 'already gone', renewed: 'renewed during reap, kept', 'would-remove': 'would remove', failed: 'FAILED'}[i.status]
-      this.log(`${verb}: ${i.service} ${i.host} (lease expired ${i.expiresAt}, ${i.provider} provider, ${i.changes.length} change(s), lease ${i.lease})`)
-      for (const c of i.changes) this.log(`  ${formatChange(c)}`)
-      for (const c of i.restored ?? []) this.log(`  restored ${formatChange(c)}`)
-    }
-    const what = r.dryRun ? 'would reap' : 'reaped'
-    this.log(`${what} ${r.dryRun ? r.expired : r.removed} of ${r.expired} expired member(s); ${r.leases} lease(s) in ${r.registry} for ${r.zone} (${r.elapsedMs} ms)`)
   }
 }

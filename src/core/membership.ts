@@ -58,11 +58,28 @@ export interface Member {
 
 export const DEFAULT_TTL = 60
 
-function buildCommon(input: MembershipInput): Omit<Member, 'host' | 'instance' | 'address' | 'port'> & {address?: Address} {
+/**
+ * A member as the command edge can know it before any I/O: every given value
+ * validated, the address possibly still `auto` (found by the app layer), so
+ * the host name and the instance name may not be derived yet.
+ */
+export interface MemberSpec extends Omit<Member, 'host' | 'instance' | 'address' | 'port'> {
+  port?: number
+  /** `--host` as given, made absolute. */
+  host?: string
+  address?: Address | 'auto'
+}
+
+/**
+ * Validate every given value (exit 2 on the first bad one). `join` needs a
+ * port and an address (or `auto`); `leave` needs an address or a host.
+ */
+export function memberSpec(action: 'join' | 'leave', input: MembershipInput): MemberSpec {
   const zone = parseZone(input.zone)
   const service = parseService(input.service, zone)
-  const address = input.ip === undefined || input.ip === '' ? undefined : parseAddress(input.ip)
-  return {
+  const auto = typeof input.ip === 'string' && input.ip.trim().toLowerCase() === 'auto'
+  const address = input.ip === undefined || input.ip === '' ? undefined : auto ? 'auto' : parseAddress(input.ip)
+  const spec: MemberSpec = {
     zone,
     service,
     serviceType: `${service.type}.${zone}`,
@@ -72,13 +89,25 @@ function buildCommon(input: MembershipInput): Omit<Member, 'host' | 'instance' |
     ttl: input.ttl === undefined ? DEFAULT_TTL : parseTtl(input.ttl),
     txt: input.txt === undefined ? undefined : formatTxt(parseTxtPairs(input.txt)),
     aRecord: input.aRecord === undefined || input.aRecord === '' ? undefined : parseRoundRobin(input.aRecord, zone),
+    host: input.host !== undefined && input.host !== '' ? parseHost(input.host, zone) : undefined,
   }
+  if (action === 'join') {
+    if (input.port === undefined || input.port === '') throw new InputError('--port', 'a port is required for join (1-65535)')
+    if (!address) throw new InputError('--ip', 'an address is required for join (IPv4 or IPv6, or auto)')
+  }
+  if (input.port !== undefined && input.port !== '') spec.port = parsePort(input.port)
+  if (!address && spec.host === undefined) throw new InputError('--ip', 'give the member address (--ip ADDR) or its host name (--host NAME)')
+  // Derive the names now where nothing is left to find, so a bad one is refused before any I/O.
+  if (address !== 'auto' || spec.host !== undefined) completeMember(spec, address === 'auto' ? undefined : address)
+  return spec
 }
 
-function hostFor(input: MembershipInput, zone: string, address: Address | undefined): string {
-  if (input.host !== undefined && input.host !== '') return parseHost(input.host, zone)
-  if (!address) throw new InputError('--ip', 'give the member address (--ip ADDR) or its host name (--host NAME)')
-  return parseHost(hostLabelForAddress(address.address), zone, '--ip')
+/** The member with its address known: host and instance names derived. */
+export function completeMember(spec: MemberSpec, address: Address | undefined): Member {
+  const {host: givenHost, address: _given, ...common} = spec
+  const host = givenHost ?? (address ? parseHost(hostLabelForAddress(address.address), spec.zone, '--ip') : undefined)
+  if (host === undefined) throw new InputError('--ip', 'give the member address (--ip ADDR) or its host name (--host NAME)')
+  return {...common, host, address, instance: instanceFor(spec.service, spec.zone, host)}
 }
 
 function instanceFor(service: ServiceName, zone: string, host: string): string {
@@ -92,20 +121,16 @@ function instanceFor(service: ServiceName, zone: string, host: string): string {
   return instance
 }
 
-/** Everything `join` needs: the address and the port are required. */
+/** Everything `join` needs, from concrete values (a lease, a test): the address and the port are required. */
 export function memberForJoin(input: MembershipInput): Member {
-  const common = buildCommon(input)
-  if (input.port === undefined || input.port === '') throw new InputError('--port', 'a port is required for join (1-65535)')
-  const port = parsePort(input.port)
-  if (!common.address) throw new InputError('--ip', 'an address is required for join (IPv4 or IPv6)')
-  const host = hostFor(input, common.zone, common.address)
-  return {...common, host, port, instance: instanceFor(common.service, common.zone, host)}
+  const spec = memberSpec('join', input)
+  if (spec.address === 'auto') throw new InputError('--ip', 'auto is resolved by the command, not here')
+  return completeMember(spec, spec.address)
 }
 
 /** `leave` identifies the member by zone, service and host (or address). */
 export function memberForLeave(input: MembershipInput): Member {
-  const common = buildCommon(input)
-  const port = input.port === undefined || input.port === '' ? undefined : parsePort(input.port)
-  const host = hostFor(input, common.zone, common.address)
-  return {...common, host, port, instance: instanceFor(common.service, common.zone, host)}
+  const spec = memberSpec('leave', input)
+  if (spec.address === 'auto') throw new InputError('--ip', 'auto is resolved by the command, not here')
+  return completeMember(spec, spec.address)
 }

@@ -84,7 +84,11 @@ export function parseMarker(values: readonly string[]): Marker {
 export type PlanStep = {changes: Change[]; notes: string[]} | {need: string[]}
 export type Planner = (state: ZoneState) => PlanStep
 
-export interface MembershipPlan {
+/** One unit of work for a provider: what to read first and how to plan from it. */
+export interface Work {
+  zone: string
+  /** The member's host: owner of the values this work adds (Cloudflare marks records with it). */
+  host: string
   /** The names to read first. */
   names: string[]
   plan: Planner
@@ -148,7 +152,7 @@ function releaseUnused(b: ChangeBuilder, m: Member, marker: Marker, remaining: r
  * Wrap a planning body: first make sure the touched names and every name the
  * host's marker mentions have been read; otherwise ask for them.
  */
-function withMarker(m: Member, body: (state: ZoneState, mark: string, marker: Marker) => PlanStep): MembershipPlan {
+function withMarker(m: Member, body: (state: ZoneState, mark: string, marker: Marker) => PlanStep): Work {
   const names = touchedNames(m)
   const plan: Planner = (state) => {
     const need = missing(state, names)
@@ -159,10 +163,10 @@ function withMarker(m: Member, body: (state: ZoneState, mark: string, marker: Ma
     if (more.length > 0) return {need: more}
     return body(state, mark, marker)
   }
-  return {names, plan}
+  return {zone: m.zone, host: m.host, names, plan}
 }
 
-export function planJoin(m: Member): MembershipPlan {
+export function planJoin(m: Member): Work {
   return withMarker(m, (state, mark, marker) => {
     if (!m.address || m.port === undefined) throw new Error('planJoin needs an address and a port')
     const {address, family} = m.address
@@ -216,7 +220,7 @@ export function planJoin(m: Member): MembershipPlan {
   })
 }
 
-export function planLeave(m: Member): MembershipPlan {
+export function planLeave(m: Member): Work {
   return withMarker(m, (state, mark, marker) => {
     const b = new ChangeBuilder(state)
     const notes: string[] = []

@@ -12,6 +12,7 @@ import {type FSWatcher, watch} from 'node:fs'
 import {readdir, stat} from 'node:fs/promises'
 import net from 'node:net'
 import {isIPv6} from 'node:net'
+import {Deadline} from '../core/deadline.js'
 import {type ZoneFile} from '../core/zonefile.js'
 import {FileProvider, zoneFilePath} from '../providers/file.js'
 import {type Answer, Authority, type RRset, type Zone, compileZone} from './authority.js'
@@ -101,7 +102,7 @@ export class AuthoritativeServer {
   readonly stats = {queries: 0, dropped: 0, formerr: 0, reloads: 0, rateLimited: 0, tcpClosedIdle: 0, tcpEvicted: 0}
 
   constructor(private readonly options: ServerOptions) {
-    this.provider = new FileProvider({deadline: Number.POSITIVE_INFINITY, log: () => {}, dataDir: options.dataDir})
+    this.provider = new FileProvider({deadline: Deadline.never(), log: () => {}, settings: {dataDir: options.dataDir}})
     this.cookies = new CookieJar(options.cookieSecret ?? CookieJar.generateSecret())
     const rate = options.rateLimit ?? SERVE_DEFAULTS.rateLimit
     if (rate > 0) this.limiter = new RateLimiter(rate)

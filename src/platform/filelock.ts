@@ -28,7 +28,9 @@ import {readFileSync} from 'node:fs'
 import {type FileHandle, link, open, readFile, readdir, rename, rmdir, stat, unlink} from 'node:fs/promises'
 import {hostname} from 'node:os'
 import {basename, dirname, join} from 'node:path'
+import {type Deadline} from '../core/deadline.js'
 import {BackendError, DeadlineError} from '../core/errors.js'
+import {sleep} from '../core/retry.js'
 
 export interface LockOwner {
   pid: number
@@ -42,7 +44,7 @@ export interface LockOwner {
 
 export interface LockOptions {
   /** Epoch ms after which waiting gives up with a DeadlineError (exit 5). */
-  deadline: number
+  deadline: Deadline
   log: (line: string) => void
   /** What is being locked, for messages (defaults to the target path). */
   what?: string
@@ -219,8 +221,6 @@ export async function fingerprint(path: string): Promise<string> {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
 export class FileLock {
   private constructor(
     /** The lock file, `TARGET.lock`. */
@@ -282,7 +282,7 @@ export class FileLock {
         last = `an unreadable lock file (remove ${path} if no dnssd is running)`
       }
       const wait = 5 + Math.floor(Math.random() * 35)
-      if (Date.now() + wait >= options.deadline) {
+      if (options.deadline.wouldPass(wait)) {
         throw new DeadlineError(`could not lock ${options.what ?? target} before the deadline; ${last} holds ${path}`)
       }
       await sleep(wait)

@@ -6,7 +6,9 @@
 import {get as httpGet} from 'node:http'
 import {get as httpsGet} from 'node:https'
 import {connect} from 'node:net'
+import {Deadline} from '../core/deadline.js'
 import {DeadlineError, InputError} from '../core/errors.js'
+import {type Backoff, backoffMs, retry} from '../core/retry.js'
 
 export type HealthTarget = {kind: 'http'; url: string} | {kind: 'tcp'; host: string; port: number; url: string}
 
@@ -77,30 +79,40 @@ export interface HealthResult {
   elapsedMs: number
 }
 
+/** Probes of the gate: 100 ms, 200 ms, ... up to 2 s apart (full jitter). */
+const BACKOFF: Backoff = {baseMs: 100, capMs: 2000}
+
+class NotHealthy extends Error {}
+
 /** Wait until healthy or throw DeadlineError once `timeoutSeconds` have passed. */
 export async function waitHealthy(target: HealthTarget, timeoutSeconds: number, log: (line: string) => void): Promise<HealthResult> {
   const started = Date.now()
-  const deadline = started + timeoutSeconds * 1000
-  let delay = 100
+  const deadline = new Deadline(timeoutSeconds, started)
   let attempts = 0
   let last = 'not tried'
-  for (;;) {
-    attempts++
-    const remaining = deadline - Date.now()
-    const problem = await probe(target, Math.max(50, Math.min(2000, remaining)))
-    if (problem === undefined) {
-      log(`check: ${target.url} healthy after ${attempts} attempt${attempts === 1 ? '' : 's'} (${Date.now() - started} ms)`)
-      return {attempts, elapsedMs: Date.now() - started}
-    }
-    last = problem
-    log(`check: ${target.url} not healthy (${problem}), attempt ${attempts}`)
-    const left = deadline - Date.now()
-    if (left <= 0) break
-    // Jittered, capped backoff; the last probe happens at the deadline.
-    await new Promise((r) => setTimeout(r, Math.min(left, delay * (0.5 + Math.random() / 2))))
-    delay = Math.min(delay * 2, 2000)
-  }
-  throw new DeadlineError(
-    `--check ${target.url}: not healthy within ${timeoutSeconds} s (last: ${last}, ${attempts} attempts); nothing was registered. Start the service or raise --check-timeout`,
-  )
+  const unhealthy = (): DeadlineError =>
+    new DeadlineError(
+      `--check ${target.url}: not healthy within ${timeoutSeconds} s (last: ${last}, ${attempts} attempts); nothing was registered. Start the service or raise --check-timeout`,
+    )
+  return retry(
+    async (attempt) => {
+      attempts = attempt
+      const problem = await probe(target, Math.max(50, Math.min(2000, deadline.remainingMs())))
+      if (problem !== undefined) {
+        last = problem
+        log(`check: ${target.url} not healthy (${problem}), attempt ${attempt}`)
+        throw new NotHealthy(problem)
+      }
+      log(`check: ${target.url} healthy after ${attempt} attempt${attempt === 1 ? '' : 's'} (${Date.now() - started} ms)`)
+      return {attempts: attempt, elapsedMs: Date.now() - started}
+    },
+    {
+      deadline,
+      // The last probe happens at the deadline: a wait that would pass it is cut short to it.
+      classify: (error, attempt) => (error instanceof NotHealthy && !deadline.passed() ? {waitMs: Math.min(backoffMs(attempt - 1, BACKOFF), Math.max(0, deadline.remainingMs() - 1)), why: error.message} : undefined),
+      giveUp: unhealthy,
+    },
+  ).catch((error: unknown) => {
+    throw error instanceof NotHealthy ? unhealthy() : error
+  })
 }

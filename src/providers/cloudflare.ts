@@ -34,21 +34,20 @@
  */
 import {readFile} from 'node:fs/promises'
 import type CloudflareSdk from 'cloudflare'
-import {untilDeadline} from '../core/deadline.js'
 import {BackendError, DeadlineError, DnssdError, InputError, registerSecret} from '../core/errors.js'
-import {parseAddress, parseRoundRobin} from '../core/names.js'
-import {MARKER_LABEL, type Planner} from '../core/planner.js'
+import {DEFAULT_TTL} from '../core/membership.js'
+import {type Work} from '../core/planner.js'
 import {type Change, ZoneState} from '../core/records.js'
+import {type Backoff, type RetryStep, backoffMs, retry, sleep} from '../core/retry.js'
 import {readAndPlan} from '../core/transact.js'
+import {type CloudflareSettings} from './catalog.js'
 import {repairPlan, scopeNames, sharedScope} from './cloudflare-converge.js'
 import {
   type CfRecord,
   CfSnapshot,
   type CreateBody,
   type SeenRecord,
-  checkCloudflareTtl,
   createBody,
-  isPublicAddress,
   markFor,
   seen,
 } from './cloudflare-records.js'
@@ -64,7 +63,8 @@ const ATTEMPT_TIMEOUT_MS = 15_000
 const MAX_REPAIR_ROUNDS = 20
 const TOKEN_FIX = 'the token needs Zone:Read and DNS:Edit on the zone'
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+/** Retries of one request: ~0.25 s, 0.5 s, 1 s ... capped at 4 s (full jitter). */
+const BACKOFF: Backoff = {baseMs: 250, capMs: 4000}
 
 interface ApiErrorLike {
   status?: number
@@ -106,23 +106,14 @@ function retryAfterMs(err: unknown): number | undefined {
 
 export class CloudflareProvider implements DnsProvider {
   readonly kind = 'cloudflare'
-  private readonly options: ProviderOptions
+  private readonly options: ProviderOptions<CloudflareSettings>
   private sdk?: typeof import('cloudflare')
   private client?: Promise<Client>
   /** Zone ids by name; promises, so parallel reads share one lookup. */
   private zoneIds = new Map<string, Promise<string>>()
 
-  constructor(options: ProviderOptions) {
+  constructor(options: ProviderOptions<CloudflareSettings>) {
     this.options = options
-    const zoneId = this.setting('zone-id')
-    if (zoneId !== undefined && !/^[0-9a-f]{32}$/.test(zoneId)) {
-      throw new InputError('--zone-id', `"${zoneId}" is not a Cloudflare zone id (32 lower-case hex digits, shown on the zone's Overview page)`)
-    }
-  }
-
-  private setting(name: string): string | undefined {
-    const v = this.options.settings?.[name]
-    return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined
   }
 
   // ---------------------------------------------------------------- client
@@ -135,7 +126,7 @@ export class CloudflareProvider implements DnsProvider {
    * given may be the token itself.
    */
   private async token(): Promise<string> {
-    const file = this.setting('api-token-file')
+    const file = this.options.settings.apiTokenFile
     let token: string | undefined
     let source = 'CLOUDFLARE_API_TOKEN'
     if (file !== undefined) {
@@ -202,52 +193,49 @@ export class CloudflareProvider implements DnsProvider {
   private async call<T>(label: string, fn: (client: Client, o: RequestOptions) => PromiseLike<T>): Promise<T> {
     const client = await this.sdkClient()
     const {APIError, APIConnectionError, APIConnectionTimeoutError, APIUserAbortError} = this.sdk!
+    const deadline = this.options.deadline
+    const expired = (cause?: unknown): DeadlineError =>
+      new DeadlineError(`Cloudflare did not answer ${label} before the deadline (--timeout)`, cause === undefined ? undefined : {cause})
     let previous = ''
-    for (let attempt = 1; ; attempt++) {
-      const remaining = this.options.deadline - Date.now()
-      if (remaining <= 0) throw new DeadlineError(`the deadline passed before ${label}${previous ? ` (last: ${previous})` : ''}; raise --timeout`)
-      this.options.log(`cloudflare: call ${label}${attempt > 1 ? ` (attempt ${attempt} after ${previous})` : ''}`)
-      const expired = (cause?: unknown): DeadlineError =>
-        new DeadlineError(`Cloudflare did not answer ${label} before the deadline (--timeout)`, cause === undefined ? undefined : {cause})
-      try {
-        const attemptMs = Math.max(1, Math.ceil(Math.min(remaining, ATTEMPT_TIMEOUT_MS)))
-        // The whole answer, body included, is bounded: a body that stalls is the deadline (exit 5).
-        return await untilDeadline(this.options.deadline, expired, (signal) => fn(client, {maxRetries: 0, timeout: attemptMs, signal}))
-      } catch (err) {
-        if (err instanceof DeadlineError) throw err
-        if (err instanceof APIUserAbortError) throw expired(err)
-        let wait: number
-        if (err instanceof APIConnectionError) {
-          // Connection refused/reset or an attempt that timed out early: transient.
-          previous = err instanceof APIConnectionTimeoutError ? 'a timeout' : `a connection error (${(err.cause as Error | undefined)?.message ?? err.message})`
-          wait = this.backoff(attempt)
-        } else if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') {
-          // The per-attempt timeout fired while the body was still arriving: transient.
-          previous = 'a timeout while reading the answer'
-          wait = this.backoff(attempt)
-        } else if (err instanceof APIError) {
-          const status = err.status ?? 0
-          if (!(status === 408 || status === 409 || status === 429 || status >= 500)) throw err
-          previous = `${status}${codesOf(err).length ? ` ${codesOf(err).join(',')}` : ''}`
-          const asked = retryAfterMs(err)
-          wait = asked === undefined ? this.backoff(attempt) : asked + Math.random() * 250
-        } else {
+    return retry(
+      async (attempt) => {
+        if (deadline.passed()) throw new DeadlineError(`the deadline passed before ${label}${previous ? ` (last: ${previous})` : ''}; raise --timeout`)
+        this.options.log(`cloudflare: call ${label}${attempt > 1 ? ` (attempt ${attempt} after ${previous})` : ''}`)
+        const attemptMs = Math.max(1, Math.ceil(Math.min(deadline.remainingMs(), ATTEMPT_TIMEOUT_MS)))
+        try {
+          // The whole answer, body included, is bounded: a body that stalls is the deadline (exit 5).
+          return await deadline.bound(expired, (signal) => fn(client, {maxRetries: 0, timeout: attemptMs, signal}))
+        } catch (err) {
+          if (err instanceof APIUserAbortError) throw expired(err)
           throw err
         }
-        if (Date.now() + wait >= this.options.deadline) {
-          throw new DeadlineError(
-            `Cloudflare answered ${label} with ${previous}; waiting ${Math.ceil(wait / 1000)} s more would pass the deadline (--timeout)`,
-            {cause: err},
-          )
-        }
-        await sleep(wait)
-      }
-    }
-  }
-
-  /** Exponential backoff with jitter: ~0.25 s, 0.5 s, 1 s ... capped at 4 s. */
-  private backoff(attempt: number): number {
-    return Math.min(250 * 2 ** (attempt - 1), 4000) * (0.5 + Math.random() / 2)
+      },
+      {
+        deadline,
+        classify: (err, attempt): RetryStep | undefined => {
+          if (err instanceof DeadlineError) return undefined
+          if (err instanceof APIConnectionError) {
+            // Connection refused/reset or an attempt that timed out early: transient.
+            previous = err instanceof APIConnectionTimeoutError ? 'a timeout' : `a connection error (${(err.cause as Error | undefined)?.message ?? err.message})`
+            return {waitMs: backoffMs(attempt - 1, BACKOFF), why: previous}
+          }
+          if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') {
+            // The per-attempt timeout fired while the body was still arriving: transient.
+            previous = 'a timeout while reading the answer'
+            return {waitMs: backoffMs(attempt - 1, BACKOFF), why: previous}
+          }
+          if (!(err instanceof APIError)) return undefined
+          const status = err.status ?? 0
+          if (!(status === 408 || status === 409 || status === 429 || status >= 500)) return undefined
+          previous = `${status}${codesOf(err).length ? ` ${codesOf(err).join(',')}` : ''}`
+          // The server's retry-after is honoured only while it fits before the deadline.
+          const asked = retryAfterMs(err)
+          return {waitMs: asked === undefined ? backoffMs(attempt - 1, BACKOFF) : asked + Math.random() * 250, why: previous}
+        },
+        giveUp: (err, step) =>
+          new DeadlineError(`Cloudflare answered ${label} with ${step.why}; waiting ${Math.ceil(step.waitMs / 1000)} s more would pass the deadline (--timeout)`, {cause: err}),
+      },
+    )
   }
 
   /** Turn an API refusal into a message with the next action (exit 4). */
@@ -289,7 +277,7 @@ export class CloudflareProvider implements DnsProvider {
   }
 
   private async lookupZone(zone: string): Promise<string> {
-    const given = this.setting('zone-id')
+    const given = this.options.settings.zoneId
     if (given !== undefined) return given
     let page: {result: {id: string; name: string}[]}
     try {
@@ -347,25 +335,6 @@ export class CloudflareProvider implements DnsProvider {
 
   // ---------------------------------------------------------------- writes
 
-  private checkSettings(zone: string): {proxiedName?: string} {
-    const ttl = this.setting('ttl')
-    if (ttl !== undefined && /^\d+$/.test(ttl)) {
-      const problem = checkCloudflareTtl(Number(ttl))
-      if (problem) throw new InputError('--ttl', problem)
-    }
-    if (this.options.settings?.proxied !== true) return {}
-    const rr = this.setting('a-record')
-    if (rr === undefined) throw new InputError('--proxied', 'proxies the round-robin name only; give --a-record NAME too')
-    const ip = this.setting('ip')
-    if (ip !== undefined) {
-      const {address} = parseAddress(ip)
-      if (!isPublicAddress(address)) {
-        throw new InputError('--proxied', `${address} is not a public address; Cloudflare proxies only A/AAAA records pointing at public addresses`)
-      }
-    }
-    return {proxiedName: parseRoundRobin(rr, zone)}
-  }
-
   private describe(zoneId: string, c: Change, snap: CfSnapshot, body: CreateBody | undefined): string {
     if (c.action === 'add') return `POST /zones/${zoneId}/dns_records ${JSON.stringify(body)}`
     const ids = snap.records(c.name, c.type, c.value).filter((r) => r.marked).map((r) => r.id)
@@ -411,9 +380,8 @@ export class CloudflareProvider implements DnsProvider {
     return done
   }
 
-  async transact(zone: string, names: readonly string[], plan: Planner, opts: {dryRun: boolean}): Promise<TransactResult> {
-    const {proxiedName} = this.checkSettings(zone)
-    const host = names.find((n) => n.startsWith(`${MARKER_LABEL}.`))?.slice(MARKER_LABEL.length + 1) ?? zone
+  async transact({zone, host, names, plan}: Work, opts: {dryRun: boolean}): Promise<TransactResult> {
+    const {proxiedName} = this.options.settings
     const comment = markFor(host)
     const seenRecords: SeenRecord[] = []
     const outcome = await readAndPlan(
@@ -446,7 +414,7 @@ export class CloudflareProvider implements DnsProvider {
       const before = outcome.state.values(instance, 'TXT')
       return before.length > 0 ? before : ['""']
     }
-    const ttl = outcome.changes[0]?.ttl ?? (Number(this.setting('ttl')) || 60)
+    const ttl = outcome.changes[0]?.ttl ?? DEFAULT_TTL
     let rounds = 0
     // A run that wrote nothing has nothing to settle (a no-op re-join costs only its reads).
     if (scope.types.length > 0 && applied.length > 0) {
@@ -462,7 +430,7 @@ export class CloudflareProvider implements DnsProvider {
         this.options.log(`cloudflare: repair round ${rounds}: ${repair.length} change(s) to the shared names after concurrent members`)
         applied.push(...(await this.apply(zone, repair, current, comment, proxiedName, notes)))
         // Let concurrent members finish their writes before looking again.
-        await sleep(Math.min(50 + Math.random() * 200, Math.max(0, this.options.deadline - Date.now())))
+        await sleep(Math.min(50 + Math.random() * 200, this.options.deadline.remainingMs()))
       }
     }
     if (rounds > 0) notes.push(`repaired the shared records in ${rounds} round(s) after concurrent joins/leaves`)

@@ -14,12 +14,14 @@ import {readFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {BackendError, DeadlineError} from '../core/errors.js'
-import {type Planner} from '../core/planner.js'
+import {type Work} from '../core/planner.js'
 import {type Change, ZoneState} from '../core/records.js'
+import {sleep} from '../core/retry.js'
 import {readAndPlan} from '../core/transact.js'
 import {type ZoneFile, formatZoneFile, newZone, parseZoneFile} from '../core/zonefile.js'
 import {checkPrivateDir, checkZoneFile} from '../platform/datadir.js'
 import {FileLock, fingerprint} from '../platform/filelock.js'
+import {type FileSettings} from './catalog.js'
 import {type DnsProvider, type ProviderOptions, type TransactResult} from './provider.js'
 
 export const ZONE_FILE_HEADER = 'Managed by dnssd. Records added by hand are kept; comments are not.'
@@ -62,11 +64,11 @@ function applyToZone(zone: ZoneFile, changes: readonly Change[]): void {
 export class FileProvider implements DnsProvider {
   readonly kind = 'file'
   readonly dataDir: string
-  private readonly options: ProviderOptions
+  private readonly options: ProviderOptions<FileSettings>
 
-  constructor(options: ProviderOptions) {
+  constructor(options: ProviderOptions<FileSettings>) {
     this.options = options
-    this.dataDir = options.dataDir ?? defaultDataDir()
+    this.dataDir = options.settings.dataDir ?? defaultDataDir()
   }
 
   /** The zone as on disk, or undefined when it has no file yet. */
@@ -93,13 +95,14 @@ export class FileProvider implements DnsProvider {
     return zoneStateOf(file)
   }
 
-  async transact(zone: string, names: readonly string[], plan: Planner, opts: {dryRun: boolean}): Promise<TransactResult> {
+  async transact({zone, names, plan}: Work, opts: {dryRun: boolean}): Promise<TransactResult> {
     if (opts.dryRun) {
       const state = zoneStateOf((await this.load(zone)) ?? newZone(zone, 1))
       const outcome = await readAndPlan(async () => state, names, plan)
       return {changes: outcome.changes, notes: outcome.notes, applied: false, attempts: 1}
     }
     const path = zoneFilePath(this.dataDir, zone)
+    if (this.options.deadline.passed()) throw new DeadlineError(`the deadline passed before ${path} was locked; nothing was written`)
     await checkPrivateDir(this.dataDir, 'data directory', {create: true})
     const lockOptions = {deadline: this.options.deadline, log: this.options.log}
     let lock = await FileLock.acquire(path, lockOptions)
@@ -124,12 +127,12 @@ export class FileProvider implements DnsProvider {
           }
         }
         const why = result === 'lost' ? `the lock ${lock.path} is no longer ours` : `${path} changed since it was read`
-        if (Date.now() >= this.options.deadline) {
+        if (this.options.deadline.passed()) {
           throw new DeadlineError(`could not apply the change to ${path} before the deadline: ${why}; nothing was written`)
         }
         this.options.log(`file: not written: ${why}; reading again (attempt ${attempt + 1})`)
         if (result === 'lost') lock = await FileLock.acquire(path, lockOptions)
-        else await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 35)))
+        else await sleep(5 + Math.floor(Math.random() * 35))
       }
     } finally {
       await lock.release()

@@ -2,21 +2,21 @@
  * The provider contract (DESIGN §3). A provider reads the current values of
  * the few names a command touches and applies value-level changes as one
  * unit, retrying on conflicts, throttling and transient errors inside the
- * caller's deadline. It never formats output; it reports API calls through
- * `log` so `--verbose`, tests and benchmarks can count them.
+ * command's deadline. It never formats output; it reports API calls through
+ * `log` so `--verbose`, tests and benchmarks can count them. Its settings
+ * come already parsed by its own schema (catalog.ts); it never sees flags.
  */
+import {type Deadline} from '../core/deadline.js'
+import {type Work} from '../core/planner.js'
 import {type Change, type ZoneState} from '../core/records.js'
-import {type Planner} from '../core/planner.js'
 
-export interface ProviderOptions {
-  /** Epoch milliseconds by which every call must have finished. */
-  deadline: number
+export interface ProviderOptions<S> {
+  /** The command's one deadline (--timeout). */
+  deadline: Deadline
   /** One line per API call or notable step; shown with --verbose. */
   log: (line: string) => void
-  /** file provider: the directory holding `<zone>.zone` files. */
-  dataDir?: string
-  /** Provider-specific settings (zone id, token file, ...), from flags. */
-  settings?: Record<string, string | boolean | undefined>
+  /** Provider settings, typed by the provider's schema in catalog.ts. */
+  settings: S
 }
 
 export interface TransactResult {
@@ -33,15 +33,14 @@ export interface TransactResult {
 }
 
 export interface DnsProvider {
-  readonly kind: string
+  readonly kind: ProviderKind
   /** Current RRsets at `names`, or the whole zone with 'all'. */
   read(zone: string, names: readonly string[] | 'all'): Promise<ZoneState>
-  /** Read `names`, plan, and apply as one unit; re-read and re-plan on conflict. */
-  transact(zone: string, names: readonly string[], plan: Planner, opts: {dryRun: boolean}): Promise<TransactResult>
+  /** Read the work's names, plan, and apply as one unit; re-read and re-plan on conflict. */
+  transact(work: Work, opts: {dryRun: boolean}): Promise<TransactResult>
   close(): Promise<void>
-  /** Backends with propagation (Route 53): wait until a change is live (`--wait`). */
+  /** Backends with propagation (capability `wait`): wait until a change is live. */
   waitInSync?(changeId: string, onPoll?: (status: string, elapsedMs: number) => void): Promise<{elapsedMs: number}>
 }
 
 export type ProviderKind = 'file' | 'route53' | 'cloudflare'
-export const PROVIDER_KINDS: readonly ProviderKind[] = ['file', 'route53', 'cloudflare']

@@ -16,11 +16,12 @@
  * reconciled by the next read: if it landed, the re-plan is empty.
  */
 import type {Change as R53Change, ResourceRecordSet, Route53Client} from '@aws-sdk/client-route-53'
-import {untilDeadline} from '../core/deadline.js'
 import {BackendError, DeadlineError, InputError} from '../core/errors.js'
-import {type Planner} from '../core/planner.js'
+import {type Work} from '../core/planner.js'
 import {type Change, type RecordType, ZoneState, groupByRRset} from '../core/records.js'
+import {type Backoff, backoffMs, retry} from '../core/retry.js'
 import {readAndPlan} from '../core/transact.js'
+import {type Route53Settings} from './catalog.js'
 import {type DnsProvider, type ProviderOptions, type TransactResult} from './provider.js'
 import {
   compareNames,
@@ -39,11 +40,13 @@ import {
  * retries quickly because its read is about to go stale, a throttled read
  * steps back for it.
  */
-const BACKOFF = {
-  conflict: {base: 500, cap: 10_000},
-  readThrottle: {base: 1000, cap: 10_000},
-  changeThrottle: {base: 60, cap: 250},
-  transient: {base: 100, cap: 4000},
+const BACKOFF: Record<'conflict' | 'readThrottle' | 'changeThrottle' | 'transient' | 'poll', Backoff> = {
+  conflict: {baseMs: 500, capMs: 10_000},
+  readThrottle: {baseMs: 1000, capMs: 10_000},
+  changeThrottle: {baseMs: 60, capMs: 250},
+  transient: {baseMs: 100, capMs: 4000},
+  /** GetChange while waiting for INSYNC (--wait). */
+  poll: {baseMs: 500, capMs: 5000},
 }
 
 /** Route 53 returns at most 300 RRsets a page. */
@@ -88,7 +91,19 @@ class DeadlinePassed extends Error {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+/** A transact round that must be tried again: a lost answer or a conflict. */
+class Again extends Error {
+  constructor(
+    readonly why: 'uncertain' | 'conflict',
+    readonly n: number,
+    detail: string,
+  ) {
+    super(detail)
+  }
+}
+
+/** GetChange said PENDING. */
+class NotInSync extends Error {}
 
 const setKey = (name: string, type: string): string => `${name} ${type}`
 
@@ -98,28 +113,17 @@ function describeChange(c: Change): string {
 
 export class Route53Provider implements DnsProvider {
   readonly kind = 'route53'
-  private readonly options: ProviderOptions
+  private readonly options: ProviderOptions<Route53Settings>
   private client?: Route53Client
   private sdk?: typeof import('@aws-sdk/client-route-53')
   private readonly zoneIds = new Map<string, string>()
   private readonly explicitZoneId?: string
   private readonly visibility?: 'private' | 'public'
-  /** API request attempts made (also logged one line each). */
-  calls = 0
 
-  constructor(options: ProviderOptions) {
+  constructor(options: ProviderOptions<Route53Settings>) {
     this.options = options
-    const settings = options.settings ?? {}
-    const id = settings['zone-id']
-    if (typeof id === 'string' && id.trim() !== '') {
-      const bare = id.trim().replace(/^\/?hostedzone\//, '')
-      if (!/^[A-Z0-9]{1,32}$/.test(bare)) {
-        throw new InputError('--zone-id', `"${id}" is not a Route 53 hosted zone id (upper-case letters and digits, e.g. Z0123456789ABCDEFGHIJ)`)
-      }
-      this.explicitZoneId = bare
-    }
-    if (settings.private === true && settings.public === true) throw new InputError('--private', 'give --private or --public, not both')
-    this.visibility = settings.private === true ? 'private' : settings.public === true ? 'public' : undefined
+    this.explicitZoneId = options.settings.zoneId
+    this.visibility = options.settings.visibility
   }
 
   // ------------------------------------------------------------ API calls
@@ -144,10 +148,9 @@ export class Route53Provider implements DnsProvider {
     const client = await this.getClient()
     const sdk = this.sdk as unknown as Record<string, new (input: object) => never>
     const command = new sdk[`${op}Command`]!(input)
-    if (Date.now() >= this.options.deadline) throw new DeadlinePassed(op)
-    this.calls++
+    if (this.options.deadline.passed()) throw new DeadlinePassed(op)
     this.options.log(`route53: call ${op}${detail ? ` ${detail}` : ''}`)
-    return untilDeadline(this.options.deadline, () => new DeadlinePassed(op), (abortSignal) => client.send(command, {abortSignal}) as Promise<T>)
+    return this.options.deadline.bound(() => new DeadlinePassed(op), (abortSignal) => client.send(command, {abortSignal}) as Promise<T>)
   }
 
   /** How an error should be handled: retried (and how) or refused. */
@@ -197,34 +200,25 @@ export class Route53Provider implements DnsProvider {
     return new DeadlineError(`Route 53 did not finish before the deadline (--timeout), during ${op}: ${leftBehind}`)
   }
 
-  /** Full-jitter exponential backoff, never past the deadline. */
-  private async backoff(n: number, baseMs: number, capMs: number, op: string, leftBehind: string): Promise<void> {
-    const delay = Math.random() * Math.min(capMs, baseMs * 2 ** Math.min(n, 16))
-    if (Date.now() + delay >= this.options.deadline) {
-      await sleep(Math.max(0, this.options.deadline - Date.now()))
-      throw this.deadlineError(op, leftBehind)
-    }
-    await sleep(delay)
-  }
-
   /** An idempotent call (a read), retried on throttling and transient errors. */
   private async call<T>(op: string, detail: string, input: object, zoneId?: string): Promise<T> {
-    for (let n = 0; ; n++) {
-      try {
-        return await this.attempt<T>(op, detail, input)
-      } catch (error) {
-        const failure = this.classify(error)
-        if (!failure) throw this.refusal(error, op, zoneId)
-        const answer = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 200)
-        this.options.log(`route53: ${op} ${failure === 'throttle' ? 'throttled' : 'failed'} (${answer}); retrying`)
-        // A throttled read holds nothing: step back so writers holding a fresh read get the tokens.
-        try {
-          await this.backoff(n, failure === 'throttle' ? BACKOFF.readThrottle.base : BACKOFF.transient.base, failure === 'throttle' ? BACKOFF.readThrottle.cap : BACKOFF.transient.cap, op, 'nothing was changed')
-        } catch {
-          const deadline = this.deadlineError(op, `nothing was changed (last answer: ${answer})`)
-          throw Object.assign(deadline, {lastAnswer: answer})
-        }
-      }
+    let answer = ''
+    try {
+      return await retry(() => this.attempt<T>(op, detail, input), {
+        deadline: this.options.deadline,
+        classify: (error, attempt) => {
+          const failure = this.classify(error)
+          if (!failure) return undefined
+          answer = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 200)
+          // A throttled read holds nothing: step back so writers holding a fresh read get the tokens.
+          const waitMs = backoffMs(attempt - 1, failure === 'throttle' ? BACKOFF.readThrottle : BACKOFF.transient)
+          return {waitMs, why: failure === 'throttle' ? 'throttled' : 'failed'}
+        },
+        onRetry: (_error, step) => this.options.log(`route53: ${op} ${step.why} (${answer}); retrying`),
+        giveUp: () => Object.assign(this.deadlineError(op, `nothing was changed (last answer: ${answer})`), {lastAnswer: answer}),
+      })
+    } catch (error) {
+      throw error instanceof DeadlineError ? error : this.refusal(error, op, zoneId)
     }
   }
 
@@ -384,7 +378,7 @@ export class Route53Provider implements DnsProvider {
     return batch
   }
 
-  async transact(zone: string, names: readonly string[], plan: Planner, opts: {dryRun: boolean}): Promise<TransactResult> {
+  async transact({zone, names, plan}: Work, opts: {dryRun: boolean}): Promise<TransactResult> {
     const zoneId = await this.zoneIdFor(zone)
     let conflicts = 0
     let unanswered = 0
@@ -397,51 +391,56 @@ export class Route53Provider implements DnsProvider {
       if (pending.length > 0) return `nothing was changed; still to do: ${summary}; run the same command again`
       return 'nothing was changed, so the records this command meant to add or remove are as they were; run the same command again'
     }
-    for (let attempt = 1; ; attempt++) {
-      const pages: Page[] = []
-      const known = new Map<string, WireSet>()
-      let outcome
-      try {
-        outcome = await readAndPlan(
-          async (wanted) => {
-            await this.readNames(zoneId, wanted, pages, known)
-            return this.stateOf(zone, wanted, known)
-          },
-          names,
-          plan,
-        )
-      } catch (error) {
-        if (error instanceof DeadlineError) {
-          const last = (error as DeadlineError & {lastAnswer?: string}).lastAnswer
-          throw this.deadlineError('ListResourceRecordSets', `${leftBehind(false)}${last ? ` (last answer: ${last})` : ''}`)
+    return retry(
+      async (attempt): Promise<TransactResult> => {
+        const pages: Page[] = []
+        const known = new Map<string, WireSet>()
+        let outcome
+        try {
+          outcome = await readAndPlan(
+            async (wanted) => {
+              await this.readNames(zoneId, wanted, pages, known)
+              return this.stateOf(zone, wanted, known)
+            },
+            names,
+            plan,
+          )
+        } catch (error) {
+          if (error instanceof DeadlineError) {
+            const last = (error as DeadlineError & {lastAnswer?: string}).lastAnswer
+            throw this.deadlineError('ListResourceRecordSets', `${leftBehind(false)}${last ? ` (last answer: ${last})` : ''}`)
+          }
+          throw error
         }
-        throw error
-      }
-      if (outcome.changes.length === 0) {
-        if (sent) {
-          const note = 'the answer to the change batch was lost, but a fresh read shows it was applied'
-          return {changes: sent.changes, notes: [...sent.notes, note], applied: true, attempts: attempt}
+        if (outcome.changes.length === 0) {
+          if (sent) {
+            const note = 'the answer to the change batch was lost, but a fresh read shows it was applied'
+            return {changes: sent.changes, notes: [...sent.notes, note], applied: true, attempts: attempt}
+          }
+          return {changes: [], notes: outcome.notes, applied: false, attempts: attempt}
         }
-        return {changes: [], notes: outcome.notes, applied: false, attempts: attempt}
-      }
-      pending = outcome.changes
-      const batch = this.buildBatch(outcome.state, outcome.changes, known)
-      const request = {HostedZoneId: zoneId, ChangeBatch: {Comment: `dnssd ${names[0] ?? ''}`.slice(0, 256), Changes: batch}}
-      if (opts.dryRun) return {changes: outcome.changes, notes: outcome.notes, applied: false, attempts: attempt, request}
-      const result = await this.sendBatch(request, leftBehind)
-      if (result.kind === 'applied') {
-        return {changes: outcome.changes, notes: outcome.notes, applied: true, attempts: attempt, request, changeId: result.changeId}
-      }
-      if (result.kind === 'uncertain') {
-        sent = {changes: outcome.changes, notes: outcome.notes}
-        this.options.log('route53: the change batch may have landed; re-reading to find out')
-        await this.backoff(unanswered++, BACKOFF.transient.base, BACKOFF.transient.cap, 'ChangeResourceRecordSets', leftBehind(false))
-        continue
-      }
-      conflicts++
-      this.options.log(`route53: conflict (${result.messages.join('; ')}); re-reading and planning again`)
-      await this.backoff(conflicts, BACKOFF.conflict.base, BACKOFF.conflict.cap, 'ChangeResourceRecordSets', leftBehind(false))
-    }
+        pending = outcome.changes
+        const batch = this.buildBatch(outcome.state, outcome.changes, known)
+        const request = {HostedZoneId: zoneId, ChangeBatch: {Comment: `dnssd ${names[0] ?? ''}`.slice(0, 256), Changes: batch}}
+        if (opts.dryRun) return {changes: outcome.changes, notes: outcome.notes, applied: false, attempts: attempt, request}
+        const result = await this.sendBatch(request, leftBehind)
+        if (result.kind === 'applied') {
+          return {changes: outcome.changes, notes: outcome.notes, applied: true, attempts: attempt, request, changeId: result.changeId}
+        }
+        if (result.kind === 'uncertain') {
+          sent = {changes: outcome.changes, notes: outcome.notes}
+          throw new Again('uncertain', unanswered++, 'the change batch may have landed; re-reading to find out')
+        }
+        throw new Again('conflict', ++conflicts, `conflict (${result.messages.join('; ')}); re-reading and planning again`)
+      },
+      {
+        deadline: this.options.deadline,
+        classify: (error) =>
+          error instanceof Again ? {waitMs: backoffMs(error.n, error.why === 'conflict' ? BACKOFF.conflict : BACKOFF.transient), why: error.message} : undefined,
+        onRetry: (_error, step) => this.options.log(`route53: ${step.why}`),
+        giveUp: () => this.deadlineError('ChangeResourceRecordSets', leftBehind(false)),
+      },
+    )
   }
 
   /** Send one batch; resend the same batch (it is still a compare-and-swap) on throttling. */
@@ -450,31 +449,32 @@ export class Route53Provider implements DnsProvider {
     leftBehind: (inFlight: boolean) => string,
   ): Promise<{kind: 'applied'; changeId?: string} | {kind: 'conflict'; messages: string[]} | {kind: 'uncertain'}> {
     const changes = (request as {ChangeBatch: {Changes: unknown[]}}).ChangeBatch.Changes.length
-    for (let n = 0; ; n++) {
-      try {
-        const res = await this.attempt<{ChangeInfo?: {Id?: string}}>('ChangeResourceRecordSets', `${changes} changes`, request)
-        return {kind: 'applied', changeId: res.ChangeInfo?.Id}
-      } catch (error) {
-        if (error instanceof DeadlinePassed) throw this.deadlineError('ChangeResourceRecordSets', leftBehind(true))
-        const e = error as {name?: string; message?: string}
-        if (e.name === 'InvalidChangeBatch') {
-          const messages = splitChangeBatchMessages(e.message ?? '')
-          if (messages.length > 0 && messages.every(isConcurrencyMessage)) return {kind: 'conflict', messages}
-          const outOfZone = messages.find((m) => /is not permitted in zone/.test(m))
-          if (outOfZone) {
-            throw new BackendError(`Route 53 refused the change: ${outOfZone}. The hosted zone id does not belong to --zone; check --zone-id`, {cause: error})
-          }
-          throw new BackendError(`Route 53 refused the change batch: ${messages.join('; ')}`, {cause: error})
-        }
-        const failure = this.classify(error)
-        if (!failure) throw this.refusal(error, 'ChangeResourceRecordSets', (request as {HostedZoneId: string}).HostedZoneId)
-        // 5xx and lost connections may hide a committed batch: re-read instead of resending blindly.
-        if (failure !== 'throttle') return {kind: 'uncertain'}
-        this.options.log(`route53: ChangeResourceRecordSets throttled (${e.name}); sending the same batch again`)
-        // Our read ages while we wait: retry soon, the batch is still a compare-and-swap.
+    try {
+      const res = await retry(() => this.attempt<{ChangeInfo?: {Id?: string}}>('ChangeResourceRecordSets', `${changes} changes`, request), {
+        deadline: this.options.deadline,
+        // Our read ages while we wait: resend soon, the batch is still a compare-and-swap.
         // Growing to 250 ms: one writer alone stays under 5 requests/s even if rejected requests count.
-        await this.backoff(n, BACKOFF.changeThrottle.base, BACKOFF.changeThrottle.cap, 'ChangeResourceRecordSets', leftBehind(false))
+        classify: (error, attempt) => (this.classify(error) === 'throttle' ? {waitMs: backoffMs(attempt - 1, BACKOFF.changeThrottle), why: 'throttled'} : undefined),
+        onRetry: (error) => this.options.log(`route53: ChangeResourceRecordSets throttled (${(error as Error).name}); sending the same batch again`),
+        giveUp: () => this.deadlineError('ChangeResourceRecordSets', leftBehind(false)),
+      })
+      return {kind: 'applied', changeId: res.ChangeInfo?.Id}
+    } catch (error) {
+      if (error instanceof DeadlineError) throw error
+      if (error instanceof DeadlinePassed) throw this.deadlineError('ChangeResourceRecordSets', leftBehind(true))
+      const e = error as {name?: string; message?: string}
+      if (e.name === 'InvalidChangeBatch') {
+        const messages = splitChangeBatchMessages(e.message ?? '')
+        if (messages.length > 0 && messages.every(isConcurrencyMessage)) return {kind: 'conflict', messages}
+        const outOfZone = messages.find((m) => /is not permitted in zone/.test(m))
+        if (outOfZone) {
+          throw new BackendError(`Route 53 refused the change: ${outOfZone}. The hosted zone id does not belong to --zone; check --zone-id`, {cause: error})
+        }
+        throw new BackendError(`Route 53 refused the change batch: ${messages.join('; ')}`, {cause: error})
       }
+      // 5xx and lost connections may hide a committed batch: re-read instead of resending blindly.
+      if (this.classify(error)) return {kind: 'uncertain'}
+      throw this.refusal(error, 'ChangeResourceRecordSets', (request as {HostedZoneId: string}).HostedZoneId)
     }
   }
 
@@ -482,27 +482,29 @@ export class Route53Provider implements DnsProvider {
   async waitInSync(changeId: string, onPoll?: (status: string, elapsedMs: number) => void): Promise<{elapsedMs: number}> {
     const started = Date.now()
     const id = changeId.replace(/^\/change\//, '')
-    for (let n = 0; ; n++) {
-      let status = 'PENDING'
-      try {
-        const res = await this.call<{ChangeInfo?: {Status?: string}}>('GetChange', id, {Id: id})
-        status = res.ChangeInfo?.Status ?? 'PENDING'
-      } catch (error) {
-        if (error instanceof DeadlineError) {
-          throw new DeadlineError(`change ${id} is applied but was not yet INSYNC when the deadline (--timeout) passed; Route 53 usually takes under 60 s: raise --timeout to wait longer`)
+    const late = (): DeadlineError =>
+      new DeadlineError(`change ${id} is applied but was not yet INSYNC when the deadline (--timeout) passed; Route 53 usually takes under 60 s: raise --timeout to wait longer`)
+    return retry(
+      async () => {
+        let status = 'PENDING'
+        try {
+          const res = await this.call<{ChangeInfo?: {Status?: string}}>('GetChange', id, {Id: id})
+          status = res.ChangeInfo?.Status ?? 'PENDING'
+        } catch (error) {
+          if (error instanceof DeadlineError) throw late()
+          // A change id we were just given: NoSuchChange is eventual consistency, keep polling.
+          if ((error as BackendError).cause && ((error as BackendError).cause as Error).name !== 'NoSuchChange') throw error
         }
-        // A change id we were just given: NoSuchChange is eventual consistency, keep polling.
-        if ((error as BackendError).cause && ((error as BackendError).cause as Error).name !== 'NoSuchChange') throw error
-      }
-      onPoll?.(status, Date.now() - started)
-      if (status === 'INSYNC') return {elapsedMs: Date.now() - started}
-      const delay = Math.min(5000, 500 * 1.5 ** n) * (0.75 + Math.random() * 0.5)
-      if (Date.now() + delay >= this.options.deadline) {
-        await sleep(Math.max(0, this.options.deadline - Date.now()))
-        throw new DeadlineError(`change ${id} is applied but was not yet INSYNC when the deadline (--timeout) passed; Route 53 usually takes under 60 s: raise --timeout to wait longer`)
-      }
-      await sleep(delay)
-    }
+        onPoll?.(status, Date.now() - started)
+        if (status !== 'INSYNC') throw new NotInSync(status)
+        return {elapsedMs: Date.now() - started}
+      },
+      {
+        deadline: this.options.deadline,
+        classify: (error, attempt) => (error instanceof NotInSync ? {waitMs: backoffMs(attempt - 1, BACKOFF.poll), why: error.message} : undefined),
+        giveUp: late,
+      },
+    )
   }
 
   async close(): Promise<void> {

@@ -183,7 +183,7 @@ export class FileRegistry implements Registry {
         const result = await step(lock)
         if (result !== 'lost' && result !== 'changed-under-lock') return result
         const why = result === 'lost' ? `the lock ${lock.path} is no longer ours` : `${path} changed while it was locked`
-        if (Date.now() >= this.options.deadline) throw new DeadlineError(`registry ${this.url}: could not write ${path} before the deadline: ${why}`)
+        if (this.options.deadline.passed()) throw new DeadlineError(`registry ${this.url}: could not write ${path} before the deadline: ${why}`)
         this.options.log(`file: not written: ${why}; trying again`)
         if (result === 'lost') lock = await FileLock.acquire(path, options)
       }

@@ -8,6 +8,7 @@
  * renewing members never clobber each other: each stored lease has an ETag
  * (an opaque version string) and writes/deletes may be made conditional on it.
  */
+import {type Deadline} from '../core/deadline.js'
 import {InputError} from '../core/errors.js'
 
 export interface Lease {
@@ -64,7 +65,7 @@ export interface Registry {
 }
 
 export interface RegistryOptions {
-  deadline: number
+  deadline: Deadline
   log: (line: string) => void
 }
 
@@ -154,16 +155,4 @@ export function parseRegistryUrl(value: string | undefined, input = '--registry'
     return {kind: 's3', bucket, prefix, url: `s3://${bucket}${prefix ? `/${prefix}` : ''}`}
   }
   throw new InputError(input, `"${text}" has scheme ${url.protocol.replace(/:$/, '')}; use file:///absolute/dir or s3://bucket/prefix`)
-}
-
-/** Open the store behind a registry URL; the S3 SDK is imported only when used. */
-export async function openRegistry(location: RegistryLocation, options: RegistryOptions): Promise<Registry> {
-  if (location.kind === 'file') {
-    const {checkPrivateDir} = await import('../platform/datadir.js')
-    await checkPrivateDir(location.dir, 'lease registry')
-    const {FileRegistry} = await import('./file.js')
-    return new FileRegistry(location.dir, options)
-  }
-  const {S3Registry} = await import('./s3.js')
-  return new S3Registry(location.bucket, location.prefix, options)
 }

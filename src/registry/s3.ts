@@ -7,8 +7,8 @@
  * If-Match (S3 returns 412 PreconditionFailed when the lease changed).
  */
 import type {ListObjectsV2CommandOutput, S3Client as S3ClientType} from '@aws-sdk/client-s3'
-import {untilDeadline} from '../core/deadline.js'
 import {BackendError, DeadlineError} from '../core/errors.js'
+import {type Backoff, backoffMs, retry} from '../core/retry.js'
 import {
   type DeleteOutcome,
   type Lease,
@@ -33,6 +33,10 @@ interface AwsError {
 }
 
 const LIST_CONCURRENCY = 16
+/** Retries of one request (throttling, 5xx, a dropped connection): full jitter from 100 ms up to 2 s. */
+const BACKOFF: Backoff = {baseMs: 100, capMs: 2000}
+// A connection dropped mid-request is worth another try; one that cannot be made at all is a refusal (exit 4).
+const TRANSIENT_NETWORK = /^(ECONNRESET|EPIPE)$/
 
 export class S3Registry implements Registry {
   readonly kind = 's3'
@@ -57,6 +61,8 @@ export class S3Registry implements Registry {
       region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1',
       // A bucket in another region answers 301 with its region; follow it.
       followRegionRedirects: true,
+      // bounded() owns retries, so every attempt is logged and inside the deadline.
+      maxAttempts: 1,
       ...(endpoint ? {endpoint, forcePathStyle: true} : {}),
       // Leases are small strings; extra checksums only break S3-compatible stores.
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -78,13 +84,27 @@ export class S3Registry implements Registry {
     return {sdk, client}
   }
 
-  /** One S3 request, body included, bounded by the deadline (exit 5 when it passes, whatever the transport says). */
+  /**
+   * One S3 request, body included, bounded by the deadline (exit 5 when it
+   * passes, whatever the transport says), retried on throttling, 5xx and
+   * dropped connections by the one retry policy (the SDK's own is off).
+   */
   private bounded<T>(op: string, work: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
-    return untilDeadline(
-      this.options.deadline,
-      (cause) => new DeadlineError(`registry ${this.url}: ${op} did not finish before the deadline`, cause === undefined ? undefined : {cause}),
-      work,
-    )
+    const expired = (cause?: unknown): DeadlineError =>
+      new DeadlineError(`registry ${this.url}: ${op} did not finish before the deadline`, cause === undefined ? undefined : {cause})
+    return retry(() => this.options.deadline.bound(expired, work), {
+      deadline: this.options.deadline,
+      classify: (error, attempt) => {
+        if (error instanceof DeadlineError) return undefined
+        const e = error as AwsError
+        const status = e.$metadata?.httpStatusCode ?? 0
+        const code = e.code ?? (error as {cause?: {code?: string}}).cause?.code ?? ''
+        const why = status === 503 || status === 429 || e.name === 'SlowDown' ? 'throttled' : status >= 500 ? `HTTP ${status}` : TRANSIENT_NETWORK.test(code) ? code : undefined
+        return why === undefined ? undefined : {waitMs: backoffMs(attempt - 1, BACKOFF), why}
+      },
+      onRetry: (_error, step) => this.options.log(`s3: ${op} ${step.why}; retrying`),
+      giveUp: (error, step) => expired(Object.assign(new Error(step.why), {cause: error})),
+    })
   }
 
   private key(zone: string, service: string, memberId: string): string {

@@ -55,6 +55,33 @@ const cases: Case[] = [
     message: /^dnssd: NAME: "_web\._tcp\.\\u0007\\u001b\[31mexample\.com" is not a domain name/,
   },
   {name: 'resolve empty --server', args: ['resolve', '_web._tcp.example.com', '--server', ''], message: /^dnssd: --server: an empty value is not allowed/},
+  // Issue 11: a flag the chosen provider does not support names the flag and the provider (catalog.ts).
+  ...(
+    [
+      ['--zone-id', ['--zone-id', 'Z1']],
+      ['--wait', ['--wait']],
+      ['--public', ['--public']],
+      ['--private', ['--private']],
+      ['--proxied', ['--proxied', '--a-record', 'www']],
+      ['--api-token-file', ['--api-token-file', '/nonexistent']],
+      ['--ttl auto', ['--ttl', 'auto']],
+    ] as const
+  ).map(([flag, extra]) => ({
+    name: `join --provider file ${flag}`,
+    args: [...base, '--ip', '10.0.0.9', ...extra],
+    message: new RegExp(`^dnssd: ${flag}: is not supported by the file provider \\(only by (route53|cloudflare|route53, cloudflare)\\)`),
+  })),
+  {
+    name: 'leave --provider file DNSSD_WAIT=true',
+    args: ['leave', '--zone', Z, '--service', '_v1._web._tcp', '--ip', '10.0.0.1'],
+    env: {DNSSD_WAIT: 'true'},
+    message: /^dnssd: --wait: is not supported by the file provider \(only by route53\)/,
+  },
+  {
+    name: 'list --provider file --zone-id',
+    args: ['list', '--zone', Z, '--zone-id', 'Z1'],
+    message: /^dnssd: --zone-id: is not supported by the file provider/,
+  },
 ]
 
 describe('input hardening: exit 2, one line, nothing changed', () => {

@@ -1,8 +1,8 @@
-/** Drive a MembershipPlan against an in-memory ZoneState, as a provider would. */
-import {type MembershipPlan} from '../../src/core/planner.js'
+/** Drive a unit of Work against an in-memory ZoneState, as a provider would. */
+import {type Work} from '../../src/core/planner.js'
 import {type Change, ZoneState} from '../../src/core/records.js'
 
-export function runPlan(state: ZoneState, mp: MembershipPlan): {changes: Change[]; notes: string[]} {
+export function runPlan(state: ZoneState, mp: Work): {changes: Change[]; notes: string[]} {
   for (let round = 0; round < 5; round++) {
     const step = mp.plan(state)
     if ('changes' in step) {

@@ -1,12 +1,10 @@
 /**
  * The pure parts of the Cloudflare provider: record <-> value translation,
- * the convergence repair plan, and the start-up helpers (--ttl auto, --jitter).
+ * and the convergence repair plan.
  */
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {ZoneState} from '../../src/core/records.js'
-import {InputError} from '../../src/core/errors.js'
-import {jitterDelayMs, ttlForProvider} from '../../src/cli/startup.js'
 import {repairPlan, scopeNames, sharedScope} from '../../src/providers/cloudflare-converge.js'
 import {CfSnapshot, checkCloudflareTtl, createBody, isMarked, isPublicAddress, markFor, seen, valueOf} from '../../src/providers/cloudflare-records.js'
 
@@ -113,22 +111,5 @@ describe('cloudflare convergence (repair of the shared names)', () => {
     assert.deepEqual(s.records(I, 'TXT', '"x"').map((r) => r.id), ['a', 'b'])
     assert.equal(s.removable(I, 'TXT', '"x"'), true)
     assert.deepEqual(new ZoneState(Z, [I]).values(I, 'TXT'), [])
-  })
-})
-
-describe('start-up helpers', () => {
-  it('--ttl auto maps to 1 for cloudflare only', () => {
-    assert.equal(ttlForProvider({provider: 'cloudflare', ttl: 'AUTO'}).ttl, '1')
-    assert.equal(ttlForProvider({provider: 'file', ttl: 'auto'}).ttl, 'auto')
-    assert.equal(ttlForProvider({provider: 'cloudflare', ttl: '300'}).ttl, '300')
-  })
-
-  it('--jitter: 0 or absent means no wait; otherwise 0..S seconds; bad values are input errors', () => {
-    assert.equal(jitterDelayMs(undefined), 0)
-    assert.equal(jitterDelayMs('0'), 0)
-    assert.equal(jitterDelayMs('10', () => 0.5), 5000)
-    assert.equal(jitterDelayMs('1.5', () => 0.999), 1498)
-    assert.throws(() => jitterDelayMs('-1'), InputError)
-    assert.throws(() => jitterDelayMs('soon'), /--jitter/)
   })
 })

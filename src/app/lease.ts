@@ -1,8 +1,8 @@
 /**
  * The lease side of join/leave. `prepareLease` runs BEFORE the DNS change:
- * it validates --registry/--lease (exit 2) and reads the member's current
- * lease, which proves the store is there and readable (exit 4 otherwise), so
- * a bad registry changes nothing. `after` runs AFTER the DNS change succeeded:
+ * it reads the member's current lease, which proves the store is there and
+ * readable (exit 4 otherwise), so a bad registry changes nothing (the URL and
+ * --lease were checked at the command edge). `after` runs AFTER the DNS change succeeded:
  * join writes or renews the lease, leave deletes it.
  *
  * A renewal writes conditionally on the ETag it read. If the lease changed
@@ -10,17 +10,12 @@
  * change and our write; the (idempotent) DNS join is re-applied and the lease
  * written again, so a member renewing during a reap ends up registered.
  */
-import {DnssdError, InputError} from '../core/errors.js'
+import {type Deadline} from '../core/deadline.js'
+import {DnssdError} from '../core/errors.js'
 import {type Member} from '../core/membership.js'
-import {parseSeconds} from '../core/names.js'
-import {type Registry, type Lease, type StoredLease, memberIdOf, openRegistry, parseRegistryUrl} from './registry.js'
-
-export interface LeaseFlags {
-  registry?: string
-  lease?: string
-  txt?: string[]
-  'dry-run'?: boolean
-}
+import {openRegistry} from '../registry/open.js'
+import {type Lease, type Registry, type StoredLease, memberIdOf} from '../registry/registry.js'
+import {type LeaseRequest} from './request.js'
 
 export interface LeaseReport {
   registry: string
@@ -60,35 +55,24 @@ export function leaseFor(member: Member, provider: string, seconds: number, txt:
 
 export async function prepareLease(
   action: 'join' | 'leave',
-  flags: LeaseFlags,
+  request: LeaseRequest,
   member: Member,
   provider: string,
-  options: {deadline: number; log: (line: string) => void},
-): Promise<LeaseSession | undefined> {
-  if (flags.registry === undefined || flags.registry === '') {
-    if (action === 'join' && flags.lease !== undefined) throw new InputError('--lease', 'needs --registry URL (file:///dir or s3://bucket/prefix) to keep the lease in')
-    return undefined
-  }
-  const location = parseRegistryUrl(flags.registry)
-  let seconds = 0
-  if (action === 'join') {
-    if (flags.lease === undefined || flags.lease === '') {
-      throw new InputError('--lease', 'join with --registry needs --lease SECONDS: how long the member stays without renewing (re-run join before it ends)')
-    }
-    seconds = parseSeconds(flags.lease, '--lease', 30 * 86_400)
-  }
-  const registry: Registry = await openRegistry(location, options)
+  options: {deadline: Deadline; log: (line: string) => void; dryRun: boolean},
+): Promise<LeaseSession> {
+  const registry: Registry = await openRegistry(request.location, options)
   const memberId = memberIdOf(member.host)
   const service = member.service.relative
+  const seconds = request.seconds ?? 0
+  const {dryRun} = options
   let current: StoredLease | undefined
   try {
     current = await registry.get(member.zone, service, memberId)
-    if (action === 'join' && !flags['dry-run']) await registry.prepareWrite(member.zone, service)
+    if (action === 'join' && !dryRun) await registry.prepareWrite(member.zone, service)
   } catch (error) {
     await registry.close()
     throw error
   }
-  const dryRun = Boolean(flags['dry-run'])
 
   return {
     close: () => registry.close(),
@@ -101,7 +85,7 @@ export async function prepareLease(
         }
         let rejoined = 0
         for (let round = 0; ; round++) {
-          const lease = leaseFor(member, provider, seconds, flags.txt, current?.lease.joinedAt)
+          const lease = leaseFor(member, provider, seconds, request.txt, current?.lease.joinedAt)
           const put = await registry.put(lease, current ? {ifMatch: current.etag} : {ifNoneMatch: '*'})
           if (put !== 'changed') {
             return {registry: registry.url, key: put.key, action: current ? 'renewed' : 'written', expiresAt: lease.expiresAt, rejoined}

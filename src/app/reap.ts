@@ -16,12 +16,15 @@
  *   idempotent when the member's own join got there first). The member's
  *   join does the same from its side (see membership.ts).
  */
-import {DnssdError} from '../core/errors.js'
+import {type ErrorKind, ExitCode, errorReport} from '../core/errors.js'
 import {memberForJoin, memberForLeave} from '../core/membership.js'
 import {planJoin, planLeave} from '../core/planner.js'
 import {type Change} from '../core/records.js'
-import {type DnsProvider} from '../providers/provider.js'
-import {type Lease, type Registry, type StoredLease, isExpired} from './registry.js'
+import {openProvider, parseProviderKind} from '../providers/catalog.js'
+import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
+import {openRegistry} from '../registry/open.js'
+import {type Lease, type Registry, type StoredLease, isExpired} from '../registry/registry.js'
+import {type AppEnv, type ReapRequest} from './request.js'
 
 export type ReapStatus = 'removed' | 'already-gone' | 'renewed' | 'would-remove' | 'failed'
 
@@ -38,6 +41,9 @@ export interface ReapItem {
   restored?: Change[]
   lease: 'deleted' | 'missing' | 'kept' | 'left (dry run)'
   error?: string
+  /** With status 'failed': what kind of failure, and the exit code it calls for. */
+  errorKind?: ErrorKind | string
+  exitCode?: number
 }
 
 export interface ReapResult {
@@ -52,9 +58,8 @@ export interface ReapResult {
   elapsedMs: number
 }
 
-export interface ReapOptions {
+interface ReapOptions {
   zone: string
-  /** Relative service (`_v1._web._tcp`), or undefined for every service in the zone. */
   service?: string
   registry: Registry
   graceMs: number
@@ -97,12 +102,12 @@ async function reapOne(s: StoredLease, o: ReapOptions, now: () => number): Promi
   const member = memberForLeave({zone: o.zone, service: lease.service, host: absolute(lease.host)})
   item.instance = member.instance
   const provider = await o.provider(lease.provider)
-  const {names, plan} = planLeave(member)
+  const work = planLeave(member)
   if (o.dryRun) {
-    const r = await provider.transact(o.zone, names, plan, {dryRun: true})
+    const r = await provider.transact(work, {dryRun: true})
     return {...item, status: 'would-remove', changes: r.changes, lease: 'left (dry run)'}
   }
-  const removed = await provider.transact(o.zone, names, plan, {dryRun: false})
+  const removed = await provider.transact(work, {dryRun: false})
   item.changes = removed.changes
   const outcome = await o.registry.delete(o.zone, lease.service, s.memberId, s.etag)
   if (outcome === 'deleted' || outcome === 'missing') {
@@ -118,13 +123,37 @@ async function reapOne(s: StoredLease, o: ReapOptions, now: () => number): Promi
   o.log(`reap: ${lease.host} renewed its lease during the reap; putting its values back`)
   let restored: Change[] = []
   if (removed.changes.length > 0) {
-    const joinPlan = planJoin(memberForJoin(joinInputOf(current.lease)))
-    restored = (await provider.transact(o.zone, joinPlan.names, joinPlan.plan, {dryRun: false})).changes
+    restored = (await provider.transact(planJoin(memberForJoin(joinInputOf(current.lease))), {dryRun: false})).changes
   }
   return {...item, status: 'renewed', restored, lease: 'kept'}
 }
 
-export async function reap(o: ReapOptions): Promise<ReapResult> {
+/**
+ * Reap a zone: one deadline for the registry and every provider, one
+ * provider per kind named in the leases, opened on first use.
+ */
+export async function reap(request: ReapRequest, env: AppEnv): Promise<ReapResult> {
+  const {deadline} = request
+  const providers = new Map<ProviderKind, Promise<DnsProvider>>()
+  const providerFor = (name: string): Promise<DnsProvider> => {
+    const choice = request.provider(parseProviderKind(name))
+    let opened = providers.get(choice.kind)
+    if (!opened) {
+      opened = openProvider(choice, {deadline, log: env.log})
+      providers.set(choice.kind, opened)
+    }
+    return opened
+  }
+  const registry = await openRegistry(request.registry, {deadline, log: env.log})
+  try {
+    return await reapWith({...request, registry, provider: providerFor, log: env.log})
+  } finally {
+    await registry.close()
+    for (const p of providers.values()) await p.then((provider) => provider.close()).catch(() => undefined)
+  }
+}
+
+async function reapWith(o: ReapOptions): Promise<ReapResult> {
   const started = Date.now()
   const now = o.now ?? Date.now
   // A pool (`_v1._web._tcp`) is one directory; a plain type (`_web._tcp`) also covers the pools of that type.
@@ -141,8 +170,8 @@ export async function reap(o: ReapOptions): Promise<ReapResult> {
       items.push(await reapOne(s, o, now))
     } catch (error) {
       // Bad input in a lease or a refused provider call stops only this member... unless the store itself fails.
-      if (error instanceof DnssdError && error.kind === 'deadline') throw error
-      const message = error instanceof Error ? error.message : String(error)
+      const report = errorReport(error)
+      if (report.kind === 'deadline') throw error
       items.push({
         service: s.lease.service,
         host: s.lease.host,
@@ -151,7 +180,10 @@ export async function reap(o: ReapOptions): Promise<ReapResult> {
         status: 'failed',
         changes: [],
         lease: 'kept',
-        error: message,
+        error: report.message,
+        errorKind: report.kind,
+        // A lease that does not make a valid member is bad data in the store, not bad input to reap.
+        exitCode: report.kind === 'bad-input' ? ExitCode.backendRefused : report.exitCode,
       })
     }
   }

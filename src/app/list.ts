@@ -1,0 +1,36 @@
+/**
+ * `list`: the zone as a DNS-SD browser sees it, and with a registry, each
+ * member's lease beside what DNS holds.
+ */
+import {type InventoryService, inventory} from '../core/inventory.js'
+import {openProvider} from '../providers/catalog.js'
+import {type ProviderKind} from '../providers/provider.js'
+import {type LeaseDrift, leaseDrift} from '../registry/drift.js'
+import {openRegistry} from '../registry/open.js'
+import {type AppEnv, type ListRequest} from './request.js'
+
+export interface ListResult {
+  zone: string
+  provider: ProviderKind
+  services: InventoryService[]
+  leases?: LeaseDrift
+}
+
+export async function list(request: ListRequest, env: AppEnv): Promise<ListResult> {
+  const {zone, serviceType, deadline} = request
+  const provider = await openProvider(request.provider, {deadline, log: env.log})
+  try {
+    const state = await provider.read(zone, 'all')
+    const services = inventory(state, zone, serviceType)
+    if (!request.registry) return {zone, provider: provider.kind, services}
+    const registry = await openRegistry(request.registry, {deadline, log: env.log})
+    try {
+      const leases = leaseDrift(state, zone, await registry.list(zone), registry.url, serviceType)
+      return {zone, provider: provider.kind, services, leases}
+    } finally {
+      await registry.close()
+    }
+  } finally {
+    await provider.close()
+  }
+}

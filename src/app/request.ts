@@ -1,0 +1,72 @@
+/**
+ * The typed requests the commands build at their edge (src/cli/requests.ts)
+ * and the app functions take. Every value in them is validated; nothing in
+ * them is a flag. A benchmark or a test builds them directly to run many
+ * members in one process.
+ */
+import {type Deadline} from '../core/deadline.js'
+import {type MemberSpec} from '../core/membership.js'
+import {type HealthTarget} from '../platform/health.js'
+import {type IpSource} from '../platform/ipauto.js'
+import {type ProviderChoice} from '../providers/catalog.js'
+import {type ProviderKind} from '../providers/provider.js'
+import {type RegistryLocation} from '../registry/registry.js'
+
+export interface LeaseRequest {
+  location: RegistryLocation
+  /** join: how long the lease lasts (`--lease`); absent for leave. */
+  seconds?: number
+  /** The TXT pairs as given, kept in the lease so a reaper can restore the member. */
+  txt?: string[]
+}
+
+export interface MembershipRequest {
+  action: 'join' | 'leave'
+  member: MemberSpec
+  /** With an `auto` address: which address to prefer. */
+  ipSource?: IpSource
+  /** join: register only once this answers (`--check`), within its own time. */
+  check?: {target: HealthTarget; seconds: number}
+  /** Wait this long before the first API call (`--jitter`, drawn at the edge). */
+  jitterMs: number
+  dryRun: boolean
+  /** Wait until the change is live (providers with the `wait` capability). */
+  wait: boolean
+  deadline: Deadline
+  provider: ProviderChoice
+  lease?: LeaseRequest
+}
+
+export interface ListRequest {
+  zone: string
+  /** Only this service type (`_web._tcp.example.com`). */
+  serviceType?: string
+  deadline: Deadline
+  provider: ProviderChoice
+  registry?: RegistryLocation
+}
+
+export interface ReapRequest {
+  zone: string
+  /** Relative service (`_v1._web._tcp`), or undefined for every service in the zone. */
+  service?: string
+  registry: RegistryLocation
+  graceMs: number
+  dryRun: boolean
+  deadline: Deadline
+  /** The provider to remove a lease's member through, by the kind the lease names. */
+  provider: (kind: ProviderKind) => ProviderChoice
+}
+
+/** What the app functions need from their caller besides the request. */
+export interface AppEnv {
+  /** One line per API call or step (`--verbose`). */
+  log: (line: string) => void
+  /** A long wait a person may watch (the CLI shows a spinner when interactive). */
+  progress?: (text: string) => Progress
+}
+
+export interface Progress {
+  update(text: string): void
+  done(ok: boolean, text: string): void
+}

@@ -1,0 +1,141 @@
+/**
+ * The command edge: parsed flag values -> one typed request per command
+ * (src/app/request.ts). Every value is checked here, before any I/O, so bad
+ * input is exit 2 with nothing changed; the deadline (`--timeout`) starts
+ * here, once. Nothing below this file sees a flag.
+ */
+import {type LeaseRequest, type ListRequest, type MembershipRequest, type ReapRequest} from '../app/request.js'
+import {Deadline} from '../core/deadline.js'
+import {InputError} from '../core/errors.js'
+import {memberSpec} from '../core/membership.js'
+import {parseSeconds, parseService, parseZone} from '../core/names.js'
+import {type ProviderFlags, chooseProvider, supports} from '../providers/catalog.js'
+import {parseRegistryUrl} from '../registry/registry.js'
+
+export interface MembershipFlags extends ProviderFlags {
+  zone?: string
+  service?: string
+  ip?: string
+  'ip-source'?: string
+  host?: string
+  port?: string
+  priority?: string
+  weight?: string
+  txt?: string[]
+  jitter?: string
+  timeout?: string
+  'dry-run'?: boolean
+  registry?: string
+  lease?: string
+  check?: string
+  'check-timeout'?: string
+}
+
+const given = (v: string | undefined): v is string => v !== undefined && v !== ''
+
+export function deadlineOf(timeout: string | undefined, fallback: number): Deadline {
+  return new Deadline(timeout === undefined ? fallback : parseSeconds(timeout, '--timeout'))
+}
+
+/** `--jitter S`: a random 0..S seconds (0 or absent: none). */
+export function jitterMs(value: string | undefined, random: () => number = Math.random): number {
+  if (value === undefined || value.trim() === '' || /^0+(\.0+)?$/.test(value.trim())) return 0
+  return Math.floor(random() * parseSeconds(value, '--jitter', 3600) * 1000)
+}
+
+export async function membershipRequest(action: 'join' | 'leave', flags: MembershipFlags): Promise<MembershipRequest> {
+  const provider = chooseProvider(flags, given(flags.zone) ? flags.zone : undefined)
+  // `--ttl auto` is the provider's automatic TTL (Cloudflare stores it as 1); the catalog refused it elsewhere.
+  const ttl = flags.ttl?.trim().toLowerCase() === 'auto' && supports(provider.kind, 'ttl-auto') ? '1' : flags.ttl
+  const member = memberSpec(action, {
+    zone: flags.zone,
+    service: flags.service,
+    ip: flags.ip,
+    host: flags.host,
+    port: flags.port,
+    priority: flags.priority,
+    weight: flags.weight,
+    ttl,
+    txt: flags.txt,
+    aRecord: flags['a-record'],
+  })
+  let ipSource: MembershipRequest['ipSource']
+  if (given(flags['ip-source'])) ipSource = (await import('../platform/ipauto.js')).parseIpSource(flags['ip-source'])
+  let check: MembershipRequest['check']
+  if (action === 'join' && given(flags.check)) {
+    const {parseHealthTarget} = await import('../platform/health.js')
+    check = {target: parseHealthTarget(flags.check), seconds: parseSeconds(flags['check-timeout'] ?? '60', '--check-timeout')}
+  }
+  return {
+    action,
+    member,
+    ipSource,
+    check,
+    jitterMs: jitterMs(flags.jitter),
+    dryRun: flags['dry-run'] === true,
+    wait: flags.wait === true,
+    deadline: deadlineOf(flags.timeout, action === 'join' ? 30 : 10),
+    provider,
+    lease: leaseRequest(action, flags),
+  }
+}
+
+function leaseRequest(action: 'join' | 'leave', flags: MembershipFlags): LeaseRequest | undefined {
+  if (!given(flags.registry)) {
+    if (action === 'join' && flags.lease !== undefined) throw new InputError('--lease', 'needs --registry URL (file:///dir or s3://bucket/prefix) to keep the lease in')
+    return undefined
+  }
+  const location = parseRegistryUrl(flags.registry)
+  if (action === 'leave') return {location}
+  if (!given(flags.lease)) {
+    throw new InputError('--lease', 'join with --registry needs --lease SECONDS: how long the member stays without renewing (re-run join before it ends)')
+  }
+  return {location, seconds: parseSeconds(flags.lease, '--lease', 30 * 86_400), txt: flags.txt}
+}
+
+export interface ListFlags extends ProviderFlags {
+  zone?: string
+  service?: string
+  timeout?: string
+  registry?: string
+}
+
+export function listRequest(flags: ListFlags): ListRequest {
+  const zone = parseZone(flags.zone)
+  return {
+    zone,
+    serviceType: flags.service === undefined ? undefined : `${parseService(flags.service, zone).type}.${zone}`,
+    deadline: deadlineOf(flags.timeout, 30),
+    provider: chooseProvider(flags, zone),
+    registry: given(flags.registry) ? parseRegistryUrl(flags.registry) : undefined,
+  }
+}
+
+export interface ReapFlags extends ProviderFlags {
+  zone?: string
+  service?: string
+  registry?: string
+  grace?: string
+  timeout?: string
+  'dry-run'?: boolean
+}
+
+export function reapRequest(flags: ReapFlags): ReapRequest {
+  const zone = parseZone(flags.zone)
+  const service = flags.service === undefined ? undefined : parseService(flags.service, zone).relative
+  if (!given(flags.registry)) throw new InputError('--registry', 'reap needs the lease registry: file:///dir or s3://bucket/prefix (or DNSSD_REGISTRY)')
+  const registry = parseRegistryUrl(flags.registry)
+  const grace = flags.grace === undefined || flags.grace === '0' ? 0 : parseSeconds(flags.grace, '--grace')
+  // --provider removes every member through one provider: its flags are checked now. Without it,
+  // each lease names its own provider, and each takes the provider flags it supports.
+  const fixed = flags.provider === undefined ? undefined : chooseProvider(flags, zone)
+  return {
+    zone,
+    service,
+    registry,
+    graceMs: grace * 1000,
+    dryRun: flags['dry-run'] === true,
+    deadline: deadlineOf(flags.timeout, 60),
+    provider: (kind) => fixed ?? chooseProvider({...flags, provider: kind}, zone, {lenient: true}),
+  }
+}
