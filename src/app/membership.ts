@@ -7,13 +7,11 @@
  * and the jitter, which have their own bounds.
  */
 import {DeadlineError} from '../core/errors.js'
-import {type Member, completeMember} from '../core/membership.js'
-import {type Address, parseAddress} from '../core/names.js'
+import {type Member} from '../core/membership.js'
 import {planJoin, planLeave} from '../core/planner.js'
 import {type Change} from '../core/records.js'
-import {sleep} from '../core/retry.js'
-import {checkMemberFor, openProvider} from '../providers/catalog.js'
-import {type ProviderKind} from '../providers/provider.js'
+import {openProvider} from '../providers/catalog.js'
+import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
 import {type LeaseReport, type LeaseSession, prepareLease} from './lease.js'
 import {type AppEnv, type MembershipRequest} from './request.js'
 
@@ -49,32 +47,36 @@ export function leave(request: MembershipRequest, env: AppEnv): Promise<Membersh
 
 async function membership(request: MembershipRequest, env: AppEnv): Promise<MembershipResult> {
   const started = Date.now()
-  const {action, deadline, dryRun, provider: choice} = request
+  const {action, deadline, dryRun, provider: choice, gate, lease: leaseRequest} = request
   const {log} = env
-  const member = completeMember(request.member, await addressOf(request, env))
-  checkMemberFor(choice, member)
-  if (request.check) {
-    const {waitHealthy} = await import('../platform/health.js')
-    const {target, seconds} = request.check
-    await deadline.excluding(() => waitHealthy(target, seconds, log))
+  let member: Member
+  if ('pending' in request.member) {
+    // Each metadata request gets at most a third of what is left of --timeout.
+    const found = await request.member.find(log, Math.min(1000, Math.max(50, Math.floor(deadline.remainingMs() / 3))))
+    log(`ip: auto -> ${found.member.address?.address} from ${found.from} (${Date.now() - started} ms)`)
+    member = found.member
+  } else {
+    member = request.member
   }
+  if (gate) await deadline.excluding(() => gate.wait(log))
   if (request.jitterMs > 0 && !dryRun) {
     log(`jitter: waiting ${request.jitterMs} ms before the first API call`)
-    await deadline.excluding(() => sleep(request.jitterMs))
+    await deadline.excluding(() => new Promise((resolve) => setTimeout(resolve, request.jitterMs)))
   }
-  const provider = await openProvider(choice, {deadline, log})
-  let lease: LeaseSession | undefined
+  // Lease registry (--registry): checked before the DNS change, written after it.
+  const lease = leaseRequest ? await prepareLease(action, leaseRequest, member, choice.kind, {deadline, log, dryRun}) : undefined
+  let provider: DnsProvider | undefined
   try {
-    // Lease registry (--registry): checked before the DNS change, written after it.
-    if (request.lease) lease = await prepareLease(action, request.lease, member, choice.kind, {deadline, log, dryRun})
+    provider = await openProvider(choice, {deadline, log})
+    const open = provider
     const work = action === 'join' ? planJoin(member) : planLeave(member)
-    const result = await provider.transact(work, {dryRun})
+    const result = await open.transact(work, {dryRun})
     let inSyncMs: number | undefined
-    if (request.wait && !dryRun && result.changeId && provider.waitInSync) {
+    if (request.wait && !dryRun && result.changeId && open.waitInSync) {
       const changeId = result.changeId
       const shown = env.progress?.(`waiting for ${changeId} to reach every name server`)
       try {
-        inSyncMs = (await provider.waitInSync(changeId, (status, ms) => shown?.update(`${changeId}: ${status} after ${(ms / 1000).toFixed(1)} s`))).elapsedMs
+        inSyncMs = (await open.waitInSync(changeId, (status, ms) => shown?.update(`${changeId}: ${status} after ${(ms / 1000).toFixed(1)} s`))).elapsedMs
         shown?.done(true, `${changeId}: INSYNC after ${(inSyncMs / 1000).toFixed(1)} s`)
       } catch (error) {
         shown?.done(false, `${changeId}: not INSYNC`)
@@ -83,7 +85,7 @@ async function membership(request: MembershipRequest, env: AppEnv): Promise<Memb
     } else if (request.wait && result.applied && !result.changeId) {
       result.notes.push('--wait: the answer to the change was lost, so there is no change id to wait for')
     }
-    const leaseReport = await lease?.after(() => provider.transact(work, {dryRun}))
+    const leaseReport = await lease?.after(() => open.transact(work, {dryRun}))
     return {
       action,
       zone: member.zone,
@@ -105,32 +107,15 @@ async function membership(request: MembershipRequest, env: AppEnv): Promise<Memb
       lease: leaseReport,
     }
   } catch (error) {
-    throw explainDeadline(error, action, member)
+    if (!(error instanceof DeadlineError)) throw error
+    // Say what state the zone may be in.
+    const what =
+      action === 'leave'
+        ? `${member.instance} may still list ${member.host} (its SRV, PTR, TXT and address records may be left behind); run the same leave again, it is safe to repeat`
+        : `the join of ${member.host} to ${member.instance} may be missing or partly written (at most an address record without its SRV); run the same join again to finish it, or leave to undo it`
+    throw new DeadlineError(`${error.message}. ${what}`, {cause: error})
   } finally {
     await lease?.close()
-    await provider.close()
+    await provider?.close()
   }
-}
-
-/** The member's address: as given, or found by `--ip auto` inside the deadline. */
-async function addressOf(request: MembershipRequest, env: AppEnv): Promise<Address | undefined> {
-  const given = request.member.address
-  if (given !== 'auto') return given
-  const {resolveAutoAddress} = await import('../platform/ipauto.js')
-  const started = Date.now()
-  // Each metadata request gets at most a third of what is left of --timeout.
-  const timeoutMs = Math.min(1000, Math.max(50, Math.floor(request.deadline.remainingMs() / 3)))
-  const found = await resolveAutoAddress({source: request.ipSource, log: env.log, timeoutMs})
-  env.log(`ip: auto -> ${found.address} from ${found.from} (${Date.now() - started} ms)`)
-  return parseAddress(found.address)
-}
-
-/** Rewrite a DeadlineError so the operator knows what state the zone may be in. */
-function explainDeadline(error: unknown, action: 'join' | 'leave', member: Member): unknown {
-  if (!(error instanceof DeadlineError)) return error
-  const what =
-    action === 'leave'
-      ? `${member.instance} may still list ${member.host} (its SRV, PTR, TXT and address records may be left behind); run the same leave again, it is safe to repeat`
-      : `the join of ${member.host} to ${member.instance} may be missing or partly written (at most an address record without its SRV); run the same join again to finish it, or leave to undo it`
-  return new DeadlineError(`${error.message}. ${what}`, {cause: error})
 }

@@ -5,28 +5,40 @@
  * members in one process.
  */
 import {type Deadline} from '../core/deadline.js'
-import {type MemberSpec} from '../core/membership.js'
-import {type HealthTarget} from '../platform/health.js'
-import {type IpSource} from '../platform/ipauto.js'
+import {type Member} from '../core/membership.js'
 import {type ProviderChoice} from '../providers/catalog.js'
 import {type ProviderKind} from '../providers/provider.js'
-import {type RegistryLocation} from '../registry/registry.js'
+import {type Registry, type RegistryLocation, type RegistryOptions} from '../registry/registry.js'
 
 export interface LeaseRequest {
-  location: RegistryLocation
+  /** The store named by `--registry`, opened when the command gets to it. */
+  open(options: RegistryOptions): Promise<Registry>
   /** join: how long the lease lasts (`--lease`); absent for leave. */
   seconds?: number
   /** The TXT pairs as given, kept in the lease so a reaper can restore the member. */
   txt?: string[]
 }
 
+/**
+ * A member whose address is `--ip auto`: `find` asks EC2, Joyent or the
+ * default-route interface, then derives and checks the names like the edge
+ * does for a given address.
+ */
+export interface PendingMember {
+  pending: true
+  find(log: (line: string) => void, timeoutMs: number): Promise<{member: Member; from: string}>
+}
+
+/** The `--check` gate: resolves once the service answers, DeadlineError after its own time. */
+export interface HealthGate {
+  wait(log: (line: string) => void): Promise<void>
+}
+
 export interface MembershipRequest {
   action: 'join' | 'leave'
-  member: MemberSpec
-  /** With an `auto` address: which address to prefer. */
-  ipSource?: IpSource
-  /** join: register only once this answers (`--check`), within its own time. */
-  check?: {target: HealthTarget; seconds: number}
+  member: Member | PendingMember
+  /** join: register only once the service answers. */
+  gate?: HealthGate
   /** Wait this long before the first API call (`--jitter`, drawn at the edge). */
   jitterMs: number
   dryRun: boolean

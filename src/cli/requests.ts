@@ -4,13 +4,13 @@
  * input is exit 2 with nothing changed; the deadline (`--timeout`) starts
  * here, once. Nothing below this file sees a flag.
  */
-import {type LeaseRequest, type ListRequest, type MembershipRequest, type ReapRequest} from '../app/request.js'
+import {type HealthGate, type LeaseRequest, type ListRequest, type MembershipRequest, type PendingMember, type ReapRequest} from '../app/request.js'
 import {Deadline} from '../core/deadline.js'
 import {InputError} from '../core/errors.js'
-import {memberSpec} from '../core/membership.js'
-import {parseSeconds, parseService, parseZone} from '../core/names.js'
-import {type ProviderFlags, chooseProvider, supports} from '../providers/catalog.js'
-import {parseRegistryUrl} from '../registry/registry.js'
+import {type Member, completeMember, memberSpec} from '../core/membership.js'
+import {type Address, parseAddress, parseSeconds, parseService, parseZone} from '../core/names.js'
+import {type ProviderFlags, checkMemberFor, chooseProvider, supports} from '../providers/catalog.js'
+import {type Registry, type RegistryOptions, parseRegistryUrl} from '../registry/registry.js'
 
 export interface MembershipFlags extends ProviderFlags {
   zone?: string
@@ -47,7 +47,7 @@ export async function membershipRequest(action: 'join' | 'leave', flags: Members
   const provider = chooseProvider(flags, given(flags.zone) ? flags.zone : undefined)
   // `--ttl auto` is the provider's automatic TTL (Cloudflare stores it as 1); the catalog refused it elsewhere.
   const ttl = flags.ttl?.trim().toLowerCase() === 'auto' && supports(provider.kind, 'ttl-auto') ? '1' : flags.ttl
-  const member = memberSpec(action, {
+  const spec = memberSpec(action, {
     zone: flags.zone,
     service: flags.service,
     ip: flags.ip,
@@ -59,18 +59,27 @@ export async function membershipRequest(action: 'join' | 'leave', flags: Members
     txt: flags.txt,
     aRecord: flags['a-record'],
   })
-  let ipSource: MembershipRequest['ipSource']
-  if (given(flags['ip-source'])) ipSource = (await import('../platform/ipauto.js')).parseIpSource(flags['ip-source'])
-  let check: MembershipRequest['check']
-  if (action === 'join' && given(flags.check)) {
-    const {parseHealthTarget} = await import('../platform/health.js')
-    check = {target: parseHealthTarget(flags.check), seconds: parseSeconds(flags['check-timeout'] ?? '60', '--check-timeout')}
+  const lookup = await addressLookup(flags)
+  let member: Member | PendingMember
+  if (lookup && spec.address === 'auto') {
+    member = {
+      pending: true,
+      async find(log, timeoutMs) {
+        const found = await lookup(log, timeoutMs)
+        const complete = completeMember(spec, found.address)
+        checkMemberFor(provider, complete)
+        return {member: complete, from: found.from}
+      },
+    }
+  } else {
+    if (spec.address === 'auto') throw new InputError('--ip', 'auto needs an address lookup; give --ip ADDR')
+    member = completeMember(spec, spec.address)
+    checkMemberFor(provider, member)
   }
   return {
     action,
     member,
-    ipSource,
-    check,
+    gate: action === 'join' && given(flags.check) ? await healthGate(flags.check, flags['check-timeout']) : undefined,
     jitterMs: jitterMs(flags.jitter),
     dryRun: flags['dry-run'] === true,
     wait: flags.wait === true,
@@ -80,17 +89,40 @@ export async function membershipRequest(action: 'join' | 'leave', flags: Members
   }
 }
 
+/** `--ip auto` (and `--ip-source`, checked even without auto): the platform modules load only when asked for. */
+type AddressLookup = (log: (line: string) => void, timeoutMs: number) => Promise<{address: Address; from: string}>
+
+async function addressLookup(flags: MembershipFlags): Promise<AddressLookup | undefined> {
+  const auto = flags.ip?.trim().toLowerCase() === 'auto'
+  if (!auto && !given(flags['ip-source'])) return undefined
+  const {parseIpSource, resolveAutoAddress} = await import('../platform/ipauto.js')
+  const source = parseIpSource(flags['ip-source'])
+  if (!auto) return undefined
+  return async (log, timeoutMs) => {
+    const found = await resolveAutoAddress({source, log, timeoutMs})
+    return {address: parseAddress(found.address), from: found.from}
+  }
+}
+
+async function healthGate(check: string, timeout: string | undefined): Promise<HealthGate> {
+  const {parseHealthTarget, waitHealthy} = await import('../platform/health.js')
+  const target = parseHealthTarget(check)
+  const seconds = parseSeconds(timeout ?? '60', '--check-timeout')
+  return {wait: async (log) => void (await waitHealthy(target, seconds, log))}
+}
+
 function leaseRequest(action: 'join' | 'leave', flags: MembershipFlags): LeaseRequest | undefined {
   if (!given(flags.registry)) {
     if (action === 'join' && flags.lease !== undefined) throw new InputError('--lease', 'needs --registry URL (file:///dir or s3://bucket/prefix) to keep the lease in')
     return undefined
   }
   const location = parseRegistryUrl(flags.registry)
-  if (action === 'leave') return {location}
+  const open = async (options: RegistryOptions): Promise<Registry> => (await import('../registry/open.js')).openRegistry(location, options)
+  if (action === 'leave') return {open}
   if (!given(flags.lease)) {
     throw new InputError('--lease', 'join with --registry needs --lease SECONDS: how long the member stays without renewing (re-run join before it ends)')
   }
-  return {location, seconds: parseSeconds(flags.lease, '--lease', 30 * 86_400), txt: flags.txt}
+  return {open, seconds: parseSeconds(flags.lease, '--lease', 30 * 86_400), txt: flags.txt}
 }
 
 export interface ListFlags extends ProviderFlags {

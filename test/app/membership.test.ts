@@ -14,8 +14,9 @@ import {type MembershipRequest} from '../../src/app/request.js'
 import {Deadline} from '../../src/core/deadline.js'
 import {DeadlineError} from '../../src/core/errors.js'
 import {checkStateInvariants} from '../../src/core/invariants.js'
-import {memberSpec} from '../../src/core/membership.js'
-import {parseRegistryUrl} from '../../src/registry/registry.js'
+import {memberForJoin, memberForLeave} from '../../src/core/membership.js'
+import {openRegistry} from '../../src/registry/open.js'
+import {type RegistryOptions, parseRegistryUrl} from '../../src/registry/registry.js'
 import {zoneStateOf} from '../../src/providers/file.js'
 import {parseZoneFile} from '../../src/core/zonefile.js'
 import {tempDir} from '../helpers/cli.js'
@@ -29,7 +30,7 @@ describe('app layer, in-process', () => {
   const env = {log: (line: string) => void lines.push(line)}
   const request = (action: 'join' | 'leave', ip: string, extra: Partial<MembershipRequest> = {}): MembershipRequest => ({
     action,
-    member: memberSpec(action, {zone: ZONE, service: SERVICE, port: action === 'join' ? 8080 : undefined, ip}),
+    member: (action === 'join' ? memberForJoin : memberForLeave)({zone: ZONE, service: SERVICE, port: 8080, ip}),
     jitterMs: 0,
     dryRun: false,
     wait: false,
@@ -88,7 +89,8 @@ describe('app layer, in-process', () => {
     const registry = await tempDir('dnssd-app-reg-')
     try {
       const location = parseRegistryUrl(`file://${registry.path}`)
-      const joined = await join(request('join', '10.1.0.50', {lease: {location, seconds: 1}}), env)
+      const open = (options: RegistryOptions) => openRegistry(location, options)
+      const joined = await join(request('join', '10.1.0.50', {lease: {open, seconds: 1}}), env)
       assert.equal(joined.lease?.action, 'written')
       // Wait for the condition itself: the lease's expiry time has passed.
       const expiresAt = Date.parse(joined.lease!.expiresAt!)
