@@ -8,8 +8,8 @@
 //     with and without every 10th request throttled (429 971, retry-after 1);
 //   - duplicate records and invariant violations after the joins (goal 0),
 //     and dnssd records left after the leaves (goal 0).
-// Usage: node bench/cloudflare.mjs [N=50]   (`repair rounds`: how many times a
-// member found the shared names changed by others and fixed them)
+// Usage: node bench/cloudflare.mjs [N=50]   (`conflicts`: batches refused
+// because a concurrent member had changed a shared name; each was re-planned)
 import {spawn} from 'node:child_process'
 import {register} from 'tsx/esm/api'
 import {BIN, benchEnv, printTable} from './lib.mjs'
@@ -74,19 +74,19 @@ for (const every of [0, 10]) {
     const violations = checkInvariants(ZONE, fake.values()).length
     const left = fake.records().filter((r) => r.comment?.startsWith('dnssd:')).length
     const failed = results.filter((r) => r.code !== 0).length
-    const repairs = results.reduce((n, r) => n + (r.stderr.match(/: repair round /g) ?? []).length, 0)
+    const conflicts = results.reduce((n, r) => n + (r.stderr.match(/the batch lost to a concurrent writer/g) ?? []).length, 0)
     const verboseCalls = results.reduce((n, r) => n + (r.stderr.match(/: call /g) ?? []).length, 0)
     if (verboseCalls !== log.length) {
       // Attempts that never reached the endpoint (refused/reset connections under load) are retried and logged, not served.
       const reasons = results.flatMap((r) => r.stderr.match(/after (a connection error[^)]*\)?|a timeout)/g) ?? [])
       console.error(`note: ${verboseCalls} --verbose call lines for ${log.length} requests served; retry reasons: ${[...new Set(reasons)].join('; ') || 'none'}`)
     }
-    big.push([every ? `every ${every}th` : 'none', action, wall, log.length, log.filter((e) => e.status === 429).length, (log.length / N).toFixed(1), repairs, failed, duplicates, violations, action === 'leave' ? left : '-'])
+    big.push([every ? `every ${every}th` : 'none', action, wall, log.length, log.filter((e) => e.status === 429).length, (log.length / N).toFixed(1), conflicts, failed, duplicates, violations, action === 'leave' ? left : '-'])
   }
   await fake.close()
 }
 printTable(
   `Cloudflare: ${N} concurrent members of one pool (--a-record www), each a separate CLI process`,
-  ['429 injected', 'phase', 'wall s', 'requests', '429s', 'req/member', 'repair rounds', 'failed', 'duplicates', 'violations', 'dnssd left'],
+  ['429 injected', 'phase', 'wall s', 'requests', '429s', 'req/member', 'conflicts', 'failed', 'duplicates', 'violations', 'dnssd left'],
   big,
 )

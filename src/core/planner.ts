@@ -91,6 +91,12 @@ export interface Work {
   host: string
   /** The names to read first. */
   names: string[]
+  /**
+   * The names whose values other members change too (the host's marker, the
+   * instance, the service type, the service-type enumeration): a backend
+   * without compare-and-swap on record sets must guard changes to these.
+   */
+  shared: string[]
   plan: Planner
 }
 
@@ -163,7 +169,7 @@ function withMarker(m: Member, body: (state: ZoneState, mark: string, marker: Ma
     if (more.length > 0) return {need: more}
     return body(state, mark, marker)
   }
-  return {zone: m.zone, host: m.host, names, plan}
+  return {zone: m.zone, host: m.host, names, shared: [markerName(m.host), m.instance, m.serviceType, servicesName(m.zone)], plan}
 }
 
 export function planJoin(m: Member): Work {

@@ -8,29 +8,25 @@
  * whose comment carries that mark, as seen by the read of this very
  * transaction; a value present only as a hand-made record is kept and noted.
  *
- * Writes go one record per request, in the planner's order (address ->
- * marker -> TXT -> SRV -> PTR; the reverse on removal), so a crash at any
- * point leaves at most an unused address or marker, never an SRV pointing
- * nowhere. "An identical record already exists" (81057/81058) on create and
- * "Record does not exist" (81044) on delete count as done: they are what a
- * concurrent member or a retried request leaves behind.
- *
- * Why not the batch endpoint: a batch is atomic in the database, but it is
- * all-or-nothing on exactly those benign errors, so when 50 members join at
- * once most batches would be refused because another member created the
- * shared PTR first, then re-read and resent; and it is still not
- * compare-and-swap, so it does not settle the "last member" race (a batch
- * cannot say "delete the PTR only if no SRV is left"). Plans are small
- * (4-8 values), so single requests cost little and keep the crash-safe order.
- * The race is settled instead by re-reading the shared names after applying
- * and repairing until a fresh read needs nothing (cloudflare-converge.ts).
+ * A join or leave is one read of the zone (one list request per 5,000
+ * records) and ONE batch request (§3.8: atomic, deletes first), so it costs
+ * 3 requests with the zone lookup, 2 with --zone-id, and a no-op re-join 1.
+ * A batch alone is not compare-and-swap: two members that leave at once
+ * would each see the other and neither remove the pool's PTR. So beside
+ * every name a batch changes stands a guard, a TXT at `_dnssd-cas.<name>`,
+ * and every batch deletes the guards it read, by id, and writes them anew.
+ * A concurrent writer that changed one of those names has already replaced
+ * its guard: our delete answers 81044, the whole batch is rolled back, and
+ * we re-read, re-plan and retry with backoff inside the deadline. Two
+ * writers creating the same guard (or the same value) collide on 81058,
+ * with the same effect. A guard goes when its name holds nothing any more.
  *
  * Requests: the SDK's own retries are off (maxRetries 0) so that this file
- * owns the loop: 429 (971), 408/409 and 5xx and connection failures are
- * retried with backoff, honouring `retry-after` only while it fits before the
- * deadline (SDK 6+ would sleep whatever the server says, up to minutes). Each
- * attempt is bounded by the deadline through the SDK timeout and an abort
- * signal, and logs one `cloudflare: call ...` line.
+ * owns the loop (src/core/retry.ts): 429 (971), 408/409 and 5xx and
+ * connection failures are retried with backoff, honouring `retry-after` only
+ * while it fits before the deadline. Each attempt is bounded by the deadline
+ * through the SDK timeout and an abort signal, and logs one
+ * `cloudflare: call ...` line.
  */
 import {readFile} from 'node:fs/promises'
 import type CloudflareSdk from 'cloudflare'
@@ -38,10 +34,9 @@ import {BackendError, DeadlineError, DnssdError, InputError, registerSecret} fro
 import {DEFAULT_TTL} from '../core/membership.js'
 import {type Work} from '../core/planner.js'
 import {type Change, ZoneState} from '../core/records.js'
-import {type Backoff, type RetryStep, backoffMs, retry, sleep} from '../core/retry.js'
+import {type Backoff, type RetryStep, backoffMs, retry} from '../core/retry.js'
 import {readAndPlan} from '../core/transact.js'
 import {type CloudflareSettings} from './catalog.js'
-import {repairPlan, scopeNames, sharedScope} from './cloudflare-converge.js'
 import {
   type CfRecord,
   CfSnapshot,
@@ -60,7 +55,27 @@ type RequestOptions = {maxRetries: number; timeout: number; signal: AbortSignal}
 const PER_PAGE = 5000
 /** One attempt never waits longer than this, so a stuck connection is retried while time remains. */
 const ATTEMPT_TIMEOUT_MS = 15_000
-const MAX_REPAIR_ROUNDS = 20
+/** Re-plans after a batch lost to a concurrent writer: spread widely, like Route 53's conflicts. */
+const CONFLICT: Backoff = {baseMs: 250, capMs: 8000}
+/** The compare-and-swap guard beside each changed name (see the top of this file). */
+export const GUARD_LABEL = '_dnssd-cas'
+export const GUARD_VALUE = '"dnssd compare-and-swap guard"'
+export const guardName = (name: string): string => `${GUARD_LABEL}.${name}`
+
+/** A batch that lost to a concurrent writer (81044 on a guard, or 81057/81058). */
+class Conflict extends Error {
+  constructor(
+    readonly n: number,
+    detail: string,
+  ) {
+    super(detail)
+  }
+}
+
+interface BatchBody {
+  deletes: {id: string}[]
+  posts: CreateBody[]
+}
 const TOKEN_FIX = 'the token needs Zone:Read and DNS:Edit on the zone'
 
 /** Retries of one request: ~0.25 s, 0.5 s, 1 s ... capped at 4 s (full jitter). */
@@ -295,16 +310,16 @@ export class CloudflareProvider implements DnsProvider {
   }
 
   /** Every record matching `filter`, page by page (stops on total_pages, or on an empty page). */
-  private async listRecords(zone: string, exactName?: string): Promise<SeenRecord[]> {
+  private async listRecords(zone: string): Promise<SeenRecord[]> {
     const zoneId = await this.zoneId(zone)
     const out: SeenRecord[] = []
     let fetched = 0
     for (let page = 1; page <= 100_000; page++) {
-      const label = `GET /zones/${zoneId}/dns_records?${exactName ? `name.exact=${exactName}&` : ''}page=${page}&per_page=${PER_PAGE}`
+      const label = `GET /zones/${zoneId}/dns_records?page=${page}&per_page=${PER_PAGE}`
       let res: {result: CfRecord[]; result_info?: {total_pages?: number; total_count?: number}}
       try {
         res = (await this.call(label, (c, o) =>
-          c.dns.records.list({zone_id: zoneId, ...(exactName ? {name: {exact: exactName}} : {}), page, per_page: PER_PAGE}, o),
+          c.dns.records.list({zone_id: zoneId, page, per_page: PER_PAGE}, o),
         )) as unknown as typeof res
       } catch (err) {
         throw this.refusal(err, 'read DNS records', zone)
@@ -312,7 +327,7 @@ export class CloudflareProvider implements DnsProvider {
       const items = Array.isArray(res.result) ? res.result : []
       for (const r of items) {
         const s = seen(r)
-        if (s && (!exactName || s.name === exactName)) out.push(s)
+        if (s) out.push(s)
       }
       fetched += items.length
       const info = res.result_info ?? {}
@@ -323,40 +338,26 @@ export class CloudflareProvider implements DnsProvider {
     return out
   }
 
-  private async readRecords(zone: string, names: readonly string[] | 'all'): Promise<SeenRecord[]> {
-    if (names === 'all') return this.listRecords(zone)
-    const lists = await Promise.all([...new Set(names)].map((n) => this.listRecords(zone, n)))
-    return lists.flat()
-  }
-
-  async read(zone: string, names: readonly string[] | 'all'): Promise<ZoneState> {
-    return new CfSnapshot(zone, names, await this.readRecords(zone, names)).state
+  /** One read covers every name: the zone's records, 5,000 a page (names sort together nowhere in this API). */
+  async read(zone: string, _names: readonly string[] | 'all'): Promise<ZoneState> {
+    return new CfSnapshot(zone, 'all', await this.listRecords(zone)).state
   }
 
   // ---------------------------------------------------------------- writes
 
-  private describe(zoneId: string, c: Change, snap: CfSnapshot, body: CreateBody | undefined): string {
-    if (c.action === 'add') return `POST /zones/${zoneId}/dns_records ${JSON.stringify(body)}`
-    const ids = snap.records(c.name, c.type, c.value).filter((r) => r.marked).map((r) => r.id)
-    return ids.length ? ids.map((id) => `DELETE /zones/${zoneId}/dns_records/${id}`).join(', ') : `(keep ${c.name} ${c.type} ${c.value}: not written by dnssd)`
-  }
-
-  /** Apply changes in order; returns those that took effect. */
-  private async apply(zone: string, changes: readonly Change[], snap: CfSnapshot, comment: string, proxiedName: string | undefined, notes: string[]): Promise<Change[]> {
-    const zoneId = await this.zoneId(zone)
-    const done: Change[] = []
+  /**
+   * The batch for a plan: the planner's adds as posts, its removals as
+   * deletes of dnssd's own records (a value only hand-made is kept, with a
+   * note), and the guard of every changed name deleted and written anew.
+   */
+  private batchFor(snap: CfSnapshot, changes: readonly Change[], shared: readonly string[], comment: string, notes: string[]): {body: BatchBody; applied: Change[]} {
+    const {proxiedName} = this.options.settings
+    const body: BatchBody = {deletes: [], posts: []}
+    const applied: Change[] = []
     for (const c of changes) {
       if (c.action === 'add') {
-        const body = createBody(c, comment, c.name === proxiedName && (c.type === 'A' || c.type === 'AAAA'))
-        try {
-          await this.call(`POST /zones/${zoneId}/dns_records ${c.type} ${c.name}`, (cl, o) =>
-            cl.dns.records.create({zone_id: zoneId, ...body} as Parameters<Client['dns']['records']['create']>[0], o),
-          )
-        } catch (err) {
-          if (!codesOf(err).some((code) => code === 81057 || code === 81058)) throw this.refusal(err, `create ${c.type} ${c.name}`, zone)
-          this.options.log(`cloudflare: ${c.type} ${c.name} ${c.value} already exists (identical record); counted as done`)
-        }
-        done.push(c)
+        body.posts.push(createBody(c, comment, c.name === proxiedName && (c.type === 'A' || c.type === 'AAAA')))
+        applied.push(c)
         continue
       }
       const records = snap.records(c.name, c.type, c.value)
@@ -365,76 +366,54 @@ export class CloudflareProvider implements DnsProvider {
         if (records.length > 0) notes.push(`kept ${c.name} ${c.type} ${c.value}: it has no ${markFor('')} comment, so dnssd did not write it`)
         continue
       }
-      for (const r of mine) {
-        try {
-          await this.call(`DELETE /zones/${zoneId}/dns_records/${r.id} ${c.type} ${c.name}`, (cl, o) =>
-            cl.dns.records.delete(r.id, {zone_id: zoneId}, o),
-          )
-        } catch (err) {
-          if (!codesOf(err).includes(81044)) throw this.refusal(err, `delete ${c.type} ${c.name}`, zone)
-          this.options.log(`cloudflare: ${c.type} ${c.name} ${c.value} was already gone (81044); counted as done`)
-        }
-      }
-      done.push(c)
+      for (const r of mine) body.deletes.push({id: r.id})
+      applied.push(c)
     }
-    return done
+    if (applied.length === 0) return {body, applied}
+    const deleted = new Set(body.deletes.map((d) => d.id))
+    for (const name of new Set(applied.map((c) => c.name).filter((n) => shared.includes(n)))) {
+      const guard = guardName(name)
+      for (const r of snap.records(guard, 'TXT', GUARD_VALUE)) body.deletes.push({id: r.id})
+      // The guard stays while dnssd has values at the name; a name left with none (or hand-made ones only) loses it.
+      const ours = snap.all().some((r) => r.name === name && r.marked && !deleted.has(r.id)) || body.posts.some((p) => p.name === name)
+      if (ours) body.posts.push({type: 'TXT', name: guard, ttl: applied[0]!.ttl, content: GUARD_VALUE, comment})
+    }
+    return {body, applied}
   }
 
-  async transact({zone, host, names, plan}: Work, opts: {dryRun: boolean}): Promise<TransactResult> {
-    const {proxiedName} = this.options.settings
+  async transact({zone, host, names, shared, plan}: Work, opts: {dryRun: boolean}): Promise<TransactResult> {
+    const zoneId = await this.zoneId(zone)
     const comment = markFor(host)
-    const seenRecords: SeenRecord[] = []
-    const outcome = await readAndPlan(
-      async (n) => {
-        const recs = await this.readRecords(zone, n)
-        seenRecords.push(...recs)
-        return new CfSnapshot(zone, n, recs).state
-      },
-      names,
-      plan,
-    )
-    const snap = new CfSnapshot(zone, [], seenRecords)
-    const notes = [...outcome.notes]
-    if (opts.dryRun) {
-      const zoneId = await this.zoneId(zone)
-      const request = outcome.changes.map((c) =>
-        this.describe(zoneId, c, snap, c.action === 'add' ? createBody(c, comment, c.name === proxiedName && (c.type === 'A' || c.type === 'AAAA')) : undefined),
-      )
-      return {changes: outcome.changes, notes, applied: false, attempts: 1, request}
-    }
-    const applied = await this.apply(zone, outcome.changes, snap, comment, proxiedName, notes)
-
-    // Converge the shared names (see cloudflare-converge.ts for why this is needed and why it ends).
-    const scope = sharedScope(zone, names)
-    const after = outcome.state.clone()
-    after.apply(outcome.changes)
-    const txtFor = (instance: string): string[] => {
-      const now = after.values(instance, 'TXT')
-      if (now.length > 0) return now
-      const before = outcome.state.values(instance, 'TXT')
-      return before.length > 0 ? before : ['""']
-    }
-    const ttl = outcome.changes[0]?.ttl ?? DEFAULT_TTL
-    let rounds = 0
-    // A run that wrote nothing has nothing to settle (a no-op re-join costs only its reads).
-    if (scope.types.length > 0 && applied.length > 0) {
-      for (;;) {
-        const recs = await this.readRecords(zone, scopeNames(scope))
-        const current = new CfSnapshot(zone, scopeNames(scope), recs)
-        const repair = repairPlan({state: current.state, scope, removable: (n, t, v) => current.removable(n, t, v), txtFor, ttl})
-        if (repair.length === 0) break
-        rounds++
-        if (rounds > MAX_REPAIR_ROUNDS) {
-          throw new BackendError(`the shared records of ${scope.types.map((t) => t.type).join(', ')} kept changing after ${MAX_REPAIR_ROUNDS} repair rounds; run the command again`)
+    let conflicts = 0
+    return retry(
+      async (attempt): Promise<TransactResult> => {
+        const snap = new CfSnapshot(zone, 'all', await this.listRecords(zone))
+        const outcome = await readAndPlan(async () => snap.state, names, plan)
+        const notes = [...outcome.notes]
+        const {body, applied} = this.batchFor(snap, outcome.changes, shared, comment, notes)
+        if (applied.length === 0) return {changes: [], notes, applied: false, attempts: attempt}
+        const label = `POST /zones/${zoneId}/dns_records/batch (${body.deletes.length} deletes, ${body.posts.length} posts)`
+        if (opts.dryRun) return {changes: applied, notes, applied: false, attempts: attempt, request: {[label]: body}}
+        try {
+          await this.call(label, (c, o) => c.dns.records.batch({zone_id: zoneId, ...body} as Parameters<Client['dns']['records']['batch']>[0], o))
+        } catch (err) {
+          const codes = codesOf(err)
+          if (codes.some((code) => code === 81044 || code === 81057 || code === 81058)) {
+            throw new Conflict(++conflicts, `the batch lost to a concurrent writer (${describeApiError(err)}); re-reading and planning again`)
+          }
+          throw this.refusal(err, `apply a batch of ${body.deletes.length + body.posts.length} changes`, zone)
         }
-        this.options.log(`cloudflare: repair round ${rounds}: ${repair.length} change(s) to the shared names after concurrent members`)
-        applied.push(...(await this.apply(zone, repair, current, comment, proxiedName, notes)))
-        // Let concurrent members finish their writes before looking again.
-        await sleep(Math.min(50 + Math.random() * 200, this.options.deadline.remainingMs()))
-      }
-    }
-    if (rounds > 0) notes.push(`repaired the shared records in ${rounds} round(s) after concurrent joins/leaves`)
-    return {changes: applied, notes, applied: applied.length > 0, attempts: 1 + rounds}
+        if (conflicts > 0) notes.push(`applied after ${conflicts} conflict(s) with concurrent members`)
+        return {changes: applied, notes, applied: true, attempts: attempt}
+      },
+      {
+        deadline: this.options.deadline,
+        classify: (error) => (error instanceof Conflict ? {waitMs: backoffMs(error.n, CONFLICT), why: error.message} : undefined),
+        onRetry: (_error, step) => this.options.log(`cloudflare: ${step.why}`),
+        giveUp: (_error, step) =>
+          new DeadlineError(`Cloudflare kept refusing the batch (${step.why}) until the deadline (--timeout); nothing of it was applied, run the same command again`),
+      },
+    )
   }
 
   async close(): Promise<void> {}

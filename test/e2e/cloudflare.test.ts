@@ -119,7 +119,11 @@ describe('cloudflare provider (e2e)', {concurrency: true}, () => {
       assert.match(l.stdout, /note: kept 10-0-0-1\.example\.com A 10\.0\.0\.1: it has no dnssd: comment/)
       // The hand-made printer instance still needs the service-type entry, so dnssd keeps it.
       const left = fake.records().filter((r) => ![otherPtr.id, poolTxt.id, handA.id].includes(r.id))
-      assert.deepEqual(left.map((r) => `${r.name} ${r.type} ${r.content}`), ['_services._dns-sd._udp.example.com PTR _web._tcp.example.com'])
+      // Its compare-and-swap guard stays with it.
+      assert.deepEqual(left.map((r) => `${r.name} ${r.type} ${r.content}`), [
+        '_services._dns-sd._udp.example.com PTR _web._tcp.example.com',
+        '_dnssd-cas._services._dns-sd._udp.example.com TXT "dnssd compare-and-swap guard"',
+      ])
       assert.deepEqual(checkInvariants(ZONE, fake.values()).filter((p) => !p.includes('printer')), [])
     })
   })
@@ -128,10 +132,12 @@ describe('cloudflare provider (e2e)', {concurrency: true}, () => {
     await withFake({}, async (fake) => {
       const r = await cf(fake, ['join', '-s', '_v1._web._tcp', '-p', '8080', '--ip', '10.0.0.1', '--dry-run', '--json'])
       assert.equal(r.exitCode, 0, r.stderr)
-      const out = JSON.parse(r.stdout) as {dryRun: boolean; changes: unknown[]; request: string[]}
+      const out = JSON.parse(r.stdout) as {dryRun: boolean; changes: unknown[]; request: Record<string, {deletes: unknown[]; posts: {type: string; data?: unknown}[]}>}
       assert.equal(out.dryRun, true)
       assert.equal(out.changes.length, 7)
-      assert.match(out.request[4]!, /^POST \/zones\/[0-9a-f]{32}\/dns_records .*"type":"SRV".*"data":\{"priority":0,"weight":0,"port":8080,"target":"10-0-0-1.example.com"\}/)
+      const [label, body] = Object.entries(out.request)[0]!
+      assert.match(label, /^POST \/zones\/[0-9a-f]{32}\/dns_records\/batch \(0 deletes, 11 posts\)$/)
+      assert.deepEqual(body.posts.find((p) => p.type === 'SRV')!.data, {priority: 0, weight: 0, port: 8080, target: '10-0-0-1.example.com'})
       assert.deepEqual(fake.log.filter((e) => e.method !== 'GET'), [])
       assert.deepEqual(fake.records(), [])
     })
@@ -144,14 +150,15 @@ describe('cloudflare provider (e2e)', {concurrency: true}, () => {
           const r = await cf(fake, ['join', '-s', '_v1._web._tcp', '-p', '8080', '--ip', `10.0.0.${i}`])
           assert.equal(r.exitCode, 0, r.stderr)
         }
-        const total = fake.records().length // 3 x (A, 2 marker TXT, SRV) + TXT + 2 PTR = 15
-        assert.equal(total, 15)
+        // 3 x (A, 2 marker TXT, SRV) + TXT + 2 PTR = 15, and the guards of the 3 markers, the pool, the type and the enumeration.
+        assert.equal(fake.records().filter((r) => !r.name.startsWith('_dnssd-cas.')).length, 15)
+        assert.equal(fake.records().length, 21)
         const list = await cf(fake, ['list', '-v'])
         assert.equal(list.exitCode, 0, list.stderr)
         assert.match(list.stdout, /1 service type\(s\), 1 instance\(s\), 3 target\(s\)/)
         const pages = calls(list.stderr).filter((l) => l.includes('dns_records?page='))
-        // 15 records by 4: 4 pages, plus the empty page when totals are not given.
-        assert.equal(pages.length, minimalResultInfo ? 5 : 4)
+        // 21 records by 4: 6 pages, plus the empty page when totals are not given.
+        assert.equal(pages.length, minimalResultInfo ? 7 : 6)
       })
     }
   })
@@ -207,23 +214,25 @@ async function waitFor(test: () => boolean, ms = 60_000): Promise<void> {
   }
 }
 
-describe('cloudflare provider: forced races (no compare-and-swap)', {concurrency: true}, () => {
+describe('cloudflare provider: forced races (the guards make each batch a compare-and-swap)', {concurrency: true}, () => {
   const pool = (action: string, ip: string) => [action, '-s', '_v1._web._tcp', '-p', '8080', '--ip', ip, '--timeout', '120', '-v']
+  const BATCH = /^POST \/zones\/[0-9a-f]+\/dns_records\/batch$/
+  const batches = (fake: FakeCloudflare) => fake.log.filter((e) => e.method === 'POST' && e.path.endsWith('/batch')).length
 
   it('the last member leaves while a new one joins: the newcomer keeps its PTR and TXT', async () => {
     await withFake({}, async (fake) => {
       assert.equal((await cf(fake, pool('join', '10.0.0.1'))).exitCode, 0)
-      const ptr = fake.records().find((r) => r.type === 'PTR' && r.name === '_web._tcp.example.com')!
-      // The leave decided "last member" and sends its PTR delete; it lands only after the join is done.
-      const release = fake.hold(new RegExp(`^DELETE /zones/[0-9a-f]+/dns_records/${ptr.id}$`))
+      // The leave read a pool of one and sends "remove SRV, TXT, PTR"; its batch lands only after the join is done.
+      const release = fake.hold(BATCH, {count: 1})
+      const before = batches(fake)
       const leaving = cf(fake, pool('leave', '10.0.0.1'))
-      await waitFor(() => fake.log.some((e) => e.method === 'DELETE' && e.path.endsWith(ptr.id)))
+      await waitFor(() => batches(fake) === before + 1)
       const joined = await cf(fake, pool('join', '10.0.0.2'))
       assert.equal(joined.exitCode, 0, joined.stderr)
       release()
       const left = await leaving
       assert.equal(left.exitCode, 0, left.stderr)
-      assert.match(left.stderr, /repair round 1: 2 change\(s\)/)
+      assert.match(left.stderr, /the batch lost to a concurrent writer \(404 81044/)
       const values = fake.values()
       assert.deepEqual(checkInvariants(ZONE, values), [])
       assert.deepEqual(values.filter((v) => v.type === 'SRV').map((v) => v.value), ['0 0 8080 10-0-0-2.example.com.'])
@@ -238,15 +247,15 @@ describe('cloudflare provider: forced races (no compare-and-swap)', {concurrency
   it('two last members leave at once, each seeing the other: the pool is still cleaned up', async () => {
     await withFake({}, async (fake) => {
       for (const ip of ['10.0.0.1', '10.0.0.2']) assert.equal((await cf(fake, pool('join', ip))).exitCode, 0)
-      const srvIds = fake.records().filter((r) => r.type === 'SRV').map((r) => r.id)
-      // Both leaves read the pool (two SRVs) before either SRV delete lands.
-      const release = fake.hold(new RegExp(`^DELETE /zones/[0-9a-f]+/dns_records/(${srvIds.join('|')})$`))
+      // Both leaves read the pool (two SRVs) before either batch lands.
+      const release = fake.hold(BATCH, {count: 2})
+      const before = batches(fake)
       const leaving = ['10.0.0.1', '10.0.0.2'].map((ip) => cf(fake, pool('leave', ip)))
-      await waitFor(() => fake.log.filter((e) => e.method === 'DELETE' && srvIds.some((id) => e.path.endsWith(id))).length === 2)
+      await waitFor(() => batches(fake) === before + 2)
       release()
       const results = await Promise.all(leaving)
       for (const r of results) assert.equal(r.exitCode, 0, r.stderr)
-      assert.ok(results.some((r) => /repair round 1/.test(r.stderr)), 'a repair round removed the pool records')
+      assert.ok(results.some((r) => /the batch lost to a concurrent writer/.test(r.stderr)), 'one batch was refused and planned again')
       assert.deepEqual(fake.records(), [])
     })
   })
@@ -319,13 +328,13 @@ describe('cloudflare provider: credentials, refusals, throttling, deadline', {co
 
 describe('cloudflare provider: throttling and deadlines', () => {
   it('retries 429 (971) honouring retry-after, and 5xx, then succeeds', async () => {
-    await withFake({rateLimitEvery: 4, retryAfter: 1}, async (fake) => {
+    await withFake({rateLimitEvery: 2, retryAfter: 1}, async (fake) => {
       fake.injectFault({match: /^POST /, status: 503, code: 10001, message: 'Service temporarily unavailable'})
       const started = Date.now()
       const r = await cf(fake, ['join', '-s', '_v1._web._tcp', '-p', '8080', '--ip', '10.0.0.1', '-v'])
       assert.equal(r.exitCode, 0, r.stderr)
       const throttled = fake.log.filter((e) => e.status === 429).length
-      assert.ok(throttled >= 3, `saw ${throttled} 429s`)
+      assert.ok(throttled >= 2, `saw ${throttled} 429s`)
       assert.ok(Date.now() - started >= 1000, 'waited retry-after')
       assert.match(r.stderr, /\(attempt 2 after 429 971\)/)
       assert.match(r.stderr, /\(attempt \d after 503 10001\)/)

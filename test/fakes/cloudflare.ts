@@ -5,8 +5,10 @@
  *
  * Implemented: GET /zones (name filter, page/per_page: default 20, max 50),
  * GET /zones/:id, GET|POST /zones/:id/dns_records, GET|PATCH|PUT|DELETE
- * /zones/:id/dns_records/:rid. Not implemented (dnssd does not use it): the
- * batch endpoint, which answers like any unknown route (400 7003 + 7000).
+ * /zones/:id/dns_records/:rid, POST /zones/:id/dns_records/batch (§3.8:
+ * deletes -> patches -> puts -> posts, each checked against the state as it
+ * evolves, all rolled back on the first failure, which is the answer;
+ * at most `maxBatch` operations, default 200 as on the Free plan).
  *
  * Behaviour kept from the real API:
  * - envelope {success, errors, messages, result[, result_info]} with
@@ -55,6 +57,8 @@ export interface FakeOptions {
   tokens?: Record<string, TokenGrant>
   /** Largest per_page honoured for DNS records (default 5000). */
   maxPerPage?: number
+  /** Operations allowed in one batch (default 200, the Free plan's limit). */
+  maxBatch?: number
   /** Answer every Nth request (counted over all requests) with 429 971. */
   rateLimitEvery?: number
   /** retry-after seconds sent with injected 429s (default 1). */
@@ -159,8 +163,10 @@ export class FakeCloudflare {
   private readonly store = new Map<string, StoredRecord[]>()
   private readonly tokens: Record<string, TokenGrant>
   private readonly faults: Fault[] = []
-  private readonly holds: {match: RegExp; gate: Promise<void>}[] = []
+  private readonly holds: {match: RegExp; gate: Promise<void>; left: number}[] = []
   private requests = 0
+  /** Batches applied (for tests and benchmarks). */
+  batches = 0
   private server = createServer((req, res) => void this.handle(req, res))
   opts: FakeOptions
   url = ''
@@ -213,13 +219,14 @@ export class FakeCloudflare {
    * Hold every request whose `METHOD path` matches until the returned release
    * function is called: lets a test force one interleaving of two clients.
    */
-  hold(match: RegExp): () => void {
+  hold(match: RegExp, opts: {count?: number} = {}): () => void {
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
-    const entry = {match, gate}
+    // count: hold only the first N matching requests; the ones after pass.
+    const entry = {match, gate, left: opts.count ?? Number.POSITIVE_INFINITY}
     this.holds.push(entry)
     return () => {
-      this.holds.splice(this.holds.indexOf(entry), 1)
+      if (this.holds.includes(entry)) this.holds.splice(this.holds.indexOf(entry), 1)
       release()
     }
   }
@@ -237,7 +244,10 @@ export class FakeCloudflare {
     const auth = ['authorization', 'x-auth-key', 'x-auth-email', 'x-auth-user-service-key'].filter((h) => req.headers[h] !== undefined)
     const entry: LoggedRequest = {method, path, query: url.search.slice(1), status: 0, auth}
     this.log.push(entry)
-    for (const h of this.holds.filter((x) => x.match.test(`${method} ${path}`))) await h.gate
+    for (const h of this.holds.filter((x) => x.match.test(`${method} ${path}`))) {
+      if (--h.left <= 0) this.holds.splice(this.holds.indexOf(h), 1)
+      await h.gate
+    }
     this.requests++
     let status = 200
     let body: unknown
@@ -324,6 +334,7 @@ export class FakeCloudflare {
       if (method === 'POST') return ok(this.create(zone.id, body))
       throw noRoute()
     }
+    if (parts.length === 4 && parts[3] === 'batch' && method === 'POST') return ok(this.batch(zone.id, body))
     if (parts.length !== 4 || parts[3] === 'batch') throw noRoute()
     const rid = parts[3]!
     if (!/^[0-9a-f]{32}$/.test(rid)) throw noRoute()
@@ -497,6 +508,54 @@ export class FakeCloudflare {
       ...(data === undefined ? {} : {data}),
     }
     return record
+  }
+
+  /** One atomic batch (§3.8); a failure leaves the zone as it was. */
+  private batch(zoneId: string, body: Record<string, unknown>): unknown {
+    const list = (key: string): Record<string, unknown>[] => {
+      const v = body[key]
+      if (v === undefined) return []
+      if (!Array.isArray(v)) throw fail(400, 9207, `Request body is invalid: ${key} must be an array.`)
+      return v as Record<string, unknown>[]
+    }
+    const deletes = list('deletes')
+    const patches = list('patches')
+    const puts = list('puts')
+    const posts = list('posts')
+    const total = deletes.length + patches.length + puts.length + posts.length
+    const limit = this.opts.maxBatch ?? 200
+    // The real code for an oversized batch is not documented (reference §3.8); dnssd never sends one.
+    if (total > limit) throw fail(400, 81055, `Batch has ${total} operations; at most ${limit} are allowed on this plan.`)
+    const before = structuredClone(this.store.get(zoneId)!)
+    const records = this.store.get(zoneId)!
+    const byId = (op: Record<string, unknown>): number => {
+      const at = records.findIndex((r) => r.id === op.id)
+      if (at < 0) throw fail(404, 81044, 'Record does not exist.')
+      return at
+    }
+    const result = {deletes: [] as StoredRecord[], patches: [] as StoredRecord[], puts: [] as StoredRecord[], posts: [] as StoredRecord[]}
+    try {
+      for (const op of deletes) result.deletes.push(...records.splice(byId(op), 1))
+      for (const [ops, kind] of [[patches, 'patches'], [puts, 'puts']] as const) {
+        for (const op of ops) {
+          const record = records[byId(op)]!
+          const {id: _id, ...fields} = op
+          const merged = kind === 'patches' ? {...wireBody(record), ...fields} : fields
+          if (merged.type !== undefined && String(merged.type).toUpperCase() !== record.type) {
+            throw fail(400, 9011, 'Changing the type of a DNS record is no longer supported; delete it and create a new one.')
+          }
+          Object.assign(record, this.build(zoneId, {...merged, type: record.type}, record.id), {id: record.id, created_on: record.created_on, modified_on: now()})
+          if (kind === 'puts' && merged.comment === undefined) record.comment = null
+          result[kind].push(structuredClone(record))
+        }
+      }
+      for (const op of posts) result.posts.push(this.create(zoneId, op))
+    } catch (error) {
+      this.store.set(zoneId, before)
+      throw error
+    }
+    this.batches++
+    return result
   }
 
   private create(zoneId: string, body: Record<string, unknown>): StoredRecord {

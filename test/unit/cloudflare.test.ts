@@ -1,11 +1,10 @@
 /**
  * The pure parts of the Cloudflare provider: record <-> value translation,
- * and the convergence repair plan.
+ * and the read snapshot.
  */
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {ZoneState} from '../../src/core/records.js'
-import {repairPlan, scopeNames, sharedScope} from '../../src/providers/cloudflare-converge.js'
 import {CfSnapshot, checkCloudflareTtl, createBody, isMarked, isPublicAddress, markFor, seen, valueOf} from '../../src/providers/cloudflare-records.js'
 
 const Z = 'example.com'
@@ -63,46 +62,7 @@ describe('cloudflare record translation', () => {
   })
 })
 
-describe('cloudflare convergence (repair of the shared names)', () => {
-  const names = ['10-0-0-1.example.com', '_dnssd.10-0-0-1.example.com', I, T, S, 'www.example.com']
-  const scope = sharedScope(Z, names)
-  const snap = (records: [string, string, string, boolean?][]) =>
-    new CfSnapshot(Z, scopeNames(scope), records.map(([name, type, value, marked = true], i) => ({id: String(i), name, type, value, ttl: 60, marked})))
-  const plan = (s: CfSnapshot, txt = ['""']) =>
-    repairPlan({state: s.state, scope, removable: (n, t, v) => s.removable(n, t, v), txtFor: () => txt, ttl: 60}).map((c) => `${c.action} ${c.name} ${c.type} ${c.value}`)
-
-  it('finds the shared names among a membership\'s names', () => {
-    assert.deepEqual(scope, {services: S, types: [{type: T, instances: [I]}]})
-    assert.deepEqual(sharedScope(Z, ['h.example.com', '_dnssd.h.example.com', `h.${T}`, T, S]).types, [{type: T, instances: [`h.${T}`]}])
-  })
-
-  it('is empty when the rules hold', () => {
-    assert.deepEqual(plan(snap([[I, 'SRV', '0 0 80 h.example.com.'], [I, 'TXT', '""'], [T, 'PTR', `${I}.`], [S, 'PTR', `${T}.`]])), [])
-    assert.deepEqual(plan(snap([])), [])
-  })
-
-  it('after concurrent leaves left the pool empty: PTR, then TXT, then the type entry', () => {
-    assert.deepEqual(plan(snap([[I, 'TXT', '""'], [T, 'PTR', `${I}.`], [S, 'PTR', `${T}.`]])), [
-      `remove ${T} PTR ${I}.`,
-      `remove ${I} TXT ""`,
-      `remove ${S} PTR ${T}.`,
-    ])
-  })
-
-  it('after a leave removed the PTR and TXT under a concurrent join: restores them', () => {
-    assert.deepEqual(plan(snap([[I, 'SRV', '0 0 80 h.example.com.']]), ['"v=2"']), [
-      `add ${I} TXT "v=2"`,
-      `add ${T} PTR ${I}.`,
-      `add ${S} PTR ${T}.`,
-    ])
-  })
-
-  it('never plans to remove a value without the mark, so hand-made records cannot make it spin', () => {
-    assert.deepEqual(plan(snap([[I, 'TXT', '"owner=ops"', false], [T, 'PTR', `${I}.`, false], [S, 'PTR', `${T}.`]])), [])
-    // Another (hand-made) instance keeps the service type listed.
-    assert.deepEqual(plan(snap([[T, 'PTR', `printer.${T}.`, false], [S, 'PTR', `${T}.`]])), [])
-  })
-
+describe('cloudflare snapshot', () => {
   it('snapshot maps a value back to every record behind it', () => {
     const s = new CfSnapshot(Z, [I], [
       {id: 'a', name: I, type: 'TXT', value: '"x"', ttl: 60, marked: false},
