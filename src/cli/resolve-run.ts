@@ -4,7 +4,7 @@
  * (optional TCP check) -> output lines.
  */
 import {InputError, NoInstanceError} from '../core/errors.js'
-import {parseSeconds, parseService, parseZone} from '../core/names.js'
+import {normalizeName, parseSeconds, parseService, parseZone} from '../core/names.js'
 import {DnsClient, parseServer, systemServers} from '../dns/client.js'
 import {type Endpoint, type Resolution, resolveService} from '../dns/resolve.js'
 import {type ResolveFlags} from './resolve-flags.js'
@@ -72,7 +72,7 @@ function serviceOf(name: string): string {
 function targetName(arg: string | undefined, flags: {zone?: string; service?: string; version?: string}): string {
   if (arg !== undefined) {
     // NAME wins over --zone/--service (which boot scripts may set through DNSSD_* for join).
-    const name = arg.trim().toLowerCase().replace(/\.$/, '')
+    const name = normalizeName(arg)
     const labels = name.split('.')
     // eslint-disable-next-line no-control-regex
     if (labels.length < 2 || labels.some((l) => l.length === 0 || l.length > 63 || /[\u0000-\u0020\u007f-\u009f]/.test(l)) || name.length > 253) {

@@ -14,10 +14,16 @@ const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 const SERVICE_NAME = /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9](?:[a-z0-9]|-(?!-))*$/
 const MAX_NAME_OCTETS = 255
 
-/** Lower-case and drop one trailing dot. */
+/**
+ * The one normal form of a domain name: trimmed, lower-case, without its
+ * trailing dot (an escaped `\.` is part of the last label and stays); the
+ * root, "" or ".", is ".". Used for names given by users, read from zone
+ * files and APIs, decoded from DNS messages and taken from record values.
+ */
 export function normalizeName(name: string): string {
   const lower = name.trim().toLowerCase()
-  return lower.endsWith('.') && lower !== '.' ? lower.slice(0, -1) : lower
+  if (lower === '' || lower === '.') return '.'
+  return lower.endsWith('.') && !lower.endsWith('\\.') ? lower.slice(0, -1) : lower
 }
 
 /** Wire length of a name in octets (labels plus length bytes plus the root). */

@@ -53,12 +53,6 @@ export function fqdn(name: string): string {
   return name.endsWith('.') ? name : `${name}.`
 }
 
-/** A name from a record value (drops the trailing dot, lower-cases). */
-export function nameOf(value: string): string {
-  const lower = value.toLowerCase()
-  return lower.endsWith('.') && lower !== '.' ? lower.slice(0, -1) : lower
-}
-
 const key = (name: string, type: string): string => `${name}\u0000${type}`
 
 /**

@@ -11,8 +11,9 @@ import dgram from 'node:dgram'
 import {readFile} from 'node:fs/promises'
 import net from 'node:net'
 import {BackendError, DeadlineError, DnssdError, InputError} from '../core/errors.js'
+import {normalizeName} from '../core/names.js'
 import {NameError} from './names.js'
-import {MalformedResponse, type Message, type QueryType, decodeResponse, encodeQuery, normalize} from './wire.js'
+import {MalformedResponse, type Message, type QueryType, decodeResponse, encodeQuery} from './wire.js'
 
 export const EDNS_SIZE = 1232
 
@@ -129,7 +130,7 @@ export class DnsClient {
   async query(name: string, type: QueryType): Promise<Response> {
     let qname: string
     try {
-      qname = normalize(name)
+      qname = normalizeName(name)
       encodeQuery(qname, type, {id: 0, rd: false})
     } catch (error) {
       if (error instanceof NameError) throw new InputError(name, error.message)
@@ -341,7 +342,7 @@ export function expectRecords<T extends Message['answers'][number]['type']>(
   name: string,
   type: T,
 ): Extract<Message['answers'][number], {type: T}>[] {
-  const n = normalize(name)
+  const n = normalizeName(name)
   if (response.rcode === 'NXDOMAIN') throw new DnsLookupError('NXDOMAIN', `${n} does not exist (NXDOMAIN from ${response.server})`)
   const found = response.answers.filter((r) => r.type === type && r.name === n) as Extract<Message['answers'][number], {type: T}>[]
   if (found.length === 0) throw new DnsLookupError('NODATA', `${n} has no ${type} records (NODATA from ${response.server})`)

@@ -14,7 +14,8 @@
  *   priority, so it is only a fallback.
  */
 import {BlockList, isIPv4, isIPv6} from 'node:net'
-import {type Change, type RecordType, ZoneState, formatSrv, nameOf} from '../core/records.js'
+import {normalizeName} from '../core/names.js'
+import {type Change, type RecordType, ZoneState, formatSrv} from '../core/records.js'
 import {canonicalTxt} from '../core/txt.js'
 
 /** Every record dnssd creates carries a comment starting with this mark. */
@@ -54,7 +55,7 @@ export interface SeenRecord {
   marked: boolean
 }
 
-const lowerNoDot = (s: string): string => nameOf(s.trim())
+const lowerNoDot = normalizeName
 const withDot = (s: string): string => (s === '.' || s === '' ? '.' : `${lowerNoDot(s)}.`)
 
 function canonicalIpv6(text: string): string {

@@ -10,17 +10,17 @@
  *    string. dnssd's canonical TXT (zone-file form) uses DECIMAL `\DDD`, so the
  *    two are converted through raw bytes, never textually.
  */
-import {type RecordType, fqdn, nameOf, parseSrv, formatSrv} from '../core/records.js'
+import {normalizeName} from '../core/names.js'
+import {type RecordType, fqdn, parseSrv, formatSrv} from '../core/records.js'
 import {formatTxt, parseTxtPresentation, quoteTxtString} from '../core/txt.js'
 
 /** A Route 53 name (escaped, any case, optional dot) -> dnssd form. */
 export function nameFromWire(wire: string): string {
-  let text = wire.endsWith('.') && !wire.endsWith('\\.') ? wire.slice(0, -1) : wire
-  text = text.replace(/\\([0-7]{3})/g, (_, oct: string) => {
+  const decoded = wire.replace(/\\([0-7]{3})/g, (_, oct: string) => {
     const ch = String.fromCharCode(parseInt(oct, 8))
     return ch === '.' ? '\\.' : ch
   })
-  return text.toLowerCase()
+  return normalizeName(decoded)
 }
 
 /** dnssd name -> Route 53 canonical wire form (escaped, trailing dot). */
@@ -106,11 +106,11 @@ export function valueToWire(type: RecordType, value: string): string {
       return txtToWire(value)
     case 'SRV': {
       const srv = parseSrv(value)
-      return srv ? formatSrv({...srv, target: srv.target === '.' ? '.' : nameToWire(nameOf(srv.target))}) : value
+      return srv ? formatSrv({...srv, target: srv.target === '.' ? '.' : nameToWire(normalizeName(srv.target))}) : value
     }
     case 'PTR':
     case 'CNAME':
-      return nameToWire(nameOf(value))
+      return nameToWire(normalizeName(value))
     default:
       return value
   }

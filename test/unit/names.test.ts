@@ -3,6 +3,7 @@ import {describe, it} from 'node:test'
 import {InputError} from '../../src/core/errors.js'
 import {
   hostLabelForAddress,
+  normalizeName,
   parseAddress,
   parseHost,
   parsePort,
@@ -18,6 +19,17 @@ import {
 const rejects = (fn: () => unknown, pattern: RegExp): void => {
   assert.throws(fn, (e: unknown) => e instanceof InputError && e.exitCode === 2 && pattern.test(e.message))
 }
+
+describe('the normal form of a name', () => {
+  it('lower-cases, trims and drops one unescaped trailing dot; the root is "."', () => {
+    assert.equal(normalizeName(' _Web._TCP.Example.COM. '), '_web._tcp.example.com')
+    assert.equal(normalizeName('host.example.com'), 'host.example.com')
+    assert.equal(normalizeName('.'), '.')
+    assert.equal(normalizeName(''), '.')
+    assert.equal(normalizeName('a\\.b\\.'), 'a\\.b\\.')
+    assert.equal(normalizeName('a\\.b\\..'), 'a\\.b\\.')
+  })
+})
 
 describe('zone names', () => {
   it('normalises case and the trailing dot', () => {
