@@ -166,6 +166,20 @@ function unusableIPv4(address: string): string | undefined {
 }
 
 /**
+ * The RFC 5952 text of an IPv6 address (lower case, leading zeros dropped,
+ * the longest run of zero groups as "::"), or undefined when `text` is not
+ * an IPv6 address or carries a zone index (fe80::1%eth0), which a record
+ * cannot hold. The one place values of AAAA records are made comparable:
+ * user input, zone files, Route 53 and Cloudflare answers.
+ */
+export function canonicalIPv6(text: string): string | undefined {
+  const bare = text.trim()
+  if (!isIPv6(bare) || bare.includes('%')) return undefined
+  // WHATWG URL serialises an IPv6 host exactly as RFC 5952 §4 asks.
+  return new URL(`http://[${bare}]/`).hostname.slice(1, -1)
+}
+
+/**
  * IPv4 or IPv6 of a host that can be reached: not unspecified, multicast or
  * reserved. IPv6 is canonicalised (RFC 5952: lower case, compressed); an
  * IPv4-mapped IPv6 address (::ffff:10.0.0.1) is the IPv4 address it maps
@@ -180,8 +194,8 @@ export function parseAddress(value: string | undefined, input = '--ip'): Address
     return {address: text, family: 'A'}
   }
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text
-  if (isIPv6(bare) && !bare.includes('%')) {
-    const canonical = new URL(`http://[${bare}]/`).hostname.slice(1, -1)
+  const canonical = canonicalIPv6(bare)
+  if (canonical !== undefined) {
     const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical)
     if (mapped) {
       const n = (parseInt(mapped[1]!, 16) << 16) | parseInt(mapped[2]!, 16)

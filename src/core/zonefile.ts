@@ -10,9 +10,9 @@
  * comments, quoted strings with \X and \DDD escapes. $INCLUDE and $GENERATE
  * are refused (a dnssd zone is one self-contained file).
  */
-import {isIPv4, isIPv6} from 'node:net'
+import {isIPv4} from 'node:net'
 import {InputError} from './errors.js'
-import {normalizeName} from './names.js'
+import {canonicalIPv6, normalizeName} from './names.js'
 import {canonicalTxt} from './txt.js'
 
 export interface ZoneRecord {
@@ -158,9 +158,11 @@ function canonicalData(type: string, data: Token[], origin: string, where: () =>
     case 'A':
       if (words.length !== 1 || !isIPv4(words[0]!)) bad(`needs one IPv4 address, got "${words.join(' ')}"`)
       return {value: words[0]!}
-    case 'AAAA':
-      if (words.length !== 1 || !isIPv6(words[0]!)) bad(`needs one IPv6 address, got "${words.join(' ')}"`)
-      return {value: new URL(`http://[${words[0]}]/`).hostname.slice(1, -1)}
+    case 'AAAA': {
+      const address = words.length === 1 ? canonicalIPv6(words[0]!) : undefined
+      if (address === undefined) return bad(`needs one IPv6 address, got "${words.join(' ')}"`)
+      return {value: address}
+    }
     case 'TXT':
       if (data.length === 0) bad('needs at least one string')
       return {value: canonicalTxt(data.map((t) => `"${t.text}"`).join(' '))}

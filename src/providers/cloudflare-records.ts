@@ -14,7 +14,7 @@
  *   priority, so it is only a fallback.
  */
 import {BlockList, isIPv4, isIPv6} from 'node:net'
-import {normalizeName} from '../core/names.js'
+import {canonicalIPv6, normalizeName} from '../core/names.js'
 import {type Change, type RecordType, ZoneState, formatSrv} from '../core/records.js'
 import {canonicalTxt} from '../core/txt.js'
 
@@ -58,14 +58,6 @@ export interface SeenRecord {
 const lowerNoDot = normalizeName
 const withDot = (s: string): string => (s === '.' || s === '' ? '.' : `${lowerNoDot(s)}.`)
 
-function canonicalIpv6(text: string): string {
-  try {
-    return new URL(`http://[${text}]/`).hostname.slice(1, -1)
-  } catch {
-    return text.toLowerCase()
-  }
-}
-
 /** The canonical value of a Cloudflare record, or undefined when it cannot be read. */
 export function valueOf(r: CfRecord): string | undefined {
   const content = (r.content ?? '').trim()
@@ -73,7 +65,7 @@ export function valueOf(r: CfRecord): string | undefined {
     case 'A':
       return content || undefined
     case 'AAAA':
-      return content ? canonicalIpv6(content) : undefined
+      return content ? (canonicalIPv6(content) ?? content.toLowerCase()) : undefined
     case 'TXT':
       return canonicalTxt(r.content ?? '')
     case 'PTR':

@@ -10,7 +10,7 @@
  *    string. dnssd's canonical TXT (zone-file form) uses DECIMAL `\DDD`, so the
  *    two are converted through raw bytes, never textually.
  */
-import {normalizeName} from '../core/names.js'
+import {canonicalIPv6, normalizeName} from '../core/names.js'
 import {type RecordType, fqdn, parseSrv, formatSrv} from '../core/records.js'
 import {formatTxt, parseTxtPresentation, quoteTxtString} from '../core/txt.js'
 
@@ -92,7 +92,7 @@ export function valueFromWire(type: RecordType, wire: string): string {
     case 'NS':
       return fqdn(nameFromWire(wire))
     case 'AAAA':
-      return canonicalIPv6(wire)
+      return canonicalIPv6(wire) ?? wire
     default:
       return wire
   }
@@ -113,14 +113,6 @@ export function valueToWire(type: RecordType, value: string): string {
       return nameToWire(normalizeName(value))
     default:
       return value
-  }
-}
-
-function canonicalIPv6(text: string): string {
-  try {
-    return new URL(`http://[${text.trim()}]/`).hostname.slice(1, -1)
-  } catch {
-    return text
   }
 }
 

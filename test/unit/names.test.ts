@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {InputError} from '../../src/core/errors.js'
 import {
+  canonicalIPv6,
   hostLabelForAddress,
   normalizeName,
   parseAddress,
@@ -118,6 +119,13 @@ describe('addresses and numbers', () => {
     assert.deepEqual(parseAddress('2001:DB8:0:0:0:0:0:1'), {address: '2001:db8::1', family: 'AAAA'})
     assert.deepEqual(parseAddress('[fd00::7]'), {address: 'fd00::7', family: 'AAAA'})
     assert.deepEqual(parseAddress('192.0.2.10'), {address: '192.0.2.10', family: 'A'})
+  })
+  it('writes one RFC 5952 text per IPv6 address, and none for what a record cannot hold', () => {
+    assert.equal(canonicalIPv6('2001:0DB8:0000:0000:0001:0000:0000:0001'), '2001:db8::1:0:0:1')
+    assert.equal(canonicalIPv6(' 0:0:0:0:0:0:0:1 '), '::1')
+    assert.equal(canonicalIPv6('fe80::1%eth0'), undefined)
+    assert.equal(canonicalIPv6('10.0.0.1'), undefined)
+    assert.equal(canonicalIPv6('2001:db8::g'), undefined)
   })
   it('maps IPv4-mapped IPv6 to the IPv4 address', () => {
     assert.deepEqual(parseAddress('::ffff:10.0.0.1'), {address: '10.0.0.1', family: 'A'})

@@ -49,6 +49,7 @@ hinfo HINFO "PC" "Linux"
     assert.throws(() => parseZoneFile('www A 1.2.3.4\n', 'example.com', 'z.zone'), /no TTL/)
     assert.throws(() => parseZoneFile('$INCLUDE other\n', 'example.com', 'z.zone'), /not supported/)
     assert.throws(() => parseZoneFile('$TTL 60\nwww A 1.2.3\n', 'example.com', 'z.zone'), /IPv4/)
+    assert.throws(() => parseZoneFile('$TTL 60\nwww AAAA fe80::1%eth0\n', 'example.com', 'z.zone'), /z\.zone line 2: AAAA record needs one IPv6 address/)
     assert.throws(() => parseZoneFile('$TTL 60\nwww TXT "open\n', 'example.com', 'z.zone'), /unterminated/)
     assert.throws(() => parseZoneFile('$TTL 60\nwww ( A 1.2.3.4\n', 'example.com', 'z.zone'), /unbalanced/)
   })
