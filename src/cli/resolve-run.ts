@@ -4,7 +4,7 @@
  * (optional TCP check) -> output lines.
  */
 import {InputError, NoInstanceError} from '../core/errors.js'
-import {normalizeName, parseSeconds, parseService, parseZone} from '../core/names.js'
+import {normalizeName, parseSeconds, serviceTypeOf, parseService, parseZone} from '../core/names.js'
 import {DnsClient, parseServer, systemServers} from '../dns/client.js'
 import {type Endpoint, type Resolution, resolveService} from '../dns/resolve.js'
 import {type ResolveFlags} from './resolve-flags.js'
@@ -54,19 +54,12 @@ export async function runResolve(arg: string | undefined, flags: ResolveFlags, i
   const result: ResolveResult = {...resolution, chosen, ...(checked ? {checked} : {})}
   if (flags.format === 'json' && !io.json) io.log(JSON.stringify(result, null, 2))
   else if (!io.json) {
-    const scheme = flags.scheme ?? /^_([^.]+)\./.exec(serviceOf(name))?.[1] ?? 'http'
+    const scheme = flags.scheme ?? /^_([^.]+)\./.exec(serviceTypeOf(name) ?? name)?.[1] ?? 'http'
     const show = (e: Endpoint): string => (flags.format === 'url' ? `${scheme}://${e.target}:${e.port}/` : `${e.target}:${e.port}`)
     const list = flags.all && !checked ? resolution.order : [chosen]
     io.log(list.map(show).join('\n'))
   }
   return result
-}
-
-/** `_web._tcp.example.com` from `_v1._web._tcp.example.com` or `inst._web._tcp.example.com`. */
-function serviceOf(name: string): string {
-  const labels = name.split('.')
-  const at = labels.findIndex((l, i) => i > 0 && (l === '_tcp' || l === '_udp'))
-  return at > 0 ? labels.slice(at - 1).join('.') : name
 }
 
 function targetName(arg: string | undefined, flags: {zone?: string; service?: string; version?: string}): string {

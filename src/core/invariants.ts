@@ -9,7 +9,7 @@
  * (Invariant 5, no lost registration, is a property of a run: compare the
  * members that joined with the SRV values present.)
  */
-import {isSubdomain, normalizeName} from './names.js'
+import {isServiceTypeName, isSubdomain, normalizeName} from './names.js'
 import {servicesName} from './planner.js'
 import {ZoneState, parseSrv} from './records.js'
 
@@ -18,8 +18,6 @@ export interface RecordLike {
   type: string
   value: string
 }
-
-const SERVICE_TYPE = /^_[a-z0-9-]+\._(tcp|udp)$/
 
 export function checkInvariants(zone: string, records: readonly RecordLike[]): string[] {
   const problems: string[] = []
@@ -42,8 +40,7 @@ export function checkInvariants(zone: string, records: readonly RecordLike[]): s
         }
       }
     }
-    if (set.type === 'PTR' && set.name !== servicesName(zone) && set.name.endsWith(`.${zone}`)) {
-      if (!SERVICE_TYPE.test(set.name.slice(0, -(zone.length + 1)))) continue
+    if (set.type === 'PTR' && isServiceTypeName(set.name, zone)) {
       for (const v of set.values) {
         const target = normalizeName(v)
         if (state.values(target, 'SRV').length === 0) problems.push(`PTR ${set.name} -> ${target} has no SRV`)

@@ -3,7 +3,7 @@
  * port, addresses) and TXT, read from a zone the way a DNS-SD browser would
  * (RFC 6763 §9 enumeration, then each type's PTR set).
  */
-import {normalizeName} from './names.js'
+import {isServiceTypeName, normalizeName} from './names.js'
 import {servicesName} from './planner.js'
 import {type ZoneState, parseSrv} from './records.js'
 import {parseTxtPresentation, txtToAttributes} from './txt.js'
@@ -28,14 +28,10 @@ export interface InventoryService {
   instances: InventoryInstance[]
 }
 
-const SERVICE_TYPE = /^_[a-z0-9-]+\._(tcp|udp)$/
-
 export function inventory(state: ZoneState, zone: string, onlyType?: string): InventoryService[] {
   const types = new Set(state.values(servicesName(zone), 'PTR').map(normalizeName))
   for (const set of state.rrsets()) {
-    if (set.type !== 'PTR' || !set.name.endsWith(`.${zone}`)) continue
-    const rel = set.name.slice(0, -(zone.length + 1))
-    if (SERVICE_TYPE.test(rel)) types.add(set.name)
+    if (set.type === 'PTR' && isServiceTypeName(set.name, zone)) types.add(set.name)
   }
   const result: InventoryService[] = []
   for (const type of [...types].sort()) {

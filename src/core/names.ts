@@ -71,6 +71,27 @@ export function parseZone(value: string | undefined, input = '--zone'): string {
   return zone
 }
 
+/** `_web._tcp`: a service type's two labels as dnssd writes them (RFC 6763 §7, RFC 6335 names). */
+const SERVICE_TYPE_LABELS = /^_[a-z0-9-]+\._(tcp|udp)$/
+
+/** Is `name` a service type directly under `zone` (`_web._tcp.example.com`), where a browse PTR set lives? */
+export function isServiceTypeName(name: string, zone: string): boolean {
+  return name.endsWith(`.${zone}`) && SERVICE_TYPE_LABELS.test(relativeTo(name, zone))
+}
+
+/**
+ * The service type a name belongs to, from its first `_svc._tcp` or
+ * `_svc._udp` label pair on: `_web._tcp.example.com` for the pool
+ * `_v1._web._tcp.example.com`, the instance `host._web._tcp.example.com` and
+ * the type itself; relative names too (`_v1._web._tcp` -> `_web._tcp`).
+ * Undefined when the name has no such pair.
+ */
+export function serviceTypeOf(name: string): string | undefined {
+  const labels = name.split('.')
+  const at = labels.findIndex((l, i) => i > 0 && (l === '_tcp' || l === '_udp') && labels[i - 1]!.startsWith('_'))
+  return at > 0 ? labels.slice(at - 1).join('.') : undefined
+}
+
 export interface ServiceName {
   /** "_v1" for the incarnation (pool) form, undefined for the plain form. */
   incarnation?: string

@@ -27,10 +27,9 @@
  * removed and do not count as "to do", so hand-made records cannot make the
  * loop spin.
  */
+import {isServiceTypeName} from '../core/names.js'
 import {type Change, type RecordType, ZoneState, fqdn} from '../core/records.js'
 import {SERVICES_NAME_PREFIX} from '../core/planner.js'
-
-const SERVICE_TYPE = /^_[a-z0-9-]+\._(tcp|udp)$/
 
 export interface SharedScope {
   services: string
@@ -41,7 +40,7 @@ export interface SharedScope {
 /** The shared names among the names a membership command touches. */
 export function sharedScope(zone: string, names: readonly string[]): SharedScope {
   const services = `${SERVICES_NAME_PREFIX}.${zone}`
-  const types = names.filter((n) => n.endsWith(`.${zone}`) && SERVICE_TYPE.test(n.slice(0, -(zone.length + 1))))
+  const types = names.filter((n) => isServiceTypeName(n, zone))
   return {
     services,
     types: types.map((type) => ({type, instances: names.filter((n) => n.endsWith(`.${type}`) && !n.slice(0, -(type.length + 1)).includes('.'))})),

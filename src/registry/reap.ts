@@ -18,6 +18,7 @@
  */
 import {DnssdError} from '../core/errors.js'
 import {memberForJoin, memberForLeave} from '../core/membership.js'
+import {serviceTypeOf} from '../core/names.js'
 import {planJoin, planLeave} from '../core/planner.js'
 import {type Change} from '../core/records.js'
 import {type DnsProvider} from '../providers/provider.js'
@@ -129,9 +130,8 @@ export async function reap(o: ReapOptions): Promise<ReapResult> {
   const now = o.now ?? Date.now
   // A pool (`_v1._web._tcp`) is one directory; a plain type (`_web._tcp`) also covers the pools of that type.
   const pool = o.service !== undefined && o.service.split('.').length === 3
-  const typeOf = (service: string): string => service.split('.').slice(-2).join('.')
   const leases = (await o.registry.list(o.zone, pool ? o.service : undefined)).filter(
-    (s) => s.lease.zone === o.zone && (o.service === undefined || pool || typeOf(s.lease.service) === o.service),
+    (s) => s.lease.zone === o.zone && (o.service === undefined || pool || serviceTypeOf(s.lease.service) === o.service),
   )
   const expired = leases.filter((s) => isExpired(s.lease, now(), o.graceMs))
   o.log(`reap: ${leases.length} lease(s) in ${o.registry.url} for ${o.zone}, ${expired.length} expired`)

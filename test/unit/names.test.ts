@@ -4,6 +4,7 @@ import {InputError} from '../../src/core/errors.js'
 import {
   canonicalIPv6,
   hostLabelForAddress,
+  isServiceTypeName,
   normalizeName,
   parseAddress,
   parseHost,
@@ -14,6 +15,7 @@ import {
   parseTtl,
   parseWeight,
   parseZone,
+  serviceTypeOf,
   wireLength,
 } from '../../src/core/names.js'
 
@@ -79,6 +81,24 @@ describe('service names (RFC 6335 §5.1, RFC 6763 forms)', () => {
     assert.equal(parseService('_abcdefghijklmno._tcp', 'z.org').name, 'abcdefghijklmno')
     assert.equal(parseService('_1a._tcp', 'z.org').name, '1a')
     assert.equal(parseService('_x-y._tcp', 'z.org').name, 'x-y')
+  })
+})
+
+describe('which service a name belongs to', () => {
+  it('finds the service type of a pool, an instance, a type and a relative service', () => {
+    assert.equal(serviceTypeOf('_v1._web._tcp.example.com'), '_web._tcp.example.com')
+    assert.equal(serviceTypeOf('10-0-0-1._web._tcp.example.com'), '_web._tcp.example.com')
+    assert.equal(serviceTypeOf('_web._udp.example.com'), '_web._udp.example.com')
+    assert.equal(serviceTypeOf('_v1._web._tcp'), '_web._tcp')
+    assert.equal(serviceTypeOf('www.example.com'), undefined)
+    assert.equal(serviceTypeOf('_tcp.example.com'), undefined)
+    assert.equal(serviceTypeOf('web._tcp.example.com'), undefined)
+  })
+  it('knows a browse name directly under the zone', () => {
+    assert.equal(isServiceTypeName('_web._tcp.example.com', 'example.com'), true)
+    assert.equal(isServiceTypeName('_v1._web._tcp.example.com', 'example.com'), false)
+    assert.equal(isServiceTypeName('_services._dns-sd._udp.example.com', 'example.com'), false)
+    assert.equal(isServiceTypeName('_web._tcp.example.org', 'example.com'), false)
   })
 })
 
