@@ -26,6 +26,44 @@ export function normalizeName(name: string): string {
   return lower.endsWith('.') && !lower.endsWith('\\.') ? lower.slice(0, -1) : lower
 }
 
+/**
+ * The labels of a name in presentation form, split at the dots that are not
+ * escaped: `a\\.b.example.com` has the three labels `a\\.b`, `example`, `com`.
+ * Escapes stay as they are. The root ("." or "") has none.
+ */
+export function splitLabels(name: string): string[] {
+  if (name === '' || name === '.') return []
+  const labels: string[] = []
+  let label = ''
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i]!
+    if (c === '\\' && i + 1 < name.length) {
+      label += c + name[i + 1]
+      i++
+    } else if (c === '.') {
+      labels.push(label)
+      label = ''
+    } else label += c
+  }
+  labels.push(label)
+  return labels
+}
+
+/**
+ * DNS canonical order (RFC 4034 §6.1) of two normalised names: label by
+ * label from the right, a name sorting before the names below it. This is
+ * the order of a zone file dnssd writes. (Route 53 lists in its own order,
+ * which route53-wire.ts keeps for paging.)
+ */
+export function compareNames(a: string, b: string): number {
+  const la = splitLabels(a).reverse()
+  const lb = splitLabels(b).reverse()
+  for (let i = 0; i < Math.min(la.length, lb.length); i++) {
+    if (la[i] !== lb[i]) return la[i]! < lb[i]! ? -1 : 1
+  }
+  return la.length - lb.length
+}
+
 /** Wire length of a name in octets (labels plus length bytes plus the root). */
 export function wireLength(name: string): number {
   if (name === '' || name === '.') return 1

@@ -12,7 +12,7 @@
  */
 import {isIPv4} from 'node:net'
 import {InputError} from './errors.js'
-import {canonicalIPv6, normalizeName} from './names.js'
+import {canonicalIPv6, compareNames, normalizeName} from './names.js'
 import {canonicalTxt} from './txt.js'
 
 export interface ZoneRecord {
@@ -253,16 +253,6 @@ export function parseZoneFile(text: string, origin: string, file = `${origin}.zo
     lastTtl = ttl
   }
   return {origin: normalizeName(origin), records}
-}
-
-/** DNS canonical order (RFC 4034 §6.1): compare labels right to left. */
-export function compareNames(a: string, b: string): number {
-  const la = a.split('.').reverse()
-  const lb = b.split('.').reverse()
-  for (let i = 0; i < Math.min(la.length, lb.length); i++) {
-    if (la[i] !== lb[i]) return la[i]! < lb[i]! ? -1 : 1
-  }
-  return la.length - lb.length
 }
 
 const TYPE_ORDER = ['SOA', 'NS', 'A', 'AAAA', 'PTR', 'SRV', 'TXT']

@@ -10,7 +10,7 @@
  *    string. dnssd's canonical TXT (zone-file form) uses DECIMAL `\DDD`, so the
  *    two are converted through raw bytes, never textually.
  */
-import {canonicalIPv6, normalizeName} from '../core/names.js'
+import {canonicalIPv6, normalizeName, splitLabels} from '../core/names.js'
 import {type RecordType, fqdn, parseSrv, formatSrv} from '../core/records.js'
 import {formatTxt, parseTxtPresentation, quoteTxtString} from '../core/txt.js'
 
@@ -25,27 +25,13 @@ export function nameFromWire(wire: string): string {
 
 /** dnssd name -> Route 53 canonical wire form (escaped, trailing dot). */
 export function nameToWire(name: string): string {
-  const labels = name === '' ? [] : splitLabels(name)
-  const out = labels.map((label) =>
-    [...Buffer.from(label, 'utf8')]
+  const out = splitLabels(name).map((label) =>
+    [...Buffer.from(label.replaceAll('\\.', '.'), 'utf8')]
       .map((b) => (b >= 0x41 && b <= 0x5a ? b + 32 : b))
       .map((b) => (/[a-z0-9_-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`))
       .join(''),
   )
   return `${out.join('.')}.`
-}
-
-function splitLabels(name: string): string[] {
-  const labels: string[] = ['']
-  for (let i = 0; i < name.length; i++) {
-    const last = labels.length - 1
-    if (name[i] === '\\' && name[i + 1] === '.') {
-      labels[last] = `${labels[last]}.`
-      i++
-    } else if (name[i] === '.') labels.push('')
-    else labels[last] = `${labels[last]}${name[i]}`
-  }
-  return labels
 }
 
 /** The key Route 53 sorts names by. */
@@ -54,7 +40,14 @@ export function orderKey(name: string): string {
   return `${wire.slice(0, -1).split('.').reverse().join('.')}.`
 }
 
-export function compareNames(a: string, b: string): number {
+/**
+ * Route 53's listing order, which is not RFC 4034's: it compares the whole
+ * reversed wire name as one ASCII string with the trailing dot kept, so
+ * `a-b.example.com.` comes before `a.example.com.` ("-" < "."). Paging
+ * through ListResourceRecordSets must agree with the service, so this is
+ * not core/names.ts compareNames.
+ */
+export function compareRoute53Order(a: string, b: string): number {
   const ka = orderKey(a)
   const kb = orderKey(b)
   return ka < kb ? -1 : ka > kb ? 1 : 0

@@ -3,6 +3,7 @@ import {describe, it} from 'node:test'
 import {InputError} from '../../src/core/errors.js'
 import {
   canonicalIPv6,
+  compareNames,
   hostLabelForAddress,
   isServiceTypeName,
   normalizeName,
@@ -16,6 +17,7 @@ import {
   parseWeight,
   parseZone,
   serviceTypeOf,
+  splitLabels,
   wireLength,
 } from '../../src/core/names.js'
 
@@ -31,6 +33,18 @@ describe('the normal form of a name', () => {
     assert.equal(normalizeName(''), '.')
     assert.equal(normalizeName('a\\.b\\.'), 'a\\.b\\.')
     assert.equal(normalizeName('a\\.b\\..'), 'a\\.b\\.')
+  })
+})
+
+describe('labels and canonical order', () => {
+  it('splits at unescaped dots only', () => {
+    assert.deepEqual(splitLabels('a\\.b.example.com'), ['a\\.b', 'example', 'com'])
+    assert.deepEqual(splitLabels('a\\\\.b'), ['a\\\\', 'b'])
+    assert.deepEqual(splitLabels('.'), [])
+  })
+  it('orders names as RFC 4034 §6.1 does: by labels from the right, a parent before its children', () => {
+    const names = ['a.example.com', 'a-b.example.com', 'example.com', 'z.a.example.com', 'b\\.a.example.com', '_x.example.com']
+    assert.deepEqual([...names].sort(compareNames), ['example.com', '_x.example.com', 'a.example.com', 'z.a.example.com', 'a-b.example.com', 'b\\.a.example.com'])
   })
 })
 
