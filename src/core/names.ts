@@ -7,7 +7,7 @@
  * trailing dot ("_web._tcp.example.com"); record values that hold names carry
  * the trailing dot, as a zone file or `dig` shows them.
  */
-import {isIPv4, isIPv6} from 'node:net'
+import {BlockList, isIPv4, isIPv6} from 'node:net'
 import {InputError} from './errors.js'
 
 const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
@@ -265,6 +265,37 @@ export function parseAddress(value: string | undefined, input = '--ip'): Address
     return {address: canonical, family: 'AAAA'}
   }
   throw new InputError(input, `"${value}" is not an IPv4 or IPv6 address`)
+}
+
+/**
+ * Blocks whose addresses are not globally reachable: "Globally Reachable:
+ * False" in the IANA special-purpose address registries (RFC 6890 and its
+ * updates), plus multicast and the reserved 240.0.0.0/4. The documentation
+ * blocks are among them (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 by
+ * RFC 5737 §3; 2001:db8::/32, 3fff::/20): they "SHOULD NOT appear on the
+ * public Internet", so an address in them is never public.
+ */
+const notGlobal = new BlockList()
+for (const [net, bits] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
+  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) notGlobal.addSubnet(net, bits, 'ipv4')
+for (const [net, bits] of [
+  // (No ::ffff:0:0/96 rule: BlockList would apply it to every IPv4 address; parseAddress maps those to IPv4.)
+  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['3fff::', 20],
+  ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+] as const) notGlobal.addSubnet(net, bits, 'ipv6')
+
+/**
+ * Is the address reachable from the internet? The one test for both uses:
+ * `--ip auto` calling an interface address public or private, and
+ * Cloudflare, which proxies only records that point at public addresses.
+ */
+export function isPublicAddress(address: string): boolean {
+  if (isIPv4(address)) return !notGlobal.check(address, 'ipv4')
+  if (isIPv6(address)) return !notGlobal.check(address, 'ipv6')
+  return false
 }
 
 /**

@@ -13,7 +13,6 @@
  *   back from `data`: its `content` is "weight port target" WITHOUT the
  *   priority, so it is only a fallback.
  */
-import {BlockList, isIPv4, isIPv6} from 'node:net'
 import {canonicalIPv6, normalizeName} from '../core/names.js'
 import {type Change, type RecordType, ZoneState, formatSrv} from '../core/records.js'
 import {canonicalTxt} from '../core/txt.js'
@@ -153,28 +152,6 @@ export function createBody(c: Change, comment: string, proxied: boolean): Create
     default:
       return {...base, content: c.value}
   }
-}
-
-const nonPublic = new BlockList()
-for (const [net, bits] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) nonPublic.addSubnet(net, bits, 'ipv4')
-for (const [net, bits] of [
-  // (No ::ffff:0:0/96 rule: BlockList would apply it to every IPv4 address.)
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32],
-  ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
-] as const) nonPublic.addSubnet(net, bits, 'ipv6')
-
-/**
- * Cloudflare proxies only A/AAAA records that point at public addresses
- * (private/reserved ones are not `proxiable`, and `proxied:true` is refused).
- */
-export function isPublicAddress(address: string): boolean {
-  if (isIPv4(address)) return !nonPublic.check(address, 'ipv4')
-  if (isIPv6(address)) return !nonPublic.check(address, 'ipv6')
-  return false
 }
 
 /** Cloudflare TTLs: 1 means automatic; otherwise 60-86400 (30 on Enterprise zones). */

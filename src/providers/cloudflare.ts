@@ -36,7 +36,7 @@ import {readFile} from 'node:fs/promises'
 import type CloudflareSdk from 'cloudflare'
 import {untilDeadline} from '../core/deadline.js'
 import {BackendError, DeadlineError, DnssdError, InputError, registerSecret} from '../core/errors.js'
-import {parseAddress, parseRoundRobin} from '../core/names.js'
+import {isPublicAddress, parseAddress, parseRoundRobin} from '../core/names.js'
 import {MARKER_LABEL, type Planner} from '../core/planner.js'
 import {type Change, ZoneState} from '../core/records.js'
 import {readAndPlan} from '../core/transact.js'
@@ -48,7 +48,6 @@ import {
   type SeenRecord,
   checkCloudflareTtl,
   createBody,
-  isPublicAddress,
   markFor,
   seen,
 } from './cloudflare-records.js'

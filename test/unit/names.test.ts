@@ -5,6 +5,7 @@ import {
   canonicalIPv6,
   compareNames,
   hostLabelForAddress,
+  isPublicAddress,
   isServiceTypeName,
   normalizeName,
   parseAddress,
@@ -160,6 +161,13 @@ describe('addresses and numbers', () => {
     assert.equal(canonicalIPv6('fe80::1%eth0'), undefined)
     assert.equal(canonicalIPv6('10.0.0.1'), undefined)
     assert.equal(canonicalIPv6('2001:db8::g'), undefined)
+  })
+  it('calls an address public only when the special-purpose registries say it is globally reachable (RFC 6890)', () => {
+    for (const a of ['93.184.216.34', '8.8.8.8', '172.32.0.1', '2606:4700::1111', '2a05:d018::1']) assert.equal(isPublicAddress(a), true, a)
+    const notPublic = ['10.1.2.3', '172.16.0.1', '172.31.255.1', '192.168.1.1', '100.64.0.1', '169.254.1.1', '127.0.0.1', '224.0.0.1', '255.255.255.255']
+    // Documentation blocks (RFC 5737 §3, RFC 3849, RFC 9637) are not on the public internet.
+    const documentation = ['192.0.2.2', '198.51.100.7', '203.0.113.9', '2001:db8::1', '3fff::1']
+    for (const a of [...notPublic, ...documentation, 'fd00::1', 'fe80::1', '::1', '::', 'ff02::1', 'not an address']) assert.equal(isPublicAddress(a), false, a)
   })
   it('maps IPv4-mapped IPv6 to the IPv4 address', () => {
     assert.deepEqual(parseAddress('::ffff:10.0.0.1'), {address: '10.0.0.1', family: 'A'})
