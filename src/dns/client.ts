@@ -13,6 +13,7 @@ import net from 'node:net'
 import {BackendError, DeadlineError, DnssdError, InputError} from '../core/errors.js'
 import {normalizeName} from '../core/names.js'
 import {NameError} from './names.js'
+import {FrameReader, frame} from './tcp.js'
 import {MalformedResponse, type Message, type QueryType, decodeResponse, encodeQuery} from './wire.js'
 
 export const EDNS_SIZE = 1232
@@ -272,7 +273,7 @@ export class DnsClient {
     this.log(`dns: call query ${name} ${type} tcp ${label}`)
     return new Promise((resolve, reject) => {
       const socket = net.connect({host, port})
-      let buf: Buffer = Buffer.alloc(0)
+      const frames = new FrameReader()
       let done = false
       const finish = (error: Error | undefined, message?: Message): void => {
         if (done) return
@@ -285,18 +286,10 @@ export class DnsClient {
       const timer = setTimeout(() => finish(new TryTimeout('timeout')), timeout)
       socket.on('error', (error) => finish(error))
       socket.on('close', () => finish(new MalformedResponse('connection closed before a whole answer arrived')))
-      socket.on('connect', () => {
-        const framed = Buffer.alloc(2 + query.length)
-        framed.writeUInt16BE(query.length, 0)
-        query.copy(framed, 2)
-        socket.write(framed)
-      })
+      socket.on('connect', () => socket.write(frame(query)))
       socket.on('data', (chunk: Buffer) => {
-        buf = Buffer.concat([buf, chunk])
-        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-          const len = buf.readUInt16BE(0)
-          const msg = buf.subarray(2, 2 + len)
-          buf = buf.subarray(2 + len)
+        frames.push(chunk)
+        for (let msg = frames.next(); msg; msg = frames.next()) {
           try {
             const message = decodeResponse(msg)
             if (this.check(message, id, name, type)) return finish(undefined, message)

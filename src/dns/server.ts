@@ -17,6 +17,7 @@ import {FileProvider, zoneFilePath} from '../providers/file.js'
 import {type Answer, Authority, type RRset, type Zone, compileZone} from './authority.js'
 import {CookieJar, RateLimiter} from './guard.js'
 import {SERVE_DEFAULTS} from './limits.js'
+import {FrameReader, frame} from './tcp.js'
 import {
   type BareReply,
   CLASS_ANY,
@@ -292,21 +293,20 @@ export class AuthoritativeServer {
     const conn: Connection = {socket, active: performance.now()}
     this.connections.add(conn)
     socket.setNoDelay(true)
-    let buf: Buffer = Buffer.alloc(0)
+    const frames = new FrameReader()
     let blocked = false
     const pump = (): void => {
-      while (buf.length >= 2) {
-        if (blocked || socket.destroyed) return
-        const len = buf.readUInt16BE(0)
+      while (!blocked && !socket.destroyed) {
+        const len = frames.nextLength()
+        if (len === undefined) return
         if (len < 12) {
           // Not a DNS message; nothing sensible can follow on this stream.
           this.stats.dropped++
           socket.destroy()
           return
         }
-        if (buf.length < 2 + len) break
-        const msg = buf.subarray(2, 2 + len)
-        buf = buf.subarray(2 + len)
+        const msg = frames.next()
+        if (!msg) return
         conn.active = performance.now()
         let reply: Buffer | undefined
         try {
@@ -317,21 +317,14 @@ export class AuthoritativeServer {
           socket.destroy()
           return
         }
-        if (reply) {
-          const framed = Buffer.allocUnsafe(2 + reply.length)
-          framed.writeUInt16BE(reply.length, 0)
-          reply.copy(framed, 2)
-          if (!socket.write(framed)) {
-            blocked = true
-            socket.pause()
-          }
+        if (reply && !socket.write(frame(reply))) {
+          blocked = true
+          socket.pause()
         }
       }
-      // Nothing more to answer: keep no big buffer alive for a partial frame.
-      if (buf.length > 0 && buf.byteOffset > 0 && buf.buffer.byteLength > 4 * buf.length) buf = Buffer.from(buf)
     }
     socket.on('data', (chunk: Buffer) => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk])
+      frames.push(chunk)
       pump()
     })
     socket.on('drain', () => {
