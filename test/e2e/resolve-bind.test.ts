@@ -12,8 +12,9 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {FrameReader} from '../../src/dns/tcp.js'
 import {encodeQuery} from '../../src/dns/wire.js'
+import {freePort} from '../../src/dns/workers.js'
 import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
-import {type Running, freePort, joinMany, startNamed, startServe} from '../helpers/dns.js'
+import {type Running, joinMany, startNamed, startServe} from '../helpers/dns.js'
 import {tcpExchange} from '../helpers/serve.js'
 import {requireTool} from '../helpers/tools.js'
 
@@ -128,7 +129,7 @@ describe('dnssd resolve against BIND named', {skip}, () => {
   })
 
   it('a closed port: says no server answered, which address and port, exit 5', async () => {
-    const port = await freePort()
+    const port = await freePort('127.0.0.1')
     const r = await runCli(['resolve', '_web._tcp.example.com', '--server', `127.0.0.1:${port}`])
     assert.equal(r.exitCode, 5, r.stderr)
     assert.equal(r.stderr.split('\n').length, 2, r.stderr)
@@ -274,7 +275,7 @@ function sections(buf: Buffer): {answers: number; additionals: number; answerEnd
  * counts the DNS queries passing through, whatever the client says it sent.
  */
 async function countingRelay(upstream: number): Promise<{port: number; count: () => number; reset: () => void; close: () => void}> {
-  const port = await freePort()
+  const port = await freePort('127.0.0.1')
   const front = dgram.createSocket('udp4')
   const open = new Set<dgram.Socket | net.Socket>()
   let n = 0
