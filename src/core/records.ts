@@ -77,10 +77,6 @@ export class ZoneState {
     return this.covered === 'all' || this.covered.has(name)
   }
 
-  coveredNames(): string[] | 'all' {
-    return this.covered === 'all' ? 'all' : [...this.covered]
-  }
-
   get(name: string, type: RecordType): RRset | undefined {
     return this.sets.get(key(name, type))
   }
@@ -96,10 +92,6 @@ export class ZoneState {
   /** Every RRset, in insertion order. */
   rrsets(): RRset[] {
     return [...this.sets.values()]
-  }
-
-  names(): string[] {
-    return [...new Set(this.rrsets().map((s) => s.name))]
   }
 
   /** Adds a value (no duplicates). The RRset keeps its first TTL. */

@@ -8,12 +8,6 @@ import {InputError} from './errors.js'
 /** RFC 6763 §6.1: above this the record is NOT RECOMMENDED (one Ethernet frame). */
 export const MAX_TXT_TOTAL_BYTES = 1300
 
-export interface TxtPair {
-  key: string
-  /** undefined for a boolean attribute (`flag`), '' for `key=`. */
-  value?: string
-}
-
 /** Validate `--txt` values and turn them into the strings of one TXT record. */
 export function parseTxtPairs(values: readonly string[], input = '--txt'): string[] {
   const seen = new Set<string>()

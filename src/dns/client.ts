@@ -329,16 +329,3 @@ export class DnsClient {
   }
 }
 
-/** Records of `type` at `name` from a response, or the NXDOMAIN/NODATA error. */
-export function expectRecords<T extends Message['answers'][number]['type']>(
-  response: Response,
-  name: string,
-  type: T,
-): Extract<Message['answers'][number], {type: T}>[] {
-  const n = normalizeName(name)
-  if (response.rcode === 'NXDOMAIN') throw new DnsLookupError('NXDOMAIN', `${n} does not exist (NXDOMAIN from ${response.server})`)
-  const found = response.answers.filter((r) => r.type === type && r.name === n) as Extract<Message['answers'][number], {type: T}>[]
-  if (found.length === 0) throw new DnsLookupError('NODATA', `${n} has no ${type} records (NODATA from ${response.server})`)
-  return found
-}
-

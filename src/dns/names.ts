@@ -55,22 +55,6 @@ export function nameToLabels(name: string): Buffer[] {
   return labels
 }
 
-/** Labels -> presentation form without the trailing dot, escaping `.`, `\` and non-printables. */
-export function labelsToName(labels: readonly Buffer[]): string {
-  if (labels.length === 0) return '.'
-  return labels.map(escapeLabel).join('.')
-}
-
-export function escapeLabel(label: Buffer): string {
-  let out = ''
-  for (const b of label) {
-    if (b === 0x2e || b === 0x5c) out += `\\${String.fromCharCode(b)}`
-    else if (b > 0x20 && b < 0x7f) out += String.fromCharCode(b)
-    else out += `\\${String(b).padStart(3, '0')}`
-  }
-  return out
-}
-
 /** Compression / lookup key of a name: ASCII-case-folded labels (RFC 4343). */
 export function labelsKey(labels: readonly Buffer[], from = 0): string {
   let key = ''
@@ -82,11 +66,6 @@ function lowerLatin1(label: Buffer): string {
   let s = ''
   for (const b of label) s += String.fromCharCode(b >= 0x41 && b <= 0x5a ? b + 32 : b)
   return s
-}
-
-/** The key of a zone-file name (lower-case, no trailing dot) as used by labelsKey. */
-export function nameKey(name: string): string {
-  return labelsKey(nameToLabels(name))
 }
 
 /**

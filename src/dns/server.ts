@@ -99,7 +99,7 @@ export class AuthoritativeServer {
   private checking?: Promise<void>
   private recheck = false
   private readonly provider: FileProvider
-  readonly stats = {queries: 0, dropped: 0, formerr: 0, reloads: 0, rateLimited: 0, tcpClosedIdle: 0, tcpEvicted: 0}
+  readonly stats = {queries: 0}
 
   constructor(private readonly options: ServerOptions) {
     this.provider = new FileProvider({deadline: Number.POSITIVE_INFINITY, log: () => {}, dataDir: options.dataDir})
@@ -239,7 +239,6 @@ export class AuthoritativeServer {
         this.compiled.set(zone, compiled)
         this.stamps.set(zone, stamp)
         changed = true
-        this.stats.reloads++
         this.options.log(`${zone}: loaded serial ${compiled.serial}, ${compiled.recordCount} records`)
       } catch (error) {
         // Keep answering from the last good copy; try again when the file changes.
@@ -265,7 +264,6 @@ export class AuthoritativeServer {
     try {
       reply = this.respond(msg, 'udp', rinfo.address)
     } catch (error) {
-      this.stats.dropped++
       this.options.log(`dropped a datagram from ${rinfo.address}: ${(error as Error).message}`)
       return
     }
@@ -285,7 +283,6 @@ export class AuthoritativeServer {
       let oldest: Connection | undefined
       for (const c of this.connections) if (!oldest || c.active < oldest.active) oldest = c
       if (oldest) {
-        this.stats.tcpEvicted++
         this.connections.delete(oldest)
         oldest.socket.destroy()
       }
@@ -301,7 +298,6 @@ export class AuthoritativeServer {
         if (len === undefined) return
         if (len < 12) {
           // Not a DNS message; nothing sensible can follow on this stream.
-          this.stats.dropped++
           socket.destroy()
           return
         }
@@ -312,7 +308,6 @@ export class AuthoritativeServer {
         try {
           reply = this.respond(msg, 'tcp', socket.remoteAddress)
         } catch (error) {
-          this.stats.dropped++
           this.options.log(`dropped a TCP message: ${(error as Error).message}`)
           socket.destroy()
           return
@@ -341,7 +336,6 @@ export class AuthoritativeServer {
     const before = performance.now() - this.tcpIdleMs
     for (const c of this.connections) {
       if (c.active < before) {
-        this.stats.tcpClosedIdle++
         this.connections.delete(c)
         c.socket.destroy()
       }
@@ -356,10 +350,7 @@ export class AuthoritativeServer {
   respond(msg: Buffer, transport: 'udp' | 'tcp', client?: string): Buffer | undefined {
     this.stats.queries++
     const p = parseQuery(msg)
-    if (!p) {
-      this.stats.dropped++
-      return undefined
-    }
+    if (!p) return undefined
     const cookie = p.edns?.cookie && client !== undefined ? this.cookies.check(p.edns.cookie, client) : undefined
     // A valid server cookie proves the client's address (RFC 7873 §1), as does TCP.
     const proven = transport === 'tcp' || cookie?.valid === true
@@ -367,7 +358,6 @@ export class AuthoritativeServer {
     if (!proven && this.limiter && client !== undefined) {
       const decision = this.limiter.take(client)
       if (decision !== 'send') {
-        this.stats.rateLimited++
         if (decision === 'drop') return undefined
         slip = true
       }
@@ -412,7 +402,6 @@ export class AuthoritativeServer {
 
   /** FORMERR, NOTIMP, or a server cookie alone: the question when there was one to echo, an OPT when the query had a valid one. */
   private bare(msg: Buffer, p: BareReply, opt: Buffer | undefined): Buffer {
-    if (p.rcode === RCODE.FORMERR) this.stats.formerr++
     const w = new MessageWriter(65_535)
     if (p.questionEnd !== undefined && p.labels) w.question(msg, {questionEnd: p.questionEnd, labels: p.labels})
     return this.assemble({bytes: w.finish(p.id, FLAG_QR | (p.opcode << 11) | (p.rd ? FLAG_RD : 0) | p.rcode), rotations: []}, p.id, opt)

@@ -52,8 +52,6 @@ export interface Message {
   answers: Rr[]
   authorities: Rr[]
   additionals: Rr[]
-  /** Records dropped because their data did not check out. */
-  dropped: number
 }
 
 /** Validate a query name for dns-packet; throws NameError naming the rule. */
@@ -134,7 +132,7 @@ export function decodeResponse(buf: Buffer): Message {
   try {
     packet = dnsPacket.decode(buf)
   } catch (error) {
-    if (header.tc) return {id: header.id, rcode: 'NOERROR', aa: false, tc: true, answers: [], authorities: [], additionals: [], dropped: 0}
+    if (header.tc) return {id: header.id, rcode: 'NOERROR', aa: false, tc: true, answers: [], authorities: [], additionals: []}
     throw new MalformedResponse(`undecodable response: ${(error as Error).message}`)
   }
   const q = packet.questions?.[0]
@@ -147,7 +145,6 @@ export function decodeResponse(buf: Buffer): Message {
     answers: [],
     authorities: [],
     additionals: [],
-    dropped: 0,
   }
   if (header.tc) return message
   for (const [from, to] of [
@@ -158,7 +155,6 @@ export function decodeResponse(buf: Buffer): Message {
     for (const r of from ?? []) {
       const clean = sanitize(r)
       if (clean) to.push(clean)
-      else if (r.type !== 'OPT') message.dropped++
     }
   }
   return message

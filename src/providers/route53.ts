@@ -104,8 +104,6 @@ export class Route53Provider implements DnsProvider {
   private readonly zoneIds = new Map<string, string>()
   private readonly explicitZoneId?: string
   private readonly visibility?: 'private' | 'public'
-  /** API request attempts made (also logged one line each). */
-  calls = 0
 
   constructor(options: ProviderOptions) {
     this.options = options
@@ -145,7 +143,6 @@ export class Route53Provider implements DnsProvider {
     const sdk = this.sdk as unknown as Record<string, new (input: object) => never>
     const command = new sdk[`${op}Command`]!(input)
     if (Date.now() >= this.options.deadline) throw new DeadlinePassed(op)
-    this.calls++
     this.options.log(`route53: call ${op}${detail ? ` ${detail}` : ''}`)
     return untilDeadline(this.options.deadline, () => new DeadlinePassed(op), (abortSignal) => client.send(command, {abortSignal}) as Promise<T>)
   }
