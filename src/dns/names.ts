@@ -3,6 +3,7 @@
  * (reference/dns.md D.4): labels may hold escaped dots (`\.`) and `\DDD`
  * bytes, every label is at most 63 octets and a name at most 255.
  */
+import {readPresentationChar} from '../core/txt.js'
 
 export const MAX_LABEL = 63
 export const MAX_NAME = 255
@@ -27,27 +28,14 @@ export function nameToLabels(name: string): Buffer[] {
     bytes = []
   }
   while (i < end) {
-    const c = name[i]!
-    if (c === '\\' && i + 1 < end) {
-      const digits = name.slice(i + 1, i + 4)
-      if (/^\d{3}$/.test(digits) && Number(digits) < 256) {
-        bytes.push(Number(digits))
-        i += 4
-      } else {
-        bytes.push(...Buffer.from(name[i + 1]!, 'utf8'))
-        i += 2
-      }
-      continue
-    }
-    if (c === '.') {
+    if (name[i] === '.') {
       flush()
       i++
       continue
     }
-    const code = name.codePointAt(i)!
-    const ch = String.fromCodePoint(code)
-    bytes.push(...Buffer.from(ch, 'utf8'))
-    i += ch.length
+    const read = readPresentationChar(name, i, end)
+    bytes.push(...read.bytes)
+    i = read.next
   }
   flush()
   const wire = labels.reduce((n, l) => n + 1 + l.length, 1)

@@ -35,6 +35,7 @@ describe('names and the dns-packet wrapper (reference/dns.md D.4)', () => {
     assert.throws(() => nameToLabels(`${'a'.repeat(64)}.example.com`), NameError)
     assert.throws(() => nameToLabels(Array.from({length: 60}, () => 'abcd').join('.')), NameError)
     assert.deepEqual(nameToLabels('My\\.Printer._ipp._tcp.example.com').map(String), ['My.Printer', '_ipp', '_tcp', 'example', 'com'])
+    assert.deepEqual(nameToLabels('\\065b\\\\.caf\u00e9.example.com.').map(String), ['Ab\\', 'caf\u00e9', 'example', 'com'])
     assert.throws(() => encodeQuery('My\\.Printer._ipp._tcp.example.com', 'SRV', {id: 1, rd: true}), NameError)
   })
 
