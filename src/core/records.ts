@@ -44,7 +44,7 @@ export function parseSrv(value: string): SrvValue | undefined {
     priority: Number(m[1]),
     weight: Number(m[2]),
     port: Number(m[3]),
-    target: target === '.' || target.endsWith('.') ? target : `${target}.`,
+    target: fqdn(target),
   }
 }
 

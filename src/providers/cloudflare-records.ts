@@ -14,7 +14,7 @@
  *   priority, so it is only a fallback.
  */
 import {canonicalIPv6, normalizeName} from '../core/names.js'
-import {type Change, type RecordType, ZoneState, formatSrv} from '../core/records.js'
+import {type Change, type RecordType, ZoneState, formatSrv, fqdn} from '../core/records.js'
 import {canonicalTxt} from '../core/txt.js'
 
 /** Every record dnssd creates carries a comment starting with this mark. */
@@ -54,8 +54,6 @@ export interface SeenRecord {
   marked: boolean
 }
 
-const lowerNoDot = normalizeName
-const withDot = (s: string): string => (s === '.' || s === '' ? '.' : `${lowerNoDot(s)}.`)
 
 /** The canonical value of a Cloudflare record, or undefined when it cannot be read. */
 export function valueOf(r: CfRecord): string | undefined {
@@ -70,16 +68,16 @@ export function valueOf(r: CfRecord): string | undefined {
     case 'PTR':
     case 'CNAME':
     case 'NS':
-      return content ? withDot(content) : undefined
+      return content ? fqdn(normalizeName(content)) : undefined
     case 'SRV': {
       const d = r.data
       if (d && d.port !== undefined && d.target !== undefined) {
-        return formatSrv({priority: d.priority ?? r.priority ?? 0, weight: d.weight ?? 0, port: d.port, target: withDot(d.target)})
+        return formatSrv({priority: d.priority ?? r.priority ?? 0, weight: d.weight ?? 0, port: d.port, target: fqdn(normalizeName(d.target))})
       }
       // Fallback: content is "weight port target", the priority is separate.
       const m = /^(\d+)\s+(\d+)\s+(\S+)$/.exec(content)
       if (!m) return undefined
-      return formatSrv({priority: r.priority ?? 0, weight: Number(m[1]), port: Number(m[2]), target: withDot(m[3]!)})
+      return formatSrv({priority: r.priority ?? 0, weight: Number(m[1]), port: Number(m[2]), target: fqdn(normalizeName(m[3]!))})
     }
     default:
       return content || undefined
@@ -89,7 +87,7 @@ export function valueOf(r: CfRecord): string | undefined {
 export function seen(r: CfRecord): SeenRecord | undefined {
   const value = valueOf(r)
   if (value === undefined) return undefined
-  return {id: r.id, name: lowerNoDot(r.name), type: r.type, value, ttl: r.ttl ?? 1, marked: isMarked(r.comment)}
+  return {id: r.id, name: normalizeName(r.name), type: r.type, value, ttl: r.ttl ?? 1, marked: isMarked(r.comment)}
 }
 
 /** What a read returned: the ZoneState the planner sees plus the records behind each value. */
@@ -140,12 +138,12 @@ export function createBody(c: Change, comment: string, proxied: boolean): Create
     case 'SRV': {
       const m = /^(\d+) (\d+) (\d+) (\S+)$/.exec(c.value)
       if (!m) throw new Error(`not an SRV value: ${c.value}`)
-      const target = m[4] === '.' ? '.' : lowerNoDot(m[4]!)
+      const target = normalizeName(m[4]!)
       return {...base, data: {priority: Number(m[1]), weight: Number(m[2]), port: Number(m[3]), target}}
     }
     case 'PTR':
     case 'CNAME':
-      return {...base, content: lowerNoDot(c.value)}
+      return {...base, content: normalizeName(c.value)}
     case 'A':
     case 'AAAA':
       return proxied ? {...base, content: c.value, proxied: true} : {...base, content: c.value}

@@ -20,7 +20,7 @@ import {DnssdError} from '../core/errors.js'
 import {memberForJoin, memberForLeave} from '../core/membership.js'
 import {serviceTypeOf} from '../core/names.js'
 import {planJoin, planLeave} from '../core/planner.js'
-import {type Change} from '../core/records.js'
+import {type Change, fqdn} from '../core/records.js'
 import {type DnsProvider} from '../providers/provider.js'
 import {type Lease, type Registry, type StoredLease, isExpired} from './registry.js'
 
@@ -66,15 +66,13 @@ export interface ReapOptions {
   now?: () => number
 }
 
-/** Lease hosts are absolute; the trailing dot keeps parseHost from reading them as relative to the zone. */
-const absolute = (host: string): string => (host.endsWith('.') ? host : `${host}.`)
-
+// Lease hosts are absolute; the trailing dot (fqdn) keeps parseHost from reading them as relative to the zone.
 export function joinInputOf(lease: Lease): Parameters<typeof memberForJoin>[0] {
   return {
     zone: lease.zone,
     service: lease.service,
     ip: lease.address,
-    host: absolute(lease.host),
+    host: fqdn(lease.host),
     port: lease.port,
     priority: lease.priority,
     weight: lease.weight,
@@ -95,7 +93,7 @@ async function reapOne(s: StoredLease, o: ReapOptions, now: () => number): Promi
     changes: [],
     lease: 'kept',
   }
-  const member = memberForLeave({zone: o.zone, service: lease.service, host: absolute(lease.host)})
+  const member = memberForLeave({zone: o.zone, service: lease.service, host: fqdn(lease.host)})
   item.instance = member.instance
   const provider = await o.provider(lease.provider)
   const {names, plan} = planLeave(member)
