@@ -29,7 +29,7 @@
  */
 import {isServiceTypeName} from '../core/names.js'
 import {type Change, type RecordType, ZoneState, fqdn} from '../core/records.js'
-import {SERVICES_NAME_PREFIX} from '../core/planner.js'
+import {servicesName} from '../core/planner.js'
 
 export interface SharedScope {
   services: string
@@ -39,7 +39,7 @@ export interface SharedScope {
 
 /** The shared names among the names a membership command touches. */
 export function sharedScope(zone: string, names: readonly string[]): SharedScope {
-  const services = `${SERVICES_NAME_PREFIX}.${zone}`
+  const services = servicesName(zone)
   const types = names.filter((n) => isServiceTypeName(n, zone))
   return {
     services,
