@@ -1,12 +1,15 @@
 // Helpers for the DNS benchmarks: start `dnssd serve` and BIND `named` on
 // loopback ephemeral ports, and read dig's output.
 import {spawn, spawnSync} from 'node:child_process'
-import dgram from 'node:dgram'
 import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import net from 'node:net'
 import {join} from 'node:path'
-import {BIN, benchEnv} from './lib.mjs'
+import {BIN, ROOT, benchEnv} from './lib.mjs'
+
+// The built server's own port probe and TCP framing (run `npm run build` first).
+const {freePort} = await import(`${ROOT}dist/dns/workers.js`)
+const {FrameReader, frame} = await import(`${ROOT}dist/dns/tcp.js`)
 
 function waitFor(child, pattern, what) {
   let out = ''
@@ -39,23 +42,8 @@ export async function startServe(dataDir, extra = []) {
   return {port: Number(m[1]), pid: child.pid, stop: stop(child)}
 }
 
-export async function freePort() {
-  for (;;) {
-    const udp = dgram.createSocket('udp4')
-    await new Promise((r) => udp.bind(0, '127.0.0.1', r))
-    const port = udp.address().port
-    const ok = await new Promise((resolve) => {
-      const s = net.createServer()
-      s.once('error', () => resolve(false))
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-    })
-    udp.close()
-    if (ok) return port
-  }
-}
-
 export async function startNamed(dir, zones, threads) {
-  const port = await freePort()
+  const port = await freePort('127.0.0.1')
   const zoneConf = Object.entries(zones).map(([zone, text]) => {
     const file = join(dir, `${zone}.db`)
     writeFileSync(file, text)
@@ -117,16 +105,13 @@ export function zoneDir(prefix, zone, n, pool) {
 export function tcpExchange(port, query) {
   return new Promise((resolve, reject) => {
     const socket = net.connect({host: '127.0.0.1', port})
-    let buf = Buffer.alloc(0)
+    const frames = new FrameReader()
     const timer = setTimeout(() => (socket.destroy(), reject(new Error('tcp exchange timed out'))), 5000)
-    socket.on('connect', () => socket.write(Buffer.concat([Buffer.from([query.length >> 8, query.length & 255]), query])))
+    socket.on('connect', () => socket.write(frame(query)))
     socket.on('data', (d) => {
-      buf = Buffer.concat([buf, d])
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        clearTimeout(timer)
-        socket.destroy()
-        resolve(buf.subarray(2, 2 + buf.readUInt16BE(0)))
-      }
+      frames.push(d)
+      const reply = frames.next()
+      if (reply) (clearTimeout(timer), socket.destroy(), resolve(reply))
     })
     socket.on('error', reject)
   })

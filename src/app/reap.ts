@@ -18,8 +18,9 @@
  */
 import {type ErrorKind, ExitCode, errorReport} from '../core/errors.js'
 import {memberForJoin, memberForLeave} from '../core/membership.js'
+import {serviceTypeOf} from '../core/names.js'
 import {planJoin, planLeave} from '../core/planner.js'
-import {type Change} from '../core/records.js'
+import {type Change, fqdn} from '../core/records.js'
 import {openProvider, parseProviderKind} from '../providers/catalog.js'
 import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
 import {openRegistry} from '../registry/open.js'
@@ -70,15 +71,13 @@ interface ReapOptions {
   now?: () => number
 }
 
-/** Lease hosts are absolute; the trailing dot keeps parseHost from reading them as relative to the zone. */
-const absolute = (host: string): string => (host.endsWith('.') ? host : `${host}.`)
-
+// Lease hosts are absolute; the trailing dot (fqdn) keeps parseHost from reading them as relative to the zone.
 export function joinInputOf(lease: Lease): Parameters<typeof memberForJoin>[0] {
   return {
     zone: lease.zone,
     service: lease.service,
     ip: lease.address,
-    host: absolute(lease.host),
+    host: fqdn(lease.host),
     port: lease.port,
     priority: lease.priority,
     weight: lease.weight,
@@ -99,7 +98,7 @@ async function reapOne(s: StoredLease, o: ReapOptions, now: () => number): Promi
     changes: [],
     lease: 'kept',
   }
-  const member = memberForLeave({zone: o.zone, service: lease.service, host: absolute(lease.host)})
+  const member = memberForLeave({zone: o.zone, service: lease.service, host: fqdn(lease.host)})
   item.instance = member.instance
   const provider = await o.provider(lease.provider)
   const work = planLeave(member)
@@ -158,9 +157,8 @@ async function reapWith(o: ReapOptions): Promise<ReapResult> {
   const now = o.now ?? Date.now
   // A pool (`_v1._web._tcp`) is one directory; a plain type (`_web._tcp`) also covers the pools of that type.
   const pool = o.service !== undefined && o.service.split('.').length === 3
-  const typeOf = (service: string): string => service.split('.').slice(-2).join('.')
   const leases = (await o.registry.list(o.zone, pool ? o.service : undefined)).filter(
-    (s) => s.lease.zone === o.zone && (o.service === undefined || pool || typeOf(s.lease.service) === o.service),
+    (s) => s.lease.zone === o.zone && (o.service === undefined || pool || serviceTypeOf(s.lease.service) === o.service),
   )
   const expired = leases.filter((s) => isExpired(s.lease, now(), o.graceMs))
   o.log(`reap: ${leases.length} lease(s) in ${o.registry.url} for ${o.zone}, ${expired.length} expired`)

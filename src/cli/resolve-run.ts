@@ -4,7 +4,7 @@
  * (optional TCP check) -> output lines.
  */
 import {InputError, NoInstanceError} from '../core/errors.js'
-import {parseSeconds, parseService, parseZone} from '../core/names.js'
+import {normalizeName, parseSeconds, serviceTypeOf, parseService, parseZone} from '../core/names.js'
 import {DnsClient, parseServer, systemServers} from '../dns/client.js'
 import {type Endpoint, type Resolution, resolveService} from '../dns/resolve.js'
 import {type ResolveFlags} from './resolve-flags.js'
@@ -54,7 +54,7 @@ export async function runResolve(arg: string | undefined, flags: ResolveFlags, i
   const result: ResolveResult = {...resolution, chosen, ...(checked ? {checked} : {})}
   if (flags.format === 'json' && !io.json) io.log(JSON.stringify(result, null, 2))
   else if (!io.json) {
-    const scheme = flags.scheme ?? /^_([^.]+)\./.exec(serviceOf(name))?.[1] ?? 'http'
+    const scheme = flags.scheme ?? /^_([^.]+)\./.exec(serviceTypeOf(name) ?? name)?.[1] ?? 'http'
     const show = (e: Endpoint): string => (flags.format === 'url' ? `${scheme}://${e.target}:${e.port}/` : `${e.target}:${e.port}`)
     const list = flags.all && !checked ? resolution.order : [chosen]
     io.log(list.map(show).join('\n'))
@@ -62,17 +62,10 @@ export async function runResolve(arg: string | undefined, flags: ResolveFlags, i
   return result
 }
 
-/** `_web._tcp.example.com` from `_v1._web._tcp.example.com` or `inst._web._tcp.example.com`. */
-function serviceOf(name: string): string {
-  const labels = name.split('.')
-  const at = labels.findIndex((l, i) => i > 0 && (l === '_tcp' || l === '_udp'))
-  return at > 0 ? labels.slice(at - 1).join('.') : name
-}
-
 function targetName(arg: string | undefined, flags: {zone?: string; service?: string; version?: string}): string {
   if (arg !== undefined) {
     // NAME wins over --zone/--service (which boot scripts may set through DNSSD_* for join).
-    const name = arg.trim().toLowerCase().replace(/\.$/, '')
+    const name = normalizeName(arg)
     const labels = name.split('.')
     // eslint-disable-next-line no-control-regex
     if (labels.length < 2 || labels.some((l) => l.length === 0 || l.length > 63 || /[\u0000-\u0020\u007f-\u009f]/.test(l)) || name.length > 253) {

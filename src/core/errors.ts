@@ -10,8 +10,6 @@ export const ExitCode = {
   deadline: 5,
 } as const
 
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
-
 export type ErrorKind = 'bad-input' | 'no-instance' | 'backend-refused' | 'deadline' | 'internal'
 
 const exitByKind: Record<ErrorKind, number> = {

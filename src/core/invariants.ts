@@ -9,17 +9,15 @@
  * (Invariant 5, no lost registration, is a property of a run: compare the
  * members that joined with the SRV values present.)
  */
-import {isSubdomain} from './names.js'
+import {isServiceTypeName, isSubdomain, normalizeName} from './names.js'
 import {servicesName} from './planner.js'
-import {ZoneState, nameOf, parseSrv} from './records.js'
+import {ZoneState, parseSrv} from './records.js'
 
 export interface RecordLike {
   name: string
   type: string
   value: string
 }
-
-const SERVICE_TYPE = /^_[a-z0-9-]+\._(tcp|udp)$/
 
 export function checkInvariants(zone: string, records: readonly RecordLike[]): string[] {
   const problems: string[] = []
@@ -37,22 +35,21 @@ export function checkInvariants(zone: string, records: readonly RecordLike[]): s
       for (const v of set.values) {
         const srv = parseSrv(v)
         if (!srv) problems.push(`malformed SRV at ${set.name}: ${v}`)
-        else if (srv.target !== '.' && isSubdomain(nameOf(srv.target), zone) && !hasAddress(nameOf(srv.target))) {
+        else if (srv.target !== '.' && isSubdomain(normalizeName(srv.target), zone) && !hasAddress(normalizeName(srv.target))) {
           problems.push(`SRV ${set.name} -> ${srv.target} has no address record`)
         }
       }
     }
-    if (set.type === 'PTR' && set.name !== servicesName(zone) && set.name.endsWith(`.${zone}`)) {
-      if (!SERVICE_TYPE.test(set.name.slice(0, -(zone.length + 1)))) continue
+    if (set.type === 'PTR' && isServiceTypeName(set.name, zone)) {
       for (const v of set.values) {
-        const target = nameOf(v)
+        const target = normalizeName(v)
         if (state.values(target, 'SRV').length === 0) problems.push(`PTR ${set.name} -> ${target} has no SRV`)
         if (state.values(target, 'TXT').length === 0) problems.push(`PTR ${set.name} -> ${target} has no TXT`)
       }
     }
   }
   for (const v of state.values(servicesName(zone), 'PTR')) {
-    if (state.values(nameOf(v), 'PTR').length === 0) problems.push(`${servicesName(zone)} PTR -> ${nameOf(v)} has no PTR`)
+    if (state.values(normalizeName(v), 'PTR').length === 0) problems.push(`${servicesName(zone)} PTR -> ${normalizeName(v)} has no PTR`)
   }
   return problems
 }

@@ -3,8 +3,9 @@
  * port, addresses) and TXT, read from a zone the way a DNS-SD browser would
  * (RFC 6763 §9 enumeration, then each type's PTR set).
  */
+import {isServiceTypeName, normalizeName} from './names.js'
 import {servicesName} from './planner.js'
-import {type ZoneState, nameOf, parseSrv} from './records.js'
+import {type ZoneState, parseSrv} from './records.js'
 import {parseTxtPresentation, txtToAttributes} from './txt.js'
 
 export interface InventoryTarget {
@@ -27,21 +28,17 @@ export interface InventoryService {
   instances: InventoryInstance[]
 }
 
-const SERVICE_TYPE = /^_[a-z0-9-]+\._(tcp|udp)$/
-
 export function inventory(state: ZoneState, zone: string, onlyType?: string): InventoryService[] {
-  const types = new Set(state.values(servicesName(zone), 'PTR').map(nameOf))
+  const types = new Set(state.values(servicesName(zone), 'PTR').map(normalizeName))
   for (const set of state.rrsets()) {
-    if (set.type !== 'PTR' || !set.name.endsWith(`.${zone}`)) continue
-    const rel = set.name.slice(0, -(zone.length + 1))
-    if (SERVICE_TYPE.test(rel)) types.add(set.name)
+    if (set.type === 'PTR' && isServiceTypeName(set.name, zone)) types.add(set.name)
   }
   const result: InventoryService[] = []
   for (const type of [...types].sort()) {
     if (onlyType && type !== onlyType) continue
     const instances = state
       .values(type, 'PTR')
-      .map(nameOf)
+      .map(normalizeName)
       .sort()
       .map((name): InventoryInstance => {
         const txtRecords = state.values(name, 'TXT')
@@ -50,7 +47,7 @@ export function inventory(state: ZoneState, zone: string, onlyType?: string): In
           .map((v) => parseSrv(v))
           .filter((s) => s !== undefined)
           .map((s) => {
-            const target = nameOf(s.target)
+            const target = normalizeName(s.target)
             return {
               priority: s.priority,
               weight: s.weight,

@@ -7,17 +7,61 @@
  * trailing dot ("_web._tcp.example.com"); record values that hold names carry
  * the trailing dot, as a zone file or `dig` shows them.
  */
-import {isIPv4, isIPv6} from 'node:net'
+import {BlockList, isIPv4, isIPv6} from 'node:net'
 import {InputError} from './errors.js'
 
 const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 const SERVICE_NAME = /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9](?:[a-z0-9]|-(?!-))*$/
 const MAX_NAME_OCTETS = 255
 
-/** Lower-case and drop one trailing dot. */
+/**
+ * The one normal form of a domain name: trimmed, lower-case, without its
+ * trailing dot (an escaped `\.` is part of the last label and stays); the
+ * root, "" or ".", is ".". Used for names given by users, read from zone
+ * files and APIs, decoded from DNS messages and taken from record values.
+ */
 export function normalizeName(name: string): string {
   const lower = name.trim().toLowerCase()
-  return lower.endsWith('.') && lower !== '.' ? lower.slice(0, -1) : lower
+  if (lower === '' || lower === '.') return '.'
+  return lower.endsWith('.') && !lower.endsWith('\\.') ? lower.slice(0, -1) : lower
+}
+
+/**
+ * The labels of a name in presentation form, split at the dots that are not
+ * escaped: `a\\.b.example.com` has the three labels `a\\.b`, `example`, `com`.
+ * Escapes stay as they are. The root ("." or "") has none.
+ */
+export function splitLabels(name: string): string[] {
+  if (name === '' || name === '.') return []
+  const labels: string[] = []
+  let label = ''
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i]!
+    if (c === '\\' && i + 1 < name.length) {
+      label += c + name[i + 1]
+      i++
+    } else if (c === '.') {
+      labels.push(label)
+      label = ''
+    } else label += c
+  }
+  labels.push(label)
+  return labels
+}
+
+/**
+ * DNS canonical order (RFC 4034 §6.1) of two normalised names: label by
+ * label from the right, a name sorting before the names below it. This is
+ * the order of a zone file dnssd writes. (Route 53 lists in its own order,
+ * which route53-wire.ts keeps for paging.)
+ */
+export function compareNames(a: string, b: string): number {
+  const la = splitLabels(a).reverse()
+  const lb = splitLabels(b).reverse()
+  for (let i = 0; i < Math.min(la.length, lb.length); i++) {
+    if (la[i] !== lb[i]) return la[i]! < lb[i]! ? -1 : 1
+  }
+  return la.length - lb.length
 }
 
 /** Wire length of a name in octets (labels plus length bytes plus the root). */
@@ -63,6 +107,27 @@ export function parseZone(value: string | undefined, input = '--zone'): string {
   // Leave room for `_services._dns-sd._udp.` and a 63-octet instance label.
   if (wireLength(zone) > 170) throw new InputError(input, `"${zone}" is too long: at most 170 octets leave room for service names (RFC 6763 §7.2)`)
   return zone
+}
+
+/** `_web._tcp`: a service type's two labels as dnssd writes them (RFC 6763 §7, RFC 6335 names). */
+const SERVICE_TYPE_LABELS = /^_[a-z0-9-]+\._(tcp|udp)$/
+
+/** Is `name` a service type directly under `zone` (`_web._tcp.example.com`), where a browse PTR set lives? */
+export function isServiceTypeName(name: string, zone: string): boolean {
+  return name.endsWith(`.${zone}`) && SERVICE_TYPE_LABELS.test(relativeTo(name, zone))
+}
+
+/**
+ * The service type a name belongs to, from its first `_svc._tcp` or
+ * `_svc._udp` label pair on: `_web._tcp.example.com` for the pool
+ * `_v1._web._tcp.example.com`, the instance `host._web._tcp.example.com` and
+ * the type itself; relative names too (`_v1._web._tcp` -> `_web._tcp`).
+ * Undefined when the name has no such pair.
+ */
+export function serviceTypeOf(name: string): string | undefined {
+  const labels = name.split('.')
+  const at = labels.findIndex((l, i) => i > 0 && (l === '_tcp' || l === '_udp') && labels[i - 1]!.startsWith('_'))
+  return at > 0 ? labels.slice(at - 1).join('.') : undefined
 }
 
 export interface ServiceName {
@@ -160,6 +225,20 @@ function unusableIPv4(address: string): string | undefined {
 }
 
 /**
+ * The RFC 5952 text of an IPv6 address (lower case, leading zeros dropped,
+ * the longest run of zero groups as "::"), or undefined when `text` is not
+ * an IPv6 address or carries a zone index (fe80::1%eth0), which a record
+ * cannot hold. The one place values of AAAA records are made comparable:
+ * user input, zone files, Route 53 and Cloudflare answers.
+ */
+export function canonicalIPv6(text: string): string | undefined {
+  const bare = text.trim()
+  if (!isIPv6(bare) || bare.includes('%')) return undefined
+  // WHATWG URL serialises an IPv6 host exactly as RFC 5952 §4 asks.
+  return new URL(`http://[${bare}]/`).hostname.slice(1, -1)
+}
+
+/**
  * IPv4 or IPv6 of a host that can be reached: not unspecified, multicast or
  * reserved. IPv6 is canonicalised (RFC 5952: lower case, compressed); an
  * IPv4-mapped IPv6 address (::ffff:10.0.0.1) is the IPv4 address it maps
@@ -174,8 +253,8 @@ export function parseAddress(value: string | undefined, input = '--ip'): Address
     return {address: text, family: 'A'}
   }
   const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text
-  if (isIPv6(bare) && !bare.includes('%')) {
-    const canonical = new URL(`http://[${bare}]/`).hostname.slice(1, -1)
+  const canonical = canonicalIPv6(bare)
+  if (canonical !== undefined) {
     const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical)
     if (mapped) {
       const n = (parseInt(mapped[1]!, 16) << 16) | parseInt(mapped[2]!, 16)
@@ -186,6 +265,37 @@ export function parseAddress(value: string | undefined, input = '--ip'): Address
     return {address: canonical, family: 'AAAA'}
   }
   throw new InputError(input, `"${value}" is not an IPv4 or IPv6 address`)
+}
+
+/**
+ * Blocks whose addresses are not globally reachable: "Globally Reachable:
+ * False" in the IANA special-purpose address registries (RFC 6890 and its
+ * updates), plus multicast and the reserved 240.0.0.0/4. The documentation
+ * blocks are among them (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 by
+ * RFC 5737 §3; 2001:db8::/32, 3fff::/20): they "SHOULD NOT appear on the
+ * public Internet", so an address in them is never public.
+ */
+const notGlobal = new BlockList()
+for (const [net, bits] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
+  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) notGlobal.addSubnet(net, bits, 'ipv4')
+for (const [net, bits] of [
+  // (No ::ffff:0:0/96 rule: BlockList would apply it to every IPv4 address; parseAddress maps those to IPv4.)
+  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['3fff::', 20],
+  ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+] as const) notGlobal.addSubnet(net, bits, 'ipv6')
+
+/**
+ * Is the address reachable from the internet? The one test for both uses:
+ * `--ip auto` calling an interface address public or private, and
+ * Cloudflare, which proxies only records that point at public addresses.
+ */
+export function isPublicAddress(address: string): boolean {
+  if (isIPv4(address)) return !notGlobal.check(address, 'ipv4')
+  if (isIPv6(address)) return !notGlobal.check(address, 'ipv6')
+  return false
 }
 
 /**

@@ -17,7 +17,7 @@ import {type Change, type RecordType, ZoneState, formatSrv, fqdn} from './record
 import {canonicalTxt, parseTxtPresentation, quoteTxtString} from './txt.js'
 
 export const MARKER_LABEL = '_dnssd'
-export const SERVICES_NAME_PREFIX = '_services._dns-sd._udp'
+const SERVICES_NAME_PREFIX = '_services._dns-sd._udp'
 export const EMPTY_TXT = '""'
 
 export const markerName = (host: string): string => `${MARKER_LABEL}.${host}`

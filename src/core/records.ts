@@ -44,19 +44,13 @@ export function parseSrv(value: string): SrvValue | undefined {
     priority: Number(m[1]),
     weight: Number(m[2]),
     port: Number(m[3]),
-    target: target === '.' || target.endsWith('.') ? target : `${target}.`,
+    target: fqdn(target),
   }
 }
 
 /** A name as a record value: absolute with the trailing dot. */
 export function fqdn(name: string): string {
   return name.endsWith('.') ? name : `${name}.`
-}
-
-/** A name from a record value (drops the trailing dot, lower-cases). */
-export function nameOf(value: string): string {
-  const lower = value.toLowerCase()
-  return lower.endsWith('.') && lower !== '.' ? lower.slice(0, -1) : lower
 }
 
 const key = (name: string, type: string): string => `${name}\u0000${type}`
@@ -83,10 +77,6 @@ export class ZoneState {
     return this.covered === 'all' || this.covered.has(name)
   }
 
-  coveredNames(): string[] | 'all' {
-    return this.covered === 'all' ? 'all' : [...this.covered]
-  }
-
   get(name: string, type: RecordType): RRset | undefined {
     return this.sets.get(key(name, type))
   }
@@ -102,10 +92,6 @@ export class ZoneState {
   /** Every RRset, in insertion order. */
   rrsets(): RRset[] {
     return [...this.sets.values()]
-  }
-
-  names(): string[] {
-    return [...new Set(this.rrsets().map((s) => s.name))]
   }
 
   /** Adds a value (no duplicates). The RRset keeps its first TTL. */

@@ -8,12 +8,6 @@ import {InputError} from './errors.js'
 /** RFC 6763 §6.1: above this the record is NOT RECOMMENDED (one Ethernet frame). */
 export const MAX_TXT_TOTAL_BYTES = 1300
 
-export interface TxtPair {
-  key: string
-  /** undefined for a boolean attribute (`flag`), '' for `key=`. */
-  value?: string
-}
-
 /** Validate `--txt` values and turn them into the strings of one TXT record. */
 export function parseTxtPairs(values: readonly string[], input = '--txt'): string[] {
   const seen = new Set<string>()
@@ -64,11 +58,28 @@ export function formatTxt(strings: readonly (string | Buffer)[]): string {
 }
 
 /**
+ * The bytes of one character of RFC 1035 §5.1 presentation text at `i`:
+ * `\DDD` is the byte DDD (decimal 0-255; octal where Route 53 writes it),
+ * `\X` is X, anything else its UTF-8 (a whole code point, so characters
+ * outside the BMP survive). Names and TXT strings both read through it.
+ */
+export function readPresentationChar(text: string, i: number, end = text.length, radix: EscapeRadix = 10): {bytes: number[]; next: number} {
+  if (text[i] === '\\' && i + 1 < end) {
+    const digits = text.slice(i + 1, i + 4)
+    const value = (radix === 8 ? /^[0-7]{3}$/ : /^\d{3}$/).test(digits) ? parseInt(digits, radix) : 256
+    if (value < 256 && i + 4 <= end) return {bytes: [value], next: i + 4}
+    const ch = String.fromCodePoint(text.codePointAt(i + 1)!)
+    return {bytes: [...Buffer.from(ch, 'utf8')], next: i + 1 + ch.length}
+  }
+  const ch = String.fromCodePoint(text.codePointAt(i)!)
+  return {bytes: [...Buffer.from(ch, 'utf8')], next: i + ch.length}
+}
+
+/**
  * Parse the presentation form back into its strings (as raw bytes).
  * Accepts quoted strings with `\X` and `\DDD` escapes, and unquoted words.
  */
 export function parseTxtPresentation(text: string, radix: EscapeRadix = 10): Buffer[] {
-  const escaped = radix === 8 ? /^[0-7]{3}$/ : /^\d{3}$/
   const out: Buffer[] = []
   let i = 0
   while (i < text.length) {
@@ -87,19 +98,9 @@ export function parseTxtPresentation(text: string, radix: EscapeRadix = 10): Buf
         break
       }
       if (!quoted && (ch === ' ' || ch === '\t')) break
-      if (ch === '\\' && i + 1 < text.length) {
-        const digits = text.slice(i + 1, i + 4)
-        if (escaped.test(digits)) {
-          bytes.push(parseInt(digits, radix) & 0xff)
-          i += 4
-        } else {
-          bytes.push(...Buffer.from(text[i + 1]!, 'utf8'))
-          i += 2
-        }
-        continue
-      }
-      bytes.push(...Buffer.from(ch, 'utf8'))
-      i++
+      const read = readPresentationChar(text, i, text.length, radix)
+      bytes.push(...read.bytes)
+      i = read.next
     }
     out.push(Buffer.from(bytes))
   }

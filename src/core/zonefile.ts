@@ -10,9 +10,9 @@
  * comments, quoted strings with \X and \DDD escapes. $INCLUDE and $GENERATE
  * are refused (a dnssd zone is one self-contained file).
  */
-import {isIPv4, isIPv6} from 'node:net'
+import {isIPv4} from 'node:net'
 import {InputError} from './errors.js'
-import {normalizeName} from './names.js'
+import {canonicalIPv6, compareNames, normalizeName} from './names.js'
 import {canonicalTxt} from './txt.js'
 
 export interface ZoneRecord {
@@ -158,9 +158,11 @@ function canonicalData(type: string, data: Token[], origin: string, where: () =>
     case 'A':
       if (words.length !== 1 || !isIPv4(words[0]!)) bad(`needs one IPv4 address, got "${words.join(' ')}"`)
       return {value: words[0]!}
-    case 'AAAA':
-      if (words.length !== 1 || !isIPv6(words[0]!)) bad(`needs one IPv6 address, got "${words.join(' ')}"`)
-      return {value: new URL(`http://[${words[0]}]/`).hostname.slice(1, -1)}
+    case 'AAAA': {
+      const address = words.length === 1 ? canonicalIPv6(words[0]!) : undefined
+      if (address === undefined) return bad(`needs one IPv6 address, got "${words.join(' ')}"`)
+      return {value: address}
+    }
     case 'TXT':
       if (data.length === 0) bad('needs at least one string')
       return {value: canonicalTxt(data.map((t) => `"${t.text}"`).join(' '))}
@@ -251,16 +253,6 @@ export function parseZoneFile(text: string, origin: string, file = `${origin}.zo
     lastTtl = ttl
   }
   return {origin: normalizeName(origin), records}
-}
-
-/** DNS canonical order (RFC 4034 §6.1): compare labels right to left. */
-export function compareNames(a: string, b: string): number {
-  const la = a.split('.').reverse()
-  const lb = b.split('.').reverse()
-  for (let i = 0; i < Math.min(la.length, lb.length); i++) {
-    if (la[i] !== lb[i]) return la[i]! < lb[i]! ? -1 : 1
-  }
-  return la.length - lb.length
 }
 
 const TYPE_ORDER = ['SOA', 'NS', 'A', 'AAAA', 'PTR', 'SRV', 'TXT']

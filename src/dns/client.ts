@@ -11,8 +11,10 @@ import dgram from 'node:dgram'
 import {readFile} from 'node:fs/promises'
 import net from 'node:net'
 import {BackendError, DeadlineError, DnssdError, InputError} from '../core/errors.js'
+import {normalizeName} from '../core/names.js'
 import {NameError} from './names.js'
-import {MalformedResponse, type Message, type QueryType, decodeResponse, encodeQuery, normalize} from './wire.js'
+import {FrameReader, frame} from './tcp.js'
+import {MalformedResponse, type Message, type QueryType, decodeResponse, encodeQuery} from './wire.js'
 
 export const EDNS_SIZE = 1232
 
@@ -129,7 +131,7 @@ export class DnsClient {
   async query(name: string, type: QueryType): Promise<Response> {
     let qname: string
     try {
-      qname = normalize(name)
+      qname = normalizeName(name)
       encodeQuery(qname, type, {id: 0, rd: false})
     } catch (error) {
       if (error instanceof NameError) throw new InputError(name, error.message)
@@ -229,81 +231,79 @@ export class DnsClient {
     return message.question.name === name && message.question.type === type
   }
 
-  private exchangeUdp(host: string, port: number, name: string, type: QueryType, label: string, ednsSize: number | undefined): Promise<Message> {
+  /**
+   * One query over a fresh socket, within one try's timeout. `open` sends
+   * the query and passes replies to `settle`; the first settle wins and the
+   * socket is closed whatever happened. UDP and TCP differ only in `open`.
+   */
+  private exchange(
+    transport: 'udp' | 'tcp',
+    name: string,
+    type: QueryType,
+    label: string,
+    ednsSize: number | undefined,
+    open: (query: Buffer, id: number, settle: (error: Error | undefined, message?: Message) => void) => () => void,
+  ): Promise<Message> {
     const id = randomInt(0, 65_536)
     const query = encodeQuery(name, type, {id, rd: this.options.rd ?? true, ednsSize})
     const timeout = this.tryTimeout()
     this.queries++
-    this.log(`dns: call query ${name} ${type} udp ${label}`)
+    this.log(`dns: call query ${name} ${type} ${transport} ${label}`)
     return new Promise((resolve, reject) => {
-      const socket = dgram.createSocket(net.isIPv6(host.split('%')[0]!) ? 'udp6' : 'udp4')
       let done = false
-      const finish = (error: Error | undefined, message?: Message): void => {
+      let close = (): void => undefined
+      const settle = (error: Error | undefined, message?: Message): void => {
         if (done) return
         done = true
         clearTimeout(timer)
-        socket.close()
+        close()
         if (error) reject(error)
         else resolve(message!)
       }
-      const timer = setTimeout(() => finish(new TryTimeout('timeout')), timeout)
-      socket.on('error', (error) => finish(error))
+      const timer = setTimeout(() => settle(new TryTimeout('timeout')), timeout)
+      close = open(query, id, settle)
+    })
+  }
+
+  private exchangeUdp(host: string, port: number, name: string, type: QueryType, label: string, ednsSize: number | undefined): Promise<Message> {
+    return this.exchange('udp', name, type, label, ednsSize, (query, id, settle) => {
+      const socket = dgram.createSocket(net.isIPv6(host.split('%')[0]!) ? 'udp6' : 'udp4')
+      socket.on('error', (error) => settle(error))
       socket.on('message', (msg) => {
         // connect() already filters the source address and port.
         let message: Message
         try {
           message = decodeResponse(msg)
         } catch (error) {
-          if (msg.length >= 2 && msg.readUInt16BE(0) === id) finish(error as Error)
+          if (msg.length >= 2 && msg.readUInt16BE(0) === id) settle(error as Error)
           return
         }
-        if (this.check(message, id, name, type)) finish(undefined, message)
+        if (this.check(message, id, name, type)) settle(undefined, message)
       })
-      socket.connect(port, host, () => socket.send(query, (error) => error && finish(error)))
+      socket.connect(port, host, () => socket.send(query, (error) => error && settle(error)))
+      return () => socket.close()
     })
   }
 
   private exchangeTcp(host: string, port: number, name: string, type: QueryType, label: string): Promise<Message> {
-    const id = randomInt(0, 65_536)
-    const query = encodeQuery(name, type, {id, rd: this.options.rd ?? true, ednsSize: EDNS_SIZE})
-    const timeout = this.tryTimeout()
-    this.queries++
-    this.log(`dns: call query ${name} ${type} tcp ${label}`)
-    return new Promise((resolve, reject) => {
+    return this.exchange('tcp', name, type, label, EDNS_SIZE, (query, id, settle) => {
       const socket = net.connect({host, port})
-      let buf: Buffer = Buffer.alloc(0)
-      let done = false
-      const finish = (error: Error | undefined, message?: Message): void => {
-        if (done) return
-        done = true
-        clearTimeout(timer)
-        socket.destroy()
-        if (error) reject(error)
-        else resolve(message!)
-      }
-      const timer = setTimeout(() => finish(new TryTimeout('timeout')), timeout)
-      socket.on('error', (error) => finish(error))
-      socket.on('close', () => finish(new MalformedResponse('connection closed before a whole answer arrived')))
-      socket.on('connect', () => {
-        const framed = Buffer.alloc(2 + query.length)
-        framed.writeUInt16BE(query.length, 0)
-        query.copy(framed, 2)
-        socket.write(framed)
-      })
+      const frames = new FrameReader()
+      socket.on('error', (error) => settle(error))
+      socket.on('close', () => settle(new MalformedResponse('connection closed before a whole answer arrived')))
+      socket.on('connect', () => socket.write(frame(query)))
       socket.on('data', (chunk: Buffer) => {
-        buf = Buffer.concat([buf, chunk])
-        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-          const len = buf.readUInt16BE(0)
-          const msg = buf.subarray(2, 2 + len)
-          buf = buf.subarray(2 + len)
+        frames.push(chunk)
+        for (let msg = frames.next(); msg; msg = frames.next()) {
           try {
             const message = decodeResponse(msg)
-            if (this.check(message, id, name, type)) return finish(undefined, message)
+            if (this.check(message, id, name, type)) return settle(undefined, message)
           } catch (error) {
-            return finish(error as Error)
+            return settle(error as Error)
           }
         }
       })
+      return () => socket.destroy()
     })
   }
 
@@ -333,18 +333,5 @@ export class DnsClient {
     if (message.tc) throw new MalformedResponse('truncated answer over DoH')
     return {...message, transport: 'doh', server: url}
   }
-}
-
-/** Records of `type` at `name` from a response, or the NXDOMAIN/NODATA error. */
-export function expectRecords<T extends Message['answers'][number]['type']>(
-  response: Response,
-  name: string,
-  type: T,
-): Extract<Message['answers'][number], {type: T}>[] {
-  const n = normalize(name)
-  if (response.rcode === 'NXDOMAIN') throw new DnsLookupError('NXDOMAIN', `${n} does not exist (NXDOMAIN from ${response.server})`)
-  const found = response.answers.filter((r) => r.type === type && r.name === n) as Extract<Message['answers'][number], {type: T}>[]
-  if (found.length === 0) throw new DnsLookupError('NODATA', `${n} has no ${type} records (NODATA from ${response.server})`)
-  return found
 }
 

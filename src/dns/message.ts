@@ -11,7 +11,6 @@
 import {labelsKey, readName} from './names.js'
 
 export const TYPE = {A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, DNAME: 39, OPT: 41, IXFR: 251, AXFR: 252, ANY: 255} as const
-export const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(TYPE).map(([k, v]) => [v, k]))
 export const CLASS_IN = 1
 export const CLASS_ANY = 255
 

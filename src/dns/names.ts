@@ -3,6 +3,7 @@
  * (reference/dns.md D.4): labels may hold escaped dots (`\.`) and `\DDD`
  * bytes, every label is at most 63 octets and a name at most 255.
  */
+import {readPresentationChar} from '../core/txt.js'
 
 export const MAX_LABEL = 63
 export const MAX_NAME = 255
@@ -27,48 +28,19 @@ export function nameToLabels(name: string): Buffer[] {
     bytes = []
   }
   while (i < end) {
-    const c = name[i]!
-    if (c === '\\' && i + 1 < end) {
-      const digits = name.slice(i + 1, i + 4)
-      if (/^\d{3}$/.test(digits) && Number(digits) < 256) {
-        bytes.push(Number(digits))
-        i += 4
-      } else {
-        bytes.push(...Buffer.from(name[i + 1]!, 'utf8'))
-        i += 2
-      }
-      continue
-    }
-    if (c === '.') {
+    if (name[i] === '.') {
       flush()
       i++
       continue
     }
-    const code = name.codePointAt(i)!
-    const ch = String.fromCodePoint(code)
-    bytes.push(...Buffer.from(ch, 'utf8'))
-    i += ch.length
+    const read = readPresentationChar(name, i, end)
+    bytes.push(...read.bytes)
+    i = read.next
   }
   flush()
   const wire = labels.reduce((n, l) => n + 1 + l.length, 1)
   if (wire > MAX_NAME) throw new NameError(`"${name}" is ${wire} octets on the wire; at most ${MAX_NAME} (RFC 1035)`)
   return labels
-}
-
-/** Labels -> presentation form without the trailing dot, escaping `.`, `\` and non-printables. */
-export function labelsToName(labels: readonly Buffer[]): string {
-  if (labels.length === 0) return '.'
-  return labels.map(escapeLabel).join('.')
-}
-
-export function escapeLabel(label: Buffer): string {
-  let out = ''
-  for (const b of label) {
-    if (b === 0x2e || b === 0x5c) out += `\\${String.fromCharCode(b)}`
-    else if (b > 0x20 && b < 0x7f) out += String.fromCharCode(b)
-    else out += `\\${String(b).padStart(3, '0')}`
-  }
-  return out
 }
 
 /** Compression / lookup key of a name: ASCII-case-folded labels (RFC 4343). */
@@ -82,11 +54,6 @@ function lowerLatin1(label: Buffer): string {
   let s = ''
   for (const b of label) s += String.fromCharCode(b >= 0x41 && b <= 0x5a ? b + 32 : b)
   return s
-}
-
-/** The key of a zone-file name (lower-case, no trailing dot) as used by labelsKey. */
-export function nameKey(name: string): string {
-  return labelsKey(nameToLabels(name))
 }
 
 /**

@@ -10,10 +10,11 @@
  * The ordering itself is the pure RFC 2782 function in core/selection.ts.
  */
 import {NoInstanceError} from '../core/errors.js'
+import {normalizeName, serviceTypeOf} from '../core/names.js'
 import {type RandomInt, isNoServiceTarget, orderByPriorityWeight} from '../core/selection.js'
 import {formatTxt, txtToAttributes} from '../core/txt.js'
 import {type DnsClient, DnsLookupError, type Response} from './client.js'
-import {type QueryType, type Rr, normalize} from './wire.js'
+import {type QueryType, type Rr} from './wire.js'
 
 /** Queries in flight at once within one round. */
 const MAX_PARALLEL = 32
@@ -49,8 +50,8 @@ export interface Resolution {
 
 /** `_svc._tcp.Z` / `_svc._udp.Z` is browsed; anything else is an instance (or pool) name. */
 export function isBrowseName(name: string): boolean {
-  const labels = normalize(name).split('.')
-  return labels.length >= 3 && /^_[^.]+$/.test(labels[0]!) && (labels[1] === '_tcp' || labels[1] === '_udp')
+  const n = normalizeName(name)
+  return n.split('.').length >= 3 && serviceTypeOf(n) === n
 }
 
 class Records {
@@ -95,7 +96,7 @@ export interface ResolveOptions {
 type Candidate = Omit<Endpoint, 'addresses'>
 
 export async function resolveService(client: DnsClient, input: string, options: ResolveOptions): Promise<Resolution> {
-  const name = normalize(input)
+  const name = normalizeName(input)
   let kind: Resolution['kind'] = isBrowseName(name) ? 'browse' : 'instance'
   const records = new Records()
   const notes: string[] = []

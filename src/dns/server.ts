@@ -18,6 +18,7 @@ import {FileProvider, zoneFilePath} from '../providers/file.js'
 import {type Answer, Authority, type RRset, type Zone, compileZone} from './authority.js'
 import {CookieJar, RateLimiter} from './guard.js'
 import {SERVE_DEFAULTS} from './limits.js'
+import {FrameReader, frame} from './tcp.js'
 import {
   type BareReply,
   CLASS_ANY,
@@ -99,7 +100,7 @@ export class AuthoritativeServer {
   private checking?: Promise<void>
   private recheck = false
   private readonly provider: FileProvider
-  readonly stats = {queries: 0, dropped: 0, formerr: 0, reloads: 0, rateLimited: 0, tcpClosedIdle: 0, tcpEvicted: 0}
+  readonly stats = {queries: 0}
 
   constructor(private readonly options: ServerOptions) {
     this.provider = new FileProvider({deadline: Deadline.never(), log: () => {}, settings: {dataDir: options.dataDir}})
@@ -239,7 +240,6 @@ export class AuthoritativeServer {
         this.compiled.set(zone, compiled)
         this.stamps.set(zone, stamp)
         changed = true
-        this.stats.reloads++
         this.options.log(`${zone}: loaded serial ${compiled.serial}, ${compiled.recordCount} records`)
       } catch (error) {
         // Keep answering from the last good copy; try again when the file changes.
@@ -265,7 +265,6 @@ export class AuthoritativeServer {
     try {
       reply = this.respond(msg, 'udp', rinfo.address)
     } catch (error) {
-      this.stats.dropped++
       this.options.log(`dropped a datagram from ${rinfo.address}: ${(error as Error).message}`)
       return
     }
@@ -285,7 +284,6 @@ export class AuthoritativeServer {
       let oldest: Connection | undefined
       for (const c of this.connections) if (!oldest || c.active < oldest.active) oldest = c
       if (oldest) {
-        this.stats.tcpEvicted++
         this.connections.delete(oldest)
         oldest.socket.destroy()
       }
@@ -293,46 +291,36 @@ export class AuthoritativeServer {
     const conn: Connection = {socket, active: performance.now()}
     this.connections.add(conn)
     socket.setNoDelay(true)
-    let buf: Buffer = Buffer.alloc(0)
+    const frames = new FrameReader()
     let blocked = false
     const pump = (): void => {
-      while (buf.length >= 2) {
-        if (blocked || socket.destroyed) return
-        const len = buf.readUInt16BE(0)
+      while (!blocked && !socket.destroyed) {
+        const len = frames.nextLength()
+        if (len === undefined) return
         if (len < 12) {
           // Not a DNS message; nothing sensible can follow on this stream.
-          this.stats.dropped++
           socket.destroy()
           return
         }
-        if (buf.length < 2 + len) break
-        const msg = buf.subarray(2, 2 + len)
-        buf = buf.subarray(2 + len)
+        const msg = frames.next()
+        if (!msg) return
         conn.active = performance.now()
         let reply: Buffer | undefined
         try {
           reply = this.respond(msg, 'tcp', socket.remoteAddress)
         } catch (error) {
-          this.stats.dropped++
           this.options.log(`dropped a TCP message: ${(error as Error).message}`)
           socket.destroy()
           return
         }
-        if (reply) {
-          const framed = Buffer.allocUnsafe(2 + reply.length)
-          framed.writeUInt16BE(reply.length, 0)
-          reply.copy(framed, 2)
-          if (!socket.write(framed)) {
-            blocked = true
-            socket.pause()
-          }
+        if (reply && !socket.write(frame(reply))) {
+          blocked = true
+          socket.pause()
         }
       }
-      // Nothing more to answer: keep no big buffer alive for a partial frame.
-      if (buf.length > 0 && buf.byteOffset > 0 && buf.buffer.byteLength > 4 * buf.length) buf = Buffer.from(buf)
     }
     socket.on('data', (chunk: Buffer) => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk])
+      frames.push(chunk)
       pump()
     })
     socket.on('drain', () => {
@@ -349,7 +337,6 @@ export class AuthoritativeServer {
     const before = performance.now() - this.tcpIdleMs
     for (const c of this.connections) {
       if (c.active < before) {
-        this.stats.tcpClosedIdle++
         this.connections.delete(c)
         c.socket.destroy()
       }
@@ -364,10 +351,7 @@ export class AuthoritativeServer {
   respond(msg: Buffer, transport: 'udp' | 'tcp', client?: string): Buffer | undefined {
     this.stats.queries++
     const p = parseQuery(msg)
-    if (!p) {
-      this.stats.dropped++
-      return undefined
-    }
+    if (!p) return undefined
     const cookie = p.edns?.cookie && client !== undefined ? this.cookies.check(p.edns.cookie, client) : undefined
     // A valid server cookie proves the client's address (RFC 7873 §1), as does TCP.
     const proven = transport === 'tcp' || cookie?.valid === true
@@ -375,7 +359,6 @@ export class AuthoritativeServer {
     if (!proven && this.limiter && client !== undefined) {
       const decision = this.limiter.take(client)
       if (decision !== 'send') {
-        this.stats.rateLimited++
         if (decision === 'drop') return undefined
         slip = true
       }
@@ -420,7 +403,6 @@ export class AuthoritativeServer {
 
   /** FORMERR, NOTIMP, or a server cookie alone: the question when there was one to echo, an OPT when the query had a valid one. */
   private bare(msg: Buffer, p: BareReply, opt: Buffer | undefined): Buffer {
-    if (p.rcode === RCODE.FORMERR) this.stats.formerr++
     const w = new MessageWriter(65_535)
     if (p.questionEnd !== undefined && p.labels) w.question(msg, {questionEnd: p.questionEnd, labels: p.labels})
     return this.assemble({bytes: w.finish(p.id, FLAG_QR | (p.opcode << 11) | (p.rd ? FLAG_RD : 0) | p.rcode), rotations: []}, p.id, opt)

@@ -15,6 +15,7 @@
 import type * as DnsPacket from 'dns-packet'
 import {createRequire} from 'node:module'
 import {isIP} from 'node:net'
+import {normalizeName} from '../core/names.js'
 import {NameError, nameToLabels} from './names.js'
 
 // require(), not import: Node's ESM loader scans a CommonJS module's source for
@@ -51,20 +52,11 @@ export interface Message {
   answers: Rr[]
   authorities: Rr[]
   additionals: Rr[]
-  /** Records dropped because their data did not check out. */
-  dropped: number
-}
-
-/** Lower-case, without the trailing dot; the root stays ".". */
-export function normalize(name: string): string {
-  const lower = name.toLowerCase()
-  if (lower === '' || lower === '.') return '.'
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower
 }
 
 /** Validate a query name for dns-packet; throws NameError naming the rule. */
 export function checkQueryName(name: string): string {
-  const n = normalize(name)
+  const n = normalizeName(name)
   const labels = nameToLabels(n)
   if (labels.some((l) => l.includes(0x2e))) throw new NameError(`"${name}" has a label containing "."; this client cannot send it`)
   return n
@@ -92,7 +84,7 @@ const u16ok = (n: unknown): n is number => Number.isInteger(n) && (n as number) 
 
 function sanitize(r: DnsPacket.Answer): Rr | undefined {
   if (r.type === 'OPT' || typeof r.name !== 'string') return undefined
-  const name = normalize(r.name)
+  const name = normalizeName(r.name)
   const ttl = (r as {ttl?: number}).ttl ?? 0
   const data = (r as {data?: unknown}).data
   switch (r.type) {
@@ -104,11 +96,11 @@ function sanitize(r: DnsPacket.Answer): Rr | undefined {
     case 'CNAME':
     case 'NS':
       if (typeof data !== 'string' || data === '') return undefined
-      return {name, type: r.type, ttl, data: normalize(data)}
+      return {name, type: r.type, ttl, data: normalizeName(data)}
     case 'SRV': {
       const d = data as Partial<DnsPacket.SrvData> | undefined
       if (!d || !u16ok(d.priority ?? 0) || !u16ok(d.weight ?? 0) || !u16ok(d.port) || typeof d.target !== 'string') return undefined
-      return {name, type: 'SRV', ttl, data: {priority: d.priority ?? 0, weight: d.weight ?? 0, port: d.port, target: normalize(d.target)}}
+      return {name, type: 'SRV', ttl, data: {priority: d.priority ?? 0, weight: d.weight ?? 0, port: d.port, target: normalizeName(d.target)}}
     }
     case 'TXT': {
       const list = Array.isArray(data) ? data : [data]
@@ -118,7 +110,7 @@ function sanitize(r: DnsPacket.Answer): Rr | undefined {
     case 'SOA': {
       const d = data as Partial<DnsPacket.SoaData> | undefined
       if (!d || typeof d.mname !== 'string' || typeof d.rname !== 'string') return undefined
-      return {name, type: 'SOA', ttl, data: {mname: normalize(d.mname), rname: normalize(d.rname), serial: d.serial ?? 0, minimum: d.minimum ?? 0}}
+      return {name, type: 'SOA', ttl, data: {mname: normalizeName(d.mname), rname: normalizeName(d.rname), serial: d.serial ?? 0, minimum: d.minimum ?? 0}}
     }
     default:
       return undefined
@@ -140,7 +132,7 @@ export function decodeResponse(buf: Buffer): Message {
   try {
     packet = dnsPacket.decode(buf)
   } catch (error) {
-    if (header.tc) return {id: header.id, rcode: 'NOERROR', aa: false, tc: true, answers: [], authorities: [], additionals: [], dropped: 0}
+    if (header.tc) return {id: header.id, rcode: 'NOERROR', aa: false, tc: true, answers: [], authorities: [], additionals: []}
     throw new MalformedResponse(`undecodable response: ${(error as Error).message}`)
   }
   const q = packet.questions?.[0]
@@ -149,11 +141,10 @@ export function decodeResponse(buf: Buffer): Message {
     rcode: (packet as {rcode?: string}).rcode ?? 'NOERROR',
     aa: packet.flag_aa === true,
     tc: header.tc,
-    question: q ? {name: normalize(q.name), type: String(q.type)} : undefined,
+    question: q ? {name: normalizeName(q.name), type: String(q.type)} : undefined,
     answers: [],
     authorities: [],
     additionals: [],
-    dropped: 0,
   }
   if (header.tc) return message
   for (const [from, to] of [
@@ -164,7 +155,6 @@ export function decodeResponse(buf: Buffer): Message {
     for (const r of from ?? []) {
       const clean = sanitize(r)
       if (clean) to.push(clean)
-      else if (r.type !== 'OPT') message.dropped++
     }
   }
   return message

@@ -6,9 +6,10 @@
  * instance answers in milliseconds (bench/ipauto.mjs).
  */
 import {InputError} from '../core/errors.js'
+import {isPublicAddress} from '../core/names.js'
 import {imdsAddresses, imdsDisabled, imdsEndpoint, looksLikeEc2} from './imds.js'
 import {findMdataGet, pickTritonAddresses, readNics} from './joyent.js'
-import {defaultRouteAddress, isPrivateAddress} from './netif.js'
+import {defaultRouteAddress} from './netif.js'
 
 export type IpSource = 'public' | 'private'
 export type Probe = 'ec2' | 'joyent' | 'interface'
@@ -115,8 +116,7 @@ export async function resolveAutoAddress(options: AutoOptions): Promise<AutoAddr
         tried.push('interface (no default route with an address)')
         continue
       }
-      const isPrivate = isPrivateAddress(found.address)
-      const kind: IpSource = isPrivate ? 'private' : 'public'
+      const kind: IpSource = isPublicAddress(found.address) ? 'public' : 'private'
       if (source !== undefined && source !== kind) {
         throw new InputError('--ip-source', `${source}: the default-route interface ${found.iface} has the ${kind} address ${found.address} and no metadata service knows another; use --ip ADDR`)
       }

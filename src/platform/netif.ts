@@ -60,9 +60,3 @@ export async function defaultRouteAddress(procRoot = '/proc'): Promise<RouteAddr
   return undefined
 }
 
-/** RFC 1918, shared (RFC 6598), link-local, loopback, ULA (RFC 4193): not reachable from the internet. */
-export function isPrivateAddress(address: string): boolean {
-  if (address.includes(':')) return /^(f[cd]|fe[89ab])/i.test(address) || address === '::1'
-  const [a, b] = address.split('.').map(Number) as [number, number]
-  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127)
-}

@@ -7,8 +7,8 @@
  */
 import {type Member} from '../core/membership.js'
 import {InputError} from '../core/errors.js'
-import {parseRoundRobin} from '../core/names.js'
-import {checkCloudflareTtl, isPublicAddress} from './cloudflare-records.js'
+import {isPublicAddress, parseRoundRobin} from '../core/names.js'
+import {checkCloudflareTtl} from './cloudflare-records.js'
 import {type DnsProvider, type ProviderKind, type ProviderOptions} from './provider.js'
 
 /** Provider-specific features, each named by the flag that asks for it. */

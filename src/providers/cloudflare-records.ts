@@ -13,8 +13,8 @@
  *   back from `data`: its `content` is "weight port target" WITHOUT the
  *   priority, so it is only a fallback.
  */
-import {BlockList, isIPv4, isIPv6} from 'node:net'
-import {type Change, type RecordType, ZoneState, formatSrv, nameOf} from '../core/records.js'
+import {canonicalIPv6, normalizeName} from '../core/names.js'
+import {type Change, type RecordType, ZoneState, formatSrv, fqdn} from '../core/records.js'
 import {canonicalTxt} from '../core/txt.js'
 
 /** Every record dnssd creates carries a comment starting with this mark. */
@@ -54,16 +54,6 @@ export interface SeenRecord {
   marked: boolean
 }
 
-const lowerNoDot = (s: string): string => nameOf(s.trim())
-const withDot = (s: string): string => (s === '.' || s === '' ? '.' : `${lowerNoDot(s)}.`)
-
-function canonicalIpv6(text: string): string {
-  try {
-    return new URL(`http://[${text}]/`).hostname.slice(1, -1)
-  } catch {
-    return text.toLowerCase()
-  }
-}
 
 /** The canonical value of a Cloudflare record, or undefined when it cannot be read. */
 export function valueOf(r: CfRecord): string | undefined {
@@ -72,22 +62,22 @@ export function valueOf(r: CfRecord): string | undefined {
     case 'A':
       return content || undefined
     case 'AAAA':
-      return content ? canonicalIpv6(content) : undefined
+      return content ? (canonicalIPv6(content) ?? content.toLowerCase()) : undefined
     case 'TXT':
       return canonicalTxt(r.content ?? '')
     case 'PTR':
     case 'CNAME':
     case 'NS':
-      return content ? withDot(content) : undefined
+      return content ? fqdn(normalizeName(content)) : undefined
     case 'SRV': {
       const d = r.data
       if (d && d.port !== undefined && d.target !== undefined) {
-        return formatSrv({priority: d.priority ?? r.priority ?? 0, weight: d.weight ?? 0, port: d.port, target: withDot(d.target)})
+        return formatSrv({priority: d.priority ?? r.priority ?? 0, weight: d.weight ?? 0, port: d.port, target: fqdn(normalizeName(d.target))})
       }
       // Fallback: content is "weight port target", the priority is separate.
       const m = /^(\d+)\s+(\d+)\s+(\S+)$/.exec(content)
       if (!m) return undefined
-      return formatSrv({priority: r.priority ?? 0, weight: Number(m[1]), port: Number(m[2]), target: withDot(m[3]!)})
+      return formatSrv({priority: r.priority ?? 0, weight: Number(m[1]), port: Number(m[2]), target: fqdn(normalizeName(m[3]!))})
     }
     default:
       return content || undefined
@@ -97,7 +87,7 @@ export function valueOf(r: CfRecord): string | undefined {
 export function seen(r: CfRecord): SeenRecord | undefined {
   const value = valueOf(r)
   if (value === undefined) return undefined
-  return {id: r.id, name: lowerNoDot(r.name), type: r.type, value, ttl: r.ttl ?? 1, marked: isMarked(r.comment)}
+  return {id: r.id, name: normalizeName(r.name), type: r.type, value, ttl: r.ttl ?? 1, marked: isMarked(r.comment)}
 }
 
 /** What a read returned: the ZoneState the planner sees plus the records behind each value. */
@@ -148,40 +138,18 @@ export function createBody(c: Change, comment: string, proxied: boolean): Create
     case 'SRV': {
       const m = /^(\d+) (\d+) (\d+) (\S+)$/.exec(c.value)
       if (!m) throw new Error(`not an SRV value: ${c.value}`)
-      const target = m[4] === '.' ? '.' : lowerNoDot(m[4]!)
+      const target = normalizeName(m[4]!)
       return {...base, data: {priority: Number(m[1]), weight: Number(m[2]), port: Number(m[3]), target}}
     }
     case 'PTR':
     case 'CNAME':
-      return {...base, content: lowerNoDot(c.value)}
+      return {...base, content: normalizeName(c.value)}
     case 'A':
     case 'AAAA':
       return proxied ? {...base, content: c.value, proxied: true} : {...base, content: c.value}
     default:
       return {...base, content: c.value}
   }
-}
-
-const nonPublic = new BlockList()
-for (const [net, bits] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) nonPublic.addSubnet(net, bits, 'ipv4')
-for (const [net, bits] of [
-  // (No ::ffff:0:0/96 rule: BlockList would apply it to every IPv4 address.)
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32],
-  ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
-] as const) nonPublic.addSubnet(net, bits, 'ipv6')
-
-/**
- * Cloudflare proxies only A/AAAA records that point at public addresses
- * (private/reserved ones are not `proxiable`, and `proxied:true` is refused).
- */
-export function isPublicAddress(address: string): boolean {
-  if (isIPv4(address)) return !nonPublic.check(address, 'ipv4')
-  if (isIPv6(address)) return !nonPublic.check(address, 'ipv6')
-  return false
 }
 
 /** Cloudflare TTLs: 1 means automatic; otherwise 60-86400 (30 on Enterprise zones). */

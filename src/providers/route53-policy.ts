@@ -10,7 +10,7 @@
  *  - ListHostedZonesByName (Resource "*", account-wide) only with --by-name.
  */
 import {parseHost, parseRoundRobin, parseService} from '../core/names.js'
-import {MARKER_LABEL, SERVICES_NAME_PREFIX} from '../core/planner.js'
+import {markerName, servicesName} from '../core/planner.js'
 
 export interface PolicyInput {
   zoneId: string
@@ -37,7 +37,7 @@ function normalised(name: string): string {
 /** The names dnssd writes in `zone`, as IAM StringLike patterns. */
 export function writtenNames(input: PolicyInput): string[] {
   const zone = input.zone!
-  const names = new Set<string>([`${SERVICES_NAME_PREFIX}.${zone}`])
+  const names = new Set<string>([servicesName(zone)])
   if (input.services && input.services.length > 0) {
     for (const s of input.services) {
       const svc = parseService(s, zone)
@@ -53,7 +53,7 @@ export function writtenNames(input: PolicyInput): string[] {
   for (const h of hosts) {
     const abs = h.endsWith(`.${zone}`) || h === zone ? h : `${h}.${zone}`
     names.add(abs)
-    names.add(`${MARKER_LABEL}.${abs}`)
+    names.add(markerName(abs))
   }
   for (const rr of input.aRecords ?? []) names.add(parseRoundRobin(rr, zone))
   return [...names].map(normalised).sort()

@@ -10,42 +10,28 @@
  *    string. dnssd's canonical TXT (zone-file form) uses DECIMAL `\DDD`, so the
  *    two are converted through raw bytes, never textually.
  */
-import {type RecordType, fqdn, nameOf, parseSrv, formatSrv} from '../core/records.js'
+import {canonicalIPv6, normalizeName, splitLabels} from '../core/names.js'
+import {type RecordType, fqdn, parseSrv, formatSrv} from '../core/records.js'
 import {formatTxt, parseTxtPresentation, quoteTxtString} from '../core/txt.js'
 
 /** A Route 53 name (escaped, any case, optional dot) -> dnssd form. */
 export function nameFromWire(wire: string): string {
-  let text = wire.endsWith('.') && !wire.endsWith('\\.') ? wire.slice(0, -1) : wire
-  text = text.replace(/\\([0-7]{3})/g, (_, oct: string) => {
+  const decoded = wire.replace(/\\([0-7]{3})/g, (_, oct: string) => {
     const ch = String.fromCharCode(parseInt(oct, 8))
     return ch === '.' ? '\\.' : ch
   })
-  return text.toLowerCase()
+  return normalizeName(decoded)
 }
 
 /** dnssd name -> Route 53 canonical wire form (escaped, trailing dot). */
 export function nameToWire(name: string): string {
-  const labels = name === '' ? [] : splitLabels(name)
-  const out = labels.map((label) =>
-    [...Buffer.from(label, 'utf8')]
+  const out = splitLabels(name).map((label) =>
+    [...Buffer.from(label.replaceAll('\\.', '.'), 'utf8')]
       .map((b) => (b >= 0x41 && b <= 0x5a ? b + 32 : b))
       .map((b) => (/[a-z0-9_-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`))
       .join(''),
   )
   return `${out.join('.')}.`
-}
-
-function splitLabels(name: string): string[] {
-  const labels: string[] = ['']
-  for (let i = 0; i < name.length; i++) {
-    const last = labels.length - 1
-    if (name[i] === '\\' && name[i + 1] === '.') {
-      labels[last] = `${labels[last]}.`
-      i++
-    } else if (name[i] === '.') labels.push('')
-    else labels[last] = `${labels[last]}${name[i]}`
-  }
-  return labels
 }
 
 /** The key Route 53 sorts names by. */
@@ -54,7 +40,14 @@ export function orderKey(name: string): string {
   return `${wire.slice(0, -1).split('.').reverse().join('.')}.`
 }
 
-export function compareNames(a: string, b: string): number {
+/**
+ * Route 53's listing order, which is not RFC 4034's: it compares the whole
+ * reversed wire name as one ASCII string with the trailing dot kept, so
+ * `a-b.example.com.` comes before `a.example.com.` ("-" < "."). Paging
+ * through ListResourceRecordSets must agree with the service, so this is
+ * not core/names.ts compareNames.
+ */
+export function compareRoute53Order(a: string, b: string): number {
   const ka = orderKey(a)
   const kb = orderKey(b)
   return ka < kb ? -1 : ka > kb ? 1 : 0
@@ -92,7 +85,7 @@ export function valueFromWire(type: RecordType, wire: string): string {
     case 'NS':
       return fqdn(nameFromWire(wire))
     case 'AAAA':
-      return canonicalIPv6(wire)
+      return canonicalIPv6(wire) ?? wire
     default:
       return wire
   }
@@ -106,21 +99,13 @@ export function valueToWire(type: RecordType, value: string): string {
       return txtToWire(value)
     case 'SRV': {
       const srv = parseSrv(value)
-      return srv ? formatSrv({...srv, target: srv.target === '.' ? '.' : nameToWire(nameOf(srv.target))}) : value
+      return srv ? formatSrv({...srv, target: srv.target === '.' ? '.' : nameToWire(normalizeName(srv.target))}) : value
     }
     case 'PTR':
     case 'CNAME':
-      return nameToWire(nameOf(value))
+      return nameToWire(normalizeName(value))
     default:
       return value
-  }
-}
-
-function canonicalIPv6(text: string): string {
-  try {
-    return new URL(`http://[${text.trim()}]/`).hostname.slice(1, -1)
-  } catch {
-    return text
   }
 }
 

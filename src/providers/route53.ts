@@ -24,7 +24,7 @@ import {readAndPlan} from '../core/transact.js'
 import {type Route53Settings} from './catalog.js'
 import {type DnsProvider, type ProviderOptions, type TransactResult} from './provider.js'
 import {
-  compareNames,
+  compareRoute53Order,
   isConcurrencyMessage,
   nameFromWire,
   nameToWire,
@@ -238,7 +238,7 @@ export class Route53Provider implements DnsProvider {
       for (const z of res.HostedZones ?? []) {
         const name = nameFromWire(z.Name ?? '')
         if (name === zone) matches.push({id: (z.Id ?? '').replace(/^\/hostedzone\//, ''), private: Boolean(z.Config?.PrivateZone)})
-        else if (compareNames(name, zone) > 0) past = true
+        else if (compareRoute53Order(name, zone) > 0) past = true
       }
       if (past || !res.IsTruncated || !res.NextDNSName) break
       input = {DNSName: res.NextDNSName, HostedZoneId: res.NextHostedZoneId, MaxItems: 100}
@@ -291,8 +291,8 @@ export class Route53Provider implements DnsProvider {
    */
   private async readNames(zoneId: string, names: readonly string[], pages: Page[], known: Map<string, WireSet>): Promise<void> {
     const covered = (name: string): boolean =>
-      pages.some((p) => compareNames(name, p.from) >= 0 && (p.next === undefined || compareNames(name, p.next) < 0))
-    const sorted = [...new Set(names)].sort(compareNames)
+      pages.some((p) => compareRoute53Order(name, p.from) >= 0 && (p.next === undefined || compareRoute53Order(name, p.next) < 0))
+    const sorted = [...new Set(names)].sort(compareRoute53Order)
     for (;;) {
       const first = sorted.find((n) => !covered(n))
       if (first === undefined) return
@@ -306,7 +306,7 @@ export class Route53Provider implements DnsProvider {
       const next = page.next ? nameFromWire(page.next.name) : undefined
       // A page that ends inside `first` (hundreds of types at one name) cannot happen with real zones;
       // treat the name as covered rather than loop.
-      pages.push({from: first, next: next !== undefined && compareNames(next, first) <= 0 ? undefined : next})
+      pages.push({from: first, next: next !== undefined && compareRoute53Order(next, first) <= 0 ? undefined : next})
     }
   }
 

@@ -5,6 +5,7 @@
  * reported as "no lease".
  */
 import {memberForLeave} from '../core/membership.js'
+import {serviceTypeOf} from '../core/names.js'
 import {MARKER_LABEL, parseMarker} from '../core/planner.js'
 import {type ZoneState, fqdn, formatSrv} from '../core/records.js'
 import {type StoredLease, isExpired} from './registry.js'
@@ -32,12 +33,12 @@ function serviceOfInstance(instance: string, zone: string): string | undefined {
   const labels = instance.slice(0, -(zone.length + 1)).split('.')
   if (labels.length < 2) return undefined
   // Pool instances are `_v1._web._tcp`; plain ones `<host-label>._web._tcp`.
-  return labels.length === 3 && labels[0]!.startsWith('_') ? labels.join('.') : labels.slice(-2).join('.')
+  return labels.length === 3 && labels[0]!.startsWith('_') ? labels.join('.') : serviceTypeOf(labels.join('.'))
 }
 
 export function leaseDrift(state: ZoneState, zone: string, leases: readonly StoredLease[], registry: string, onlyType: string | undefined, now = Date.now()): LeaseDrift {
   const rows = new Map<string, LeaseRow>()
-  const inType = (service: string): boolean => !onlyType || `${service.split('.').slice(-2).join('.')}.${zone}` === onlyType
+  const inType = (service: string): boolean => !onlyType || `${serviceTypeOf(service)}.${zone}` === onlyType
   for (const set of state.rrsets()) {
     if (set.type !== 'TXT' || !set.name.startsWith(`${MARKER_LABEL}.`)) continue
     const host = set.name.slice(MARKER_LABEL.length + 1)

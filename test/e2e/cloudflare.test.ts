@@ -175,6 +175,10 @@ describe('cloudflare provider (e2e)', {concurrency: true}, () => {
       const priv = await cf(fake, ['join', '-s', '_v1._web._tcp', '-p', '443', '--ip', '10.1.1.1', '--a-record', 'www', '--proxied'])
       assert.equal(priv.exitCode, 2)
       assert.match(priv.stderr, /--proxied: 10\.1\.1\.1 is not a public address/)
+      // A documentation address (RFC 5737) is not on the internet either.
+      const doc = await cf(fake, ['join', '-s', '_v1._web._tcp', '-p', '443', '--ip', '192.0.2.10', '--a-record', 'www', '--proxied'])
+      assert.equal(doc.exitCode, 2)
+      assert.match(doc.stderr, /--proxied: 192\.0\.2\.10 is not a public address/)
       const badTtl = await cf(fake, ['join', '-s', '_v1._web._tcp', '-p', '443', '--ip', '10.1.1.1', '--ttl', '5'])
       assert.equal(badTtl.exitCode, 2)
       assert.match(badTtl.stderr, /--ttl: 5 is not a Cloudflare TTL/)

@@ -10,9 +10,12 @@ import {mkdir, readFile, writeFile} from 'node:fs/promises'
 import net from 'node:net'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
+import {FrameReader} from '../../src/dns/tcp.js'
 import {encodeQuery} from '../../src/dns/wire.js'
+import {freePort} from '../../src/dns/workers.js'
 import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
-import {type Running, freePort, joinMany, startNamed, startServe} from '../helpers/dns.js'
+import {type Running, joinMany, startNamed, startServe} from '../helpers/dns.js'
+import {tcpExchange} from '../helpers/serve.js'
 import {requireTool} from '../helpers/tools.js'
 
 const skip = requireTool('named') ?? requireTool('dig')
@@ -126,7 +129,7 @@ describe('dnssd resolve against BIND named', {skip}, () => {
   })
 
   it('a closed port: says no server answered, which address and port, exit 5', async () => {
-    const port = await freePort()
+    const port = await freePort('127.0.0.1')
     const r = await runCli(['resolve', '_web._tcp.example.com', '--server', `127.0.0.1:${port}`])
     assert.equal(r.exitCode, 5, r.stderr)
     assert.equal(r.stderr.split('\n').length, 2, r.stderr)
@@ -267,33 +270,12 @@ function sections(buf: Buffer): {answers: number; additionals: number; answerEnd
   return {answers: an, additionals: buf.readUInt16BE(10), answerEnd: offset}
 }
 
-function tcpExchange(port: number, query: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({host: '127.0.0.1', port})
-    let buf = Buffer.alloc(0)
-    socket.on('connect', () => {
-      const len = Buffer.alloc(2)
-      len.writeUInt16BE(query.length)
-      socket.write(Buffer.concat([len, query]))
-    })
-    socket.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d])
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        socket.destroy()
-        resolve(buf.subarray(2, 2 + buf.readUInt16BE(0)))
-      }
-    })
-    socket.on('error', reject)
-    setTimeout(() => (socket.destroy(), reject(new Error('tcp exchange timed out'))), 5000)
-  })
-}
-
 /**
  * A relay on loopback (UDP and TCP, one port) in front of `upstream` that
  * counts the DNS queries passing through, whatever the client says it sent.
  */
 async function countingRelay(upstream: number): Promise<{port: number; count: () => number; reset: () => void; close: () => void}> {
-  const port = await freePort()
+  const port = await freePort('127.0.0.1')
   const front = dgram.createSocket('udp4')
   const open = new Set<dgram.Socket | net.Socket>()
   let n = 0
@@ -311,13 +293,10 @@ async function countingRelay(upstream: number): Promise<{port: number; count: ()
   const tcp = net.createServer((client) => {
     const server = net.connect({host: '127.0.0.1', port: upstream})
     open.add(client).add(server)
-    let pending = Buffer.alloc(0)
+    const frames = new FrameReader()
     client.on('data', (d: Buffer) => {
-      pending = Buffer.concat([pending, d])
-      while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
-        n++
-        pending = pending.subarray(2 + pending.readUInt16BE(0))
-      }
+      frames.push(d)
+      while (frames.next()) n++
       server.write(d)
     })
     server.on('data', (d: Buffer) => client.write(d))

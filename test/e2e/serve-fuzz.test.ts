@@ -10,6 +10,7 @@ import {after, before, describe, it} from 'node:test'
 import {encodeQuery} from '../../src/dns/wire.js'
 import {runCli, tempDir} from '../helpers/cli.js'
 import {type Running, joinMany, startServe} from '../helpers/dns.js'
+import {tcpExchange} from '../helpers/serve.js'
 
 /** Small deterministic PRNG so a failure can be replayed (seed printed on failure). */
 function prng(seed: number): (n: number) => number {
@@ -139,17 +140,7 @@ describe('dnssd serve survives malformed packets', () => {
     const udp = await runCli(['resolve', '_web._tcp.example.com', '--all', '--server', `127.0.0.1:${serve.port}`])
     assert.equal(udp.exitCode, 0, udp.stderr)
     assert.deepEqual(udp.stdout.trim().split('\n').sort(), ['127-0-0-11.example.com:8080', '127-0-0-12.example.com:8080'])
-    const tcp = await new Promise<Buffer>((resolve, reject) => {
-      const c = net.connect({host: '127.0.0.1', port: serve.port})
-      const q = encodeQuery('127-0-0-11.example.com', 'A', {id: 77, rd: false})
-      let buf = Buffer.alloc(0)
-      c.on('connect', () => c.write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 255]), q])))
-      c.on('data', (d: Buffer) => {
-        buf = Buffer.concat([buf, d])
-        if (buf.length >= 2 + buf.readUInt16BE(0)) (c.destroy(), resolve(buf.subarray(2)))
-      })
-      c.on('error', reject)
-    })
+    const tcp = await tcpExchange(serve.port, encodeQuery('127-0-0-11.example.com', 'A', {id: 77, rd: false}))
     assert.equal(tcp.readUInt16BE(0), 77)
     assert.equal(tcp.readUInt16BE(6), 1, 'one answer over TCP')
     assert.deepEqual([...tcp.subarray(-4)], [127, 0, 0, 11])

@@ -10,6 +10,7 @@ import {mkdir, writeFile} from 'node:fs/promises'
 import net from 'node:net'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
+import {frame} from '../../src/dns/tcp.js'
 import {encodeQuery} from '../../src/dns/wire.js'
 import {runCli, tempDir} from '../helpers/cli.js'
 import {type Running, dig, digFlags, digSection, digSize, startNamed, startServe} from '../helpers/dns.js'
@@ -215,8 +216,7 @@ describe('dnssd serve limits: cookies, UDP bound and rate limit, TCP', {skip}, (
       let peak = baseline
       const sampler = setInterval(() => (peak = Math.max(peak, rssMb(idle.child.pid!))), 100)
       const q = encodeQuery('_big._tcp.example.com', 'PTR', {id: 1, rd: false})
-      const frame = Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q])
-      const batch = Buffer.concat(Array<Buffer>(1600).fill(frame))
+      const batch = Buffer.concat(Array<Buffer>(1600).fill(frame(q)))
       const planned = 40 * 1024 * 1024
       let sent = 0
       const client = net.connect({host: '127.0.0.1', port: idle.port})
@@ -257,7 +257,7 @@ describe('dnssd serve limits: cookies, UDP bound and rate limit, TCP', {skip}, (
     const small = await startServe(data, ['--tcp-clients', '8', '--tcp-idle', '600'])
     try {
       const q = encodeQuery('example.com', 'SOA', {id: 2, rd: false})
-      const frame = Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q])
+      const framed = frame(q)
       const slow: {socket: net.Socket; closed: Promise<void>}[] = []
       for (let i = 0; i < 8; i++) {
         const socket = net.connect({host: '127.0.0.1', port: small.port})
@@ -266,9 +266,9 @@ describe('dnssd serve limits: cookies, UDP bound and rate limit, TCP', {skip}, (
         // One answered query (so the server holds the connection), then half a frame, then silence.
         await new Promise<void>((resolve) => {
           socket.once('data', () => resolve())
-          socket.write(frame)
+          socket.write(framed)
         })
-        socket.write(frame.subarray(0, 5))
+        socket.write(framed.subarray(0, 5))
         slow.push({socket, closed})
       }
       const out = dig(small.port, ['+tcp', 'example.com', 'SOA'])

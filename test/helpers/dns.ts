@@ -4,10 +4,9 @@
  * and zones populated through `dnssd join`.
  */
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
-import dgram from 'node:dgram'
 import {writeFile} from 'node:fs/promises'
-import net from 'node:net'
 import {join} from 'node:path'
+import {freePort} from '../../src/dns/workers.js'
 import {BIN, type RunResult, cleanEnv, runCli} from './cli.js'
 
 export interface Running {
@@ -59,25 +58,9 @@ export async function startServe(dataDir: string, extra: string[] = []): Promise
   return {port: Number(match[1]), child, output, stop: stopper(child)}
 }
 
-/** A port free for both UDP and TCP on 127.0.0.1 at the moment of asking. */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const udp = dgram.createSocket('udp4')
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r))
-    const port = udp.address().port
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.createServer()
-      s.once('error', () => resolve(false))
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
-    })
-    udp.close()
-    if (ok) return port
-  }
-}
-
 /** A real BIND named, authoritative for `zones` (name -> zone file text), on loopback. */
 export async function startNamed(dir: string, zones: Record<string, string>, threads = 1): Promise<Running> {
-  const port = await freePort()
+  const port = await freePort('127.0.0.1')
   const zoneConf: string[] = []
   for (const [zone, text] of Object.entries(zones)) {
     const file = join(dir, `${zone}.db`)

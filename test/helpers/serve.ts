@@ -5,6 +5,8 @@
  */
 import dgram from 'node:dgram'
 import {readFileSync} from 'node:fs'
+import net from 'node:net'
+import {FrameReader, frame} from '../../src/dns/tcp.js'
 import {dig} from './dns.js'
 
 /** Send one datagram from a fresh socket; the reply, or undefined after timeoutMs. */
@@ -18,6 +20,22 @@ export function udpExchange(port: number, msg: Buffer, timeoutMs = 3000): Promis
       resolve(reply)
     })
     socket.send(msg, port, '127.0.0.1')
+  })
+}
+
+/** One query over a fresh TCP connection; its first whole reply. */
+export function tcpExchange(port: number, query: Buffer, timeoutMs = 5000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({host: '127.0.0.1', port})
+    const frames = new FrameReader()
+    const timer = setTimeout(() => (socket.destroy(), reject(new Error('tcp exchange timed out'))), timeoutMs)
+    socket.on('connect', () => socket.write(frame(query)))
+    socket.on('data', (d: Buffer) => {
+      frames.push(d)
+      const reply = frames.next()
+      if (reply) (clearTimeout(timer), socket.destroy(), resolve(reply))
+    })
+    socket.on('error', (error) => (clearTimeout(timer), reject(error)))
   })
 }
 

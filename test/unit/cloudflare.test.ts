@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {ZoneState} from '../../src/core/records.js'
-import {CfSnapshot, checkCloudflareTtl, createBody, isMarked, isPublicAddress, markFor, seen, valueOf} from '../../src/providers/cloudflare-records.js'
+import {CfSnapshot, checkCloudflareTtl, createBody, isMarked, markFor, seen, valueOf} from '../../src/providers/cloudflare-records.js'
 
 const Z = 'example.com'
 const I = '_v1._web._tcp.example.com'
@@ -49,12 +49,7 @@ describe('cloudflare record translation', () => {
     assert.equal(isMarked('managed by ops, not dnssd:'), false)
   })
 
-  it('public addresses and TTLs', () => {
-    assert.equal(isPublicAddress('93.184.216.34'), true)
-    assert.equal(isPublicAddress('10.1.2.3'), false)
-    assert.equal(isPublicAddress('192.168.1.1'), false)
-    assert.equal(isPublicAddress('2606:4700::1111'), true)
-    assert.equal(isPublicAddress('fd00::1'), false)
+  it('TTLs', () => {
     assert.equal(checkCloudflareTtl(1), undefined)
     assert.equal(checkCloudflareTtl(60), undefined)
     assert.match(checkCloudflareTtl(0)!, /auto \(1\) or 60-86400/)

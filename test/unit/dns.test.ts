@@ -7,8 +7,34 @@ import dnsPacket from 'dns-packet'
 import {parseResolvConf, parseServer} from '../../src/dns/client.js'
 import {NameError, nameToLabels, readName} from '../../src/dns/names.js'
 import {AuthoritativeServer} from '../../src/dns/server.js'
+import {FrameReader, frame} from '../../src/dns/tcp.js'
 import {decodeResponse, encodeQuery} from '../../src/dns/wire.js'
 import {ipv6Bytes} from '../../src/dns/authority.js'
+
+describe('DNS over TCP framing (RFC 7766 §8)', () => {
+  it('reads the same messages however the stream is cut', () => {
+    const messages = [Buffer.from('first message'), Buffer.alloc(0), Buffer.alloc(300, 7)]
+    const stream = Buffer.concat(messages.map(frame))
+    assert.equal(stream.readUInt16BE(0), messages[0]!.length)
+    for (const size of [1, 2, 3, 15, stream.length]) {
+      const frames = new FrameReader()
+      const got: Buffer[] = []
+      for (let at = 0; at < stream.length; at += size) {
+        frames.push(stream.subarray(at, at + size))
+        for (let m = frames.next(); m; m = frames.next()) got.push(Buffer.from(m))
+      }
+      assert.deepEqual(got, messages, `chunks of ${size}`)
+    }
+  })
+  it('tells the announced length before the frame has arrived', () => {
+    const frames = new FrameReader()
+    frames.push(Buffer.from([0x01]))
+    assert.equal(frames.nextLength(), undefined)
+    frames.push(Buffer.from([0x00, 0xaa]))
+    assert.equal(frames.nextLength(), 256)
+    assert.equal(frames.next(), undefined)
+  })
+})
 
 describe('--server and resolv.conf', () => {
   it('parses HOST, HOST:PORT, [v6]:port and bare IPv6', () => {
@@ -35,6 +61,7 @@ describe('names and the dns-packet wrapper (reference/dns.md D.4)', () => {
     assert.throws(() => nameToLabels(`${'a'.repeat(64)}.example.com`), NameError)
     assert.throws(() => nameToLabels(Array.from({length: 60}, () => 'abcd').join('.')), NameError)
     assert.deepEqual(nameToLabels('My\\.Printer._ipp._tcp.example.com').map(String), ['My.Printer', '_ipp', '_tcp', 'example', 'com'])
+    assert.deepEqual(nameToLabels('\\065b\\\\.caf\u00e9.example.com.').map(String), ['Ab\\', 'caf\u00e9', 'example', 'com'])
     assert.throws(() => encodeQuery('My\\.Printer._ipp._tcp.example.com', 'SRV', {id: 1, rd: true}), NameError)
   })
 

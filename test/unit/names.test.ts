@@ -2,7 +2,12 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {InputError} from '../../src/core/errors.js'
 import {
+  canonicalIPv6,
+  compareNames,
   hostLabelForAddress,
+  isPublicAddress,
+  isServiceTypeName,
+  normalizeName,
   parseAddress,
   parseHost,
   parsePort,
@@ -12,12 +17,37 @@ import {
   parseTtl,
   parseWeight,
   parseZone,
+  serviceTypeOf,
+  splitLabels,
   wireLength,
 } from '../../src/core/names.js'
 
 const rejects = (fn: () => unknown, pattern: RegExp): void => {
   assert.throws(fn, (e: unknown) => e instanceof InputError && e.exitCode === 2 && pattern.test(e.message))
 }
+
+describe('the normal form of a name', () => {
+  it('lower-cases, trims and drops one unescaped trailing dot; the root is "."', () => {
+    assert.equal(normalizeName(' _Web._TCP.Example.COM. '), '_web._tcp.example.com')
+    assert.equal(normalizeName('host.example.com'), 'host.example.com')
+    assert.equal(normalizeName('.'), '.')
+    assert.equal(normalizeName(''), '.')
+    assert.equal(normalizeName('a\\.b\\.'), 'a\\.b\\.')
+    assert.equal(normalizeName('a\\.b\\..'), 'a\\.b\\.')
+  })
+})
+
+describe('labels and canonical order', () => {
+  it('splits at unescaped dots only', () => {
+    assert.deepEqual(splitLabels('a\\.b.example.com'), ['a\\.b', 'example', 'com'])
+    assert.deepEqual(splitLabels('a\\\\.b'), ['a\\\\', 'b'])
+    assert.deepEqual(splitLabels('.'), [])
+  })
+  it('orders names as RFC 4034 §6.1 does: by labels from the right, a parent before its children', () => {
+    const names = ['a.example.com', 'a-b.example.com', 'example.com', 'z.a.example.com', 'b\\.a.example.com', '_x.example.com']
+    assert.deepEqual([...names].sort(compareNames), ['example.com', '_x.example.com', 'a.example.com', 'z.a.example.com', 'a-b.example.com', 'b\\.a.example.com'])
+  })
+})
 
 describe('zone names', () => {
   it('normalises case and the trailing dot', () => {
@@ -69,6 +99,24 @@ describe('service names (RFC 6335 §5.1, RFC 6763 forms)', () => {
   })
 })
 
+describe('which service a name belongs to', () => {
+  it('finds the service type of a pool, an instance, a type and a relative service', () => {
+    assert.equal(serviceTypeOf('_v1._web._tcp.example.com'), '_web._tcp.example.com')
+    assert.equal(serviceTypeOf('10-0-0-1._web._tcp.example.com'), '_web._tcp.example.com')
+    assert.equal(serviceTypeOf('_web._udp.example.com'), '_web._udp.example.com')
+    assert.equal(serviceTypeOf('_v1._web._tcp'), '_web._tcp')
+    assert.equal(serviceTypeOf('www.example.com'), undefined)
+    assert.equal(serviceTypeOf('_tcp.example.com'), undefined)
+    assert.equal(serviceTypeOf('web._tcp.example.com'), undefined)
+  })
+  it('knows a browse name directly under the zone', () => {
+    assert.equal(isServiceTypeName('_web._tcp.example.com', 'example.com'), true)
+    assert.equal(isServiceTypeName('_v1._web._tcp.example.com', 'example.com'), false)
+    assert.equal(isServiceTypeName('_services._dns-sd._udp.example.com', 'example.com'), false)
+    assert.equal(isServiceTypeName('_web._tcp.example.org', 'example.com'), false)
+  })
+})
+
 describe('hosts', () => {
   it('is relative to the zone unless it ends with it', () => {
     assert.equal(parseHost('web1', 'example.com'), 'web1.example.com')
@@ -106,6 +154,20 @@ describe('addresses and numbers', () => {
     assert.deepEqual(parseAddress('2001:DB8:0:0:0:0:0:1'), {address: '2001:db8::1', family: 'AAAA'})
     assert.deepEqual(parseAddress('[fd00::7]'), {address: 'fd00::7', family: 'AAAA'})
     assert.deepEqual(parseAddress('192.0.2.10'), {address: '192.0.2.10', family: 'A'})
+  })
+  it('writes one RFC 5952 text per IPv6 address, and none for what a record cannot hold', () => {
+    assert.equal(canonicalIPv6('2001:0DB8:0000:0000:0001:0000:0000:0001'), '2001:db8::1:0:0:1')
+    assert.equal(canonicalIPv6(' 0:0:0:0:0:0:0:1 '), '::1')
+    assert.equal(canonicalIPv6('fe80::1%eth0'), undefined)
+    assert.equal(canonicalIPv6('10.0.0.1'), undefined)
+    assert.equal(canonicalIPv6('2001:db8::g'), undefined)
+  })
+  it('calls an address public only when the special-purpose registries say it is globally reachable (RFC 6890)', () => {
+    for (const a of ['93.184.216.34', '8.8.8.8', '172.32.0.1', '2606:4700::1111', '2a05:d018::1']) assert.equal(isPublicAddress(a), true, a)
+    const notPublic = ['10.1.2.3', '172.16.0.1', '172.31.255.1', '192.168.1.1', '100.64.0.1', '169.254.1.1', '127.0.0.1', '224.0.0.1', '255.255.255.255']
+    // Documentation blocks (RFC 5737 §3, RFC 3849, RFC 9637) are not on the public internet.
+    const documentation = ['192.0.2.2', '198.51.100.7', '203.0.113.9', '2001:db8::1', '3fff::1']
+    for (const a of [...notPublic, ...documentation, 'fd00::1', 'fe80::1', '::1', '::', 'ff02::1', 'not an address']) assert.equal(isPublicAddress(a), false, a)
   })
   it('maps IPv4-mapped IPv6 to the IPv4 address', () => {
     assert.deepEqual(parseAddress('::ffff:10.0.0.1'), {address: '10.0.0.1', family: 'A'})

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {route53Policy, writtenNames} from '../../src/providers/route53-policy.js'
 import {
-  compareNames,
+  compareRoute53Order,
   isConcurrencyMessage,
   nameFromWire,
   nameToWire,
@@ -26,10 +26,10 @@ describe('route53 wire forms', () => {
 
   it('orders names as Route 53 does: reversed labels, trailing dot kept', () => {
     const names = ['a.example.com', 'a-b.example.com', 'www.example.com', '_tcp.example.com', '10-0-0-1.example.com', '_dnssd.10-0-0-1.example.com', '*.example.com']
-    const sorted = [...names].sort(compareNames)
+    const sorted = [...names].sort(compareRoute53Order)
     assert.deepEqual(sorted, ['10-0-0-1.example.com', '_dnssd.10-0-0-1.example.com', '_tcp.example.com', 'a-b.example.com', 'a.example.com', 'www.example.com', '*.example.com'].sort((x, y) => (orderKey(canonicalName(x)) < orderKey(canonicalName(y)) ? -1 : 1)))
-    assert.ok(compareNames('a-b.example.com', 'a.example.com') < 0, '"-" sorts before "." with the dot kept')
-    assert.ok(compareNames('10-0-0-1.example.com', '_dnssd.10-0-0-1.example.com') < 0, 'a host and its marker are adjacent')
+    assert.ok(compareRoute53Order('a-b.example.com', 'a.example.com') < 0, '"-" sorts before "." with the dot kept')
+    assert.ok(compareRoute53Order('10-0-0-1.example.com', '_dnssd.10-0-0-1.example.com') < 0, 'a host and its marker are adjacent')
   })
 
   it('quotes TXT with \\" and \\\\, octal for other bytes, and splits at 255 bytes', () => {

@@ -38,6 +38,12 @@ describe('TXT presentation', () => {
   it('reads unquoted words and decimal escapes', () => {
     assert.deepEqual(parseTxtPresentation('abc "d e" \\065').map((b) => b.toString()), ['abc', 'd e', 'A'])
   })
+  it('keeps characters outside the BMP whole, and reads \\DDD above 255 as the escaped digit', () => {
+    // Route 53 and Cloudflare may return raw UTF-8; one UTF-16 half at a time became two U+FFFD.
+    assert.deepEqual(parseTxtPresentation('"\u{1F600}"', 8)[0], Buffer.from('\u{1F600}'))
+    assert.deepEqual(parseTxtPresentation('"\\999"')[0], Buffer.from('999'))
+    assert.deepEqual(parseTxtPresentation('"\\101"', 8)[0], Buffer.from('A'))
+  })
   it('reads attributes per RFC 6763 §6.3-6.5', () => {
     const attrs = txtToAttributes([Buffer.from('path=/x'), Buffer.from('tls'), Buffer.from('=ignored'), Buffer.from('PATH=/second'), Buffer.from('e=')])
     assert.deepEqual(attrs, {path: '/x', tls: true, e: ''})

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {compareNames, formatZoneFile, newZone, parseTtlText, parseZoneFile} from '../../src/core/zonefile.js'
+import {compareNames} from '../../src/core/names.js'
+import {formatZoneFile, newZone, parseTtlText, parseZoneFile} from '../../src/core/zonefile.js'
 
 describe('zone file parser', () => {
   it('handles $ORIGIN, $TTL, @, relative names, blank owners, units, parentheses, comments', () => {
@@ -49,6 +50,7 @@ hinfo HINFO "PC" "Linux"
     assert.throws(() => parseZoneFile('www A 1.2.3.4\n', 'example.com', 'z.zone'), /no TTL/)
     assert.throws(() => parseZoneFile('$INCLUDE other\n', 'example.com', 'z.zone'), /not supported/)
     assert.throws(() => parseZoneFile('$TTL 60\nwww A 1.2.3\n', 'example.com', 'z.zone'), /IPv4/)
+    assert.throws(() => parseZoneFile('$TTL 60\nwww AAAA fe80::1%eth0\n', 'example.com', 'z.zone'), /z\.zone line 2: AAAA record needs one IPv6 address/)
     assert.throws(() => parseZoneFile('$TTL 60\nwww TXT "open\n', 'example.com', 'z.zone'), /unterminated/)
     assert.throws(() => parseZoneFile('$TTL 60\nwww ( A 1.2.3.4\n', 'example.com', 'z.zone'), /unbalanced/)
   })
