@@ -24,6 +24,7 @@ import {readAndPlan} from '../core/transact.js'
 import {type Route53Settings} from './catalog.js'
 import {type DnsProvider, type ProviderOptions, type TransactResult} from './provider.js'
 import {
+  batchLimitProblem,
   compareRoute53Order,
   isConcurrencyMessage,
   nameFromWire,
@@ -421,6 +422,9 @@ export class Route53Provider implements DnsProvider {
         }
         pending = outcome.changes
         const batch = this.buildBatch(outcome.state, outcome.changes, known)
+        // Too large for one compare-and-swap: refused whole, never sent in parts.
+        const tooLarge = batchLimitProblem(batch)
+        if (tooLarge) throw new InputError('--service', `${tooLarge}; nothing was changed (a smaller pool, or a second pool such as _v2 of the same service, fits)`)
         const request = {HostedZoneId: zoneId, ChangeBatch: {Comment: `dnssd ${names[0] ?? ''}`.slice(0, 256), Changes: batch}}
         if (opts.dryRun) return {changes: outcome.changes, notes: outcome.notes, applied: false, attempts: attempt, request}
         const result = await this.sendBatch(request, leftBehind)
