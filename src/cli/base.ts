@@ -5,7 +5,7 @@
  */
 import {Command, Errors, type Interfaces} from '@oclif/core'
 import {type ErrorReport, errorReport, oneLine, redactSecrets} from '../core/errors.js'
-import {checkBooleanEnv, rejectEmptyValues} from './input-rules.js'
+import {checkBooleanEnv, rejectEmptyValues, splitListEnv} from './input-rules.js'
 
 export interface ErrorJson {
   error: ErrorReport
@@ -31,9 +31,10 @@ export abstract class DnssdCommand extends Command {
     argv?: string[],
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
     const output = await super.parse(options, argv)
-    const defs = (options?.flags ?? this.ctor.flags ?? {}) as Record<string, {type: string; env?: string}>
+    const defs = (options?.flags ?? this.ctor.flags ?? {}) as Record<string, {type: string; env?: string; multiple?: boolean}>
     rejectEmptyValues(output.raw.flatMap((t) => (t.type === 'flag' && defs[t.flag]?.type === 'option' ? [{flag: t.flag, input: t.input}] : [])))
     checkBooleanEnv(defs)
+    splitListEnv(output.flags, defs)
     return output
   }
 

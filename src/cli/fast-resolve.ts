@@ -9,7 +9,7 @@
  */
 import {parseArgs} from 'node:util'
 import {errorReport} from '../core/errors.js'
-import {parseBooleanEnv, rejectEmptyValues} from './input-rules.js'
+import {parseBooleanEnv, parseListEnv, rejectEmptyValues} from './input-rules.js'
 import {type FlagSpec, RESOLVE_FLAGS, type ResolveFlags} from './resolve-flags.js'
 import {runResolve} from './resolve-run.js'
 
@@ -32,7 +32,7 @@ export async function fastResolve(argv: string[]): Promise<boolean> {
     for (const [name, s] of specs) {
       if (values[name] === undefined && s.env && process.env[s.env] !== undefined && process.env[s.env] !== '') {
         const raw = process.env[s.env]!
-        values[name] = s.type === 'boolean' ? parseBooleanEnv(s.env, raw) : s.multiple ? [raw] : raw
+        values[name] = s.type === 'boolean' ? parseBooleanEnv(s.env, raw) : s.multiple ? parseListEnv(s.env, raw) : raw
       }
       if (values[name] === undefined && s.default !== undefined) values[name] = s.default
       const v = values[name]

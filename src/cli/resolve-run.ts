@@ -30,8 +30,7 @@ export async function runResolve(arg: string | undefined, flags: ResolveFlags, i
   if (!/^\d{1,2}$/.test(flags.retries)) throw new InputError('--retries', `"${flags.retries}" is not a number 0-99`)
   const name = targetName(arg, flags)
   if (flags.doh !== undefined && !/^https?:\/\/[^/]/.test(flags.doh)) throw new InputError('--doh', `"${flags.doh}" is not an http(s) URL`)
-  // oclif hands a multiple flag read from its env variable over as one string.
-  const given: string[] = typeof flags.server === 'string' ? [flags.server] : (flags.server ?? [])
+  const given = flags.server ?? []
   const servers = given.length > 0 ? given.map((s) => parseServer(s)) : flags.doh ? [] : await systemServers()
   const log = io.verbose
   const client = new DnsClient({servers, doh: flags.doh, tryTimeoutMs: tryTimeout * 1000, attempts: Number(flags.retries) + 1, deadline, log})

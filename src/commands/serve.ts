@@ -73,9 +73,7 @@ query, the longest-idle one closed when a new one needs room.`
   async run(): Promise<void> {
     const {flags} = await this.parse(Serve)
     const {isIP} = await import('node:net')
-    // oclif hands a multiple flag read from DNSSD_ZONE over as one string.
-    const given: string[] | undefined = typeof flags.zone === 'string' ? [flags.zone] : flags.zone
-    const zones = given?.map((z) => parseZone(z))
+    const zones = flags.zone?.map((z) => parseZone(z))
     if (isIP(flags.address) === 0) throw new InputError('--address', `"${flags.address}" is not an IPv4 or IPv6 address`)
     if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65_535) throw new InputError('--port', `"${flags.port}" is not a port; give 0-65535`)
     if (!/^\d{1,2}$/.test(flags.workers) || Number(flags.workers) < 1) throw new InputError('--workers', `"${flags.workers}" is not a number of processes 1-99`)

@@ -24,6 +24,17 @@ const CONTENT_TYPES: Record<TemplateKind, string> = {
   smf: 'application/xml',
 }
 
+/**
+ * A setting of the machine that runs `template` (its provider, data
+ * directory, registry, ...) is not the instance's: such flags read no
+ * environment variable, so an exported DNSSD_DATA_DIR or DNSSD_PROVIDER
+ * never lands in a unit. Only the member's own description (zone, service,
+ * host, port, priority, weight, ttl, TXT, A record, address source) does.
+ */
+function commandLineOnly<T extends {env?: string}>(flag: T): T {
+  return {...flag, env: undefined}
+}
+
 export default class Template extends DnssdCommand {
   static override summary = 'Print boot user-data, a systemd unit, an init script or an SMF manifest that joins at boot and leaves at shutdown'
   static override description = `KIND is one of:
@@ -59,18 +70,24 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
     host: identityFlags.host,
     'ip-source': identityFlags['ip-source'],
     port: portFlag(),
-    ...recordFlags,
-    provider: providerFlags.provider,
-    'data-dir': providerFlags['data-dir'],
+    priority: recordFlags.priority,
+    weight: recordFlags.weight,
+    ttl: recordFlags.ttl,
+    txt: recordFlags.txt,
+    'a-record': recordFlags['a-record'],
+    proxied: commandLineOnly(recordFlags.proxied),
+    jitter: commandLineOnly(recordFlags.jitter),
+    provider: commandLineOnly(providerFlags.provider),
+    'data-dir': commandLineOnly(providerFlags['data-dir']),
     set: Flags.string({
       multiple: true,
       description: 'another provider flag for join and leave, NAME=VALUE (e.g. zone-id=Z0123456789); never a secret',
       helpGroup: 'BACKEND',
     }),
-    ...checkFlags,
-    registry: registryFlag,
+    check: commandLineOnly(checkFlags.check),
+    'check-timeout': commandLineOnly(checkFlags['check-timeout']),
+    registry: commandLineOnly(registryFlag),
     lease: Flags.string({
-      env: 'DNSSD_LEASE',
       description: 'with --registry: join writes a lease of this many seconds and a systemd timer renews it every third (ec2, ec2-script, systemd)',
       helpGroup: 'LEASE',
     }),

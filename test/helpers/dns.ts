@@ -53,8 +53,8 @@ function stopper(child: ChildProcess): () => Promise<number | null> {
 }
 
 /** `dnssd serve --port 0` from the built CLI; resolves once it listens. */
-export async function startServe(dataDir: string, extra: string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0', ...extra], {env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe']})
+export async function startServe(dataDir: string, extra: string[] = [], env: NodeJS.ProcessEnv = cleanEnv()): Promise<Running> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0', ...extra], {env, stdio: ['ignore', 'pipe', 'pipe']})
   const {match, output} = await waitForLine(child, /listening on 127\.0\.0\.1:(\d+)/, 'dnssd serve')
   return {port: Number(match[1]), child, output, stop: stopper(child)}
 }
