@@ -15,11 +15,20 @@ export interface ErrorJson {
 export function describeError(err: unknown): ErrorReport {
   if (err instanceof Errors.CLIError) {
     // oclif's own parse errors (unknown flag, missing value): bad input.
-    const first = err.message.split('\n').find((l) => l.trim() !== '') ?? err.message
+    const first = missingArgs(err) ?? err.message.split('\n').find((l) => l.trim() !== '') ?? err.message
     const exitCode = err.oclif.exit === 1 || err.oclif.exit === undefined ? 2 : err.oclif.exit
     return {kind: exitCode === 2 ? 'bad-input' : 'internal', message: oneLine(`${first.trim()} (see --help)`), exitCode}
   }
   return errorReport(err)
+}
+
+/** oclif's "Missing 1 required arg:" names the argument only on the lines after it: name it, and its choices. */
+function missingArgs(err: Error): string | undefined {
+  const args = (err as {args?: unknown}).args
+  if (!/^Missing \d+ required arg/.test(err.message) || !Array.isArray(args)) return undefined
+  return (args as {name?: string; options?: string[]}[])
+    .map((a) => `${(a.name ?? 'argument').toUpperCase()}: missing${a.options ? `; give one of ${a.options.join(', ')}` : ''}`)
+    .join('; ')
 }
 
 export abstract class DnssdCommand extends Command {

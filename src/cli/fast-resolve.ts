@@ -14,7 +14,7 @@ import {type FlagSpec, RESOLVE_FLAGS, type ResolveFlags} from './resolve-flags.j
 import {runResolve} from './resolve-run.js'
 
 export async function fastResolve(argv: string[]): Promise<boolean> {
-  if (argv.some((a) => a === '--help' || a === '-h' || a === '--version')) return false
+  if (argv.some((a) => a === '--help' || a === '-h')) return false
   const specs = Object.entries(RESOLVE_FLAGS) as [string, FlagSpec][]
   const options: Record<string, {type: 'string' | 'boolean'; short?: string; multiple?: boolean}> = {json: {type: 'boolean'}}
   for (const [name, s] of specs) options[name] = {type: s.type, ...(s.char ? {short: s.char} : {}), ...(s.multiple ? {multiple: true} : {})}

@@ -68,7 +68,7 @@ function serviceOf(name: string): string {
   return at > 0 ? labels.slice(at - 1).join('.') : name
 }
 
-function targetName(arg: string | undefined, flags: {zone?: string; service?: string; version?: string}): string {
+function targetName(arg: string | undefined, flags: {zone?: string; service?: string; pool?: string}): string {
   if (arg !== undefined) {
     // NAME wins over --zone/--service (which boot scripts may set through DNSSD_* for join).
     const name = arg.trim().toLowerCase().replace(/\.$/, '')
@@ -84,10 +84,10 @@ function targetName(arg: string | undefined, flags: {zone?: string; service?: st
   }
   const zone = parseZone(flags.zone)
   const service = parseService(flags.service, zone)
-  if (flags.version !== undefined) {
-    if (service.incarnation) throw new InputError('--version', `--service ${service.relative} already names a pool`)
-    const label = flags.version.startsWith('_') ? flags.version : `_${flags.version}`
-    if (!/^_[a-z0-9](?:[a-z0-9-]{0,60}[a-z0-9])?$/i.test(label)) throw new InputError('--version', `"${flags.version}" must be letters, digits and inner hyphens (e.g. v1)`)
+  if (flags.pool !== undefined) {
+    if (service.incarnation) throw new InputError('--pool', `--service ${service.relative} already names a pool`)
+    const label = flags.pool.startsWith('_') ? flags.pool : `_${flags.pool}`
+    if (!/^_[a-z0-9](?:[a-z0-9-]{0,60}[a-z0-9])?$/i.test(label)) throw new InputError('--pool', `"${flags.pool}" must be letters, digits and inner hyphens (e.g. v1)`)
     return `${label.toLowerCase()}.${service.type}.${zone}`
   }
   return `${service.relative}.${zone}`

@@ -10,6 +10,10 @@ function wholeNumber(flag: string, value: string, min: number, max: number, what
   return Number(value)
 }
 
+function servedText(zones: readonly {zone: string; serial: number}[]): string {
+  return zones.map((z) => `${z.zone} (serial ${z.serial})`).join(', ') || 'none yet'
+}
+
 export default class Serve extends DnssdCommand {
   static override summary = "Answer DNS queries for the file provider's zones (authoritative, UDP and TCP)"
   static override description = `Serves every zone in the data directory (or only the --zone ones) as an
@@ -33,8 +37,6 @@ query, the longest-idle one closed when a new one needs room.`
     'dig @127.0.0.1 -p 5353 _web._tcp.example.com PTR',
   ]
 
-  static override enableJsonFlag = false
-
   static override flags = {
     zone: Flags.string({char: 'z', env: 'DNSSD_ZONE', multiple: true, description: 'serve only this zone (repeatable) [default: every <zone>.zone in the data directory]'}),
     address: Flags.string({env: 'DNSSD_SERVE_ADDRESS', description: 'address to listen on (UDP and TCP)', default: '127.0.0.1'}),
@@ -57,6 +59,12 @@ query, the longest-idle one closed when a new one needs room.`
     'tcp-clients': Flags.string({env: 'DNSSD_SERVE_TCP_CLIENTS', description: 'open TCP connections at most; a new one closes the longest-idle', default: String(SERVE_DEFAULTS.tcpClients)}),
     'tcp-idle': Flags.string({env: 'DNSSD_SERVE_TCP_IDLE', description: 'seconds a TCP connection may stay without sending a query', default: String(SERVE_DEFAULTS.tcpIdleMs / 1000)}),
     verbose: Flags.boolean({char: 'v', description: 'log zone loads and dropped packets on stderr', default: false}),
+  }
+
+  /** A state change: the line for humans, or under --json one JSON object on one line (a log reader takes it line by line). */
+  private announce(text: string, event: Record<string, unknown>): void {
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(event)}\n`)
+    else this.log(text)
   }
 
   /** A worker reports its error to the primary and leaves, so the primary can exit with its code. */
@@ -99,13 +107,20 @@ query, the longest-idle one closed when a new one needs room.`
       const {CookieJar} = await import('../dns/guard.js')
       const secret = secretText ?? CookieJar.generateSecret().toString('hex')
       const result = await runPrimary(workers, workerArgs(process.argv.slice(2), port), {DNSSD_COOKIE_SECRET: secret}, (bound, zones) => {
-        this.log(`dnssd serve: listening on ${host}:${bound} udp+tcp (${workers} workers); zones: ${zones.join(', ') || 'none yet'}; data dir ${dataDir}`)
+        this.announce(`dnssd serve: listening on ${host}:${bound} udp+tcp (${workers} workers); zones: ${servedText(zones)}; data dir ${dataDir}`, {
+          event: 'listening',
+          address: flags.address,
+          port: bound,
+          workers,
+          zones,
+          dataDir,
+        })
       }, verbose)
       if (result.exitCode !== 0) {
         process.exitCode = result.exitCode
         return
       }
-      this.log(`dnssd serve: stopped after ${result.queries} queries`)
+      this.announce(`dnssd serve: stopped after ${result.queries} queries`, {event: 'stopped', queries: result.queries})
       return
     }
     const {AuthoritativeServer} = await import('../dns/server.js')
@@ -132,7 +147,7 @@ query, the longest-idle one closed when a new one needs room.`
       throw error
     }
     const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
-    const served = server.zones().map((z) => `${z.origin} (serial ${z.serial})`)
+    const served = server.zones().map((z) => ({zone: z.origin, serial: z.serial}))
     // The handlers go in before "listening" is said: a signal sent as soon as
     // that line is read must find them, or the kernel's default action ends
     // the process without a clean stop.
@@ -149,11 +164,20 @@ query, the longest-idle one closed when a new one needs room.`
       process.on('SIGTERM', onTerm)
     })
     if (cluster.isWorker) process.send!({type: 'listening', port: bound.port, zones: served})
-    else this.log(`dnssd serve: listening on ${host}:${bound.port} udp+tcp; zones: ${served.join(', ') || 'none yet'}; data dir ${dataDir}`)
+    else {
+      this.announce(`dnssd serve: listening on ${host}:${bound.port} udp+tcp; zones: ${servedText(served)}; data dir ${dataDir}`, {
+        event: 'listening',
+        address: bound.address,
+        port: bound.port,
+        workers: 1,
+        zones: served,
+        dataDir,
+      })
+    }
     await stopped
     if (cluster.isWorker) {
       process.send!({type: 'stopped', queries: server.stats.queries})
       cluster.worker?.disconnect()
-    } else this.log(`dnssd serve: stopped after ${server.stats.queries} queries`)
+    } else this.announce(`dnssd serve: stopped after ${server.stats.queries} queries`, {event: 'stopped', queries: server.stats.queries})
   }
 }

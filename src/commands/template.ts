@@ -11,6 +11,8 @@ export interface TemplateResult {
   out?: string
   upload?: string
   etag?: string
+  /** Under --json without --out or --upload: what would have gone to stdout. */
+  text?: string
 }
 
 const CONTENT_TYPES: Record<TemplateKind, string> = {
@@ -128,7 +130,9 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
       await writeFile(flags.out, text, {mode: kind === 'smf' || kind.startsWith('systemd') ? 0o644 : 0o755})
       result.out = flags.out
       this.say(`wrote ${kind} template (${result.bytes} bytes) to ${flags.out}`)
-    } else if (!this.jsonEnabled()) {
+    } else if (this.jsonEnabled()) {
+      result.text = text
+    } else {
       process.stdout.write(text)
     }
     return result
