@@ -10,6 +10,7 @@ import {after, before, describe, it} from 'node:test'
 import {checkInvariants} from '../../src/core/invariants.js'
 import {FAKE_TOKEN, FakeCloudflare, type FakeOptions} from '../fakes/cloudflare.js'
 import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
+import {deadlineBoundMs, waitFor} from '../helpers/wait.js'
 
 const ZONE = 'example.com'
 
@@ -198,15 +199,6 @@ describe('cloudflare provider (e2e)', {concurrency: true}, () => {
   })
 })
 
-/** Poll until `test` holds (bounded). */
-async function waitFor(test: () => boolean, ms = 60_000): Promise<void> {
-  const until = Date.now() + ms
-  while (!test()) {
-    if (Date.now() > until) throw new Error('timed out waiting')
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 describe('cloudflare provider: forced races (no compare-and-swap)', {concurrency: true}, () => {
   const pool = (action: string, ip: string) => [action, '-s', '_v1._web._tcp', '-p', '8080', '--ip', ip, '--timeout', '120', '-v']
 
@@ -217,7 +209,7 @@ describe('cloudflare provider: forced races (no compare-and-swap)', {concurrency
       // The leave decided "last member" and sends its PTR delete; it lands only after the join is done.
       const release = fake.hold(new RegExp(`^DELETE /zones/[0-9a-f]+/dns_records/${ptr.id}$`))
       const leaving = cf(fake, pool('leave', '10.0.0.1'))
-      await waitFor(() => fake.log.some((e) => e.method === 'DELETE' && e.path.endsWith(ptr.id)))
+      await waitFor(() => fake.log.some((e) => e.method === 'DELETE' && e.path.endsWith(ptr.id)), 'the PTR delete', 60_000)
       const joined = await cf(fake, pool('join', '10.0.0.2'))
       assert.equal(joined.exitCode, 0, joined.stderr)
       release()
@@ -242,7 +234,7 @@ describe('cloudflare provider: forced races (no compare-and-swap)', {concurrency
       // Both leaves read the pool (two SRVs) before either SRV delete lands.
       const release = fake.hold(new RegExp(`^DELETE /zones/[0-9a-f]+/dns_records/(${srvIds.join('|')})$`))
       const leaving = ['10.0.0.1', '10.0.0.2'].map((ip) => cf(fake, pool('leave', ip)))
-      await waitFor(() => fake.log.filter((e) => e.method === 'DELETE' && srvIds.some((id) => e.path.endsWith(id))).length === 2)
+      await waitFor(() => fake.log.filter((e) => e.method === 'DELETE' && srvIds.some((id) => e.path.endsWith(id))).length === 2, 'both SRV deletes', 60_000)
       release()
       const results = await Promise.all(leaving)
       for (const r of results) assert.equal(r.exitCode, 0, r.stderr)
@@ -337,22 +329,25 @@ describe('cloudflare provider: throttling and deadlines', () => {
 
   it('a retry-after longer than the deadline gives up at once with exit 5', async () => {
     await withFake({rateLimitEvery: 1, retryAfter: 300}, async (fake) => {
+      // "At once": well before the 20 s --timeout, let alone the 300 s retry-after.
+      const bound = (await deadlineBoundMs(0)) + 5000
       const started = Date.now()
       const r = await cf(fake, ['leave', '-s', '_v1._web._tcp', '--ip', '10.0.0.1', '--timeout', '20'])
       assert.equal(r.exitCode, 5, r.stderr)
       assert.match(r.stderr, /waiting 30\d s more would pass the deadline/)
-      assert.ok(Date.now() - started < 10_000)
+      assert.ok(Date.now() - started < bound, `took ${Date.now() - started} ms (bound ${bound} ms)`)
     })
   })
 
   it('a hanging endpoint: leave returns by --timeout + 1 s with exit 5', async () => {
     await withFake({hang: true}, async (fake) => {
+      const bound = await deadlineBoundMs(2)
       const started = Date.now()
       const r = await cf(fake, ['leave', '-s', '_v1._web._tcp', '--ip', '10.0.0.1', '--timeout', '2'])
       const elapsed = Date.now() - started
       assert.equal(r.exitCode, 5, r.stderr)
       assert.match(r.stderr, /did not answer GET \/zones\?name=example\.com before the deadline/)
-      assert.ok(elapsed < 3000, `took ${elapsed} ms`)
+      assert.ok(elapsed < bound, `took ${elapsed} ms (bound ${bound} ms)`)
     })
   })
 })

@@ -284,7 +284,7 @@ function tcpExchange(port: number, query: Buffer): Promise<Buffer> {
       }
     })
     socket.on('error', reject)
-    setTimeout(() => (socket.destroy(), reject(new Error('tcp exchange timed out'))), 5000)
+    setTimeout(() => (socket.destroy(), reject(new Error('tcp exchange timed out'))), 15_000)
   })
 }
 
