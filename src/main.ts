@@ -11,6 +11,7 @@
  */
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {COMMAND_LOADERS} from './commands-lazy.js'
 
 interface PackageJson {
   name: string
@@ -41,7 +42,7 @@ export async function main(argv: string[], root: string): Promise<void> {
     process.stdout.write(`${versionLine(packageJson(root))}\n`)
     return
   }
-  if (argv[0] !== undefined && !argv[0].startsWith('-') && argv[0] !== 'resolve') {
+  if (argv[0] !== undefined && !argv[0].startsWith('-') && (!Object.hasOwn(COMMAND_LOADERS, argv[0]) || argv[0] === 'help')) {
     const {unknownCommand, writeError} = await import('./cli/conventions.js')
     const unknown = await unknownCommand(argv)
     if (unknown) return writeError(unknown, argv.includes('--json'))

@@ -8,7 +8,7 @@
  * help text and parse errors stay oclif's.
  */
 import {parseArgs} from 'node:util'
-import {errorReport} from '../core/errors.js'
+import {writeError} from './conventions.js'
 import {parseBooleanEnv, parseListEnv, rejectEmptyValues} from './input-rules.js'
 import {type FlagSpec, RESOLVE_FLAGS, type ResolveFlags} from './resolve-flags.js'
 import {runResolve} from './resolve-run.js'
@@ -46,10 +46,7 @@ export async function fastResolve(argv: string[]): Promise<boolean> {
     })
     if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
   } catch (error) {
-    const described = errorReport(error)
-    process.exitCode = described.exitCode
-    if (json) process.stdout.write(`${JSON.stringify({error: described}, null, 2)}\n`)
-    else process.stderr.write(`dnssd: ${described.message}\n`)
+    writeError(error, json)
   }
   return true
 }
