@@ -3,6 +3,8 @@
  * that imports this file evaluates only the command it runs.
  */
 export const COMMAND_LOADERS: Record<string, () => Promise<{default: unknown}>> = {
+  autocomplete: () => import('./commands/autocomplete.js'),
+  help: () => import('./commands/help.js'),
   join: () => import('./commands/join.js'),
   leave: () => import('./commands/leave.js'),
   list: () => import('./commands/list.js'),
@@ -11,4 +13,5 @@ export const COMMAND_LOADERS: Record<string, () => Promise<{default: unknown}>> 
   resolve: () => import('./commands/resolve.js'),
   serve: () => import('./commands/serve.js'),
   template: () => import('./commands/template.js'),
+  version: () => import('./commands/version.js'),
 }

@@ -4,6 +4,8 @@
  * (scripts/bundle.mjs, the single executables) carries all commands in one
  * file and oclif never looks for command files on disk.
  */
+import Autocomplete from './commands/autocomplete.js'
+import Help from './commands/help.js'
 import Join from './commands/join.js'
 import Leave from './commands/leave.js'
 import List from './commands/list.js'
@@ -12,8 +14,11 @@ import Reap from './commands/reap.js'
 import Resolve from './commands/resolve.js'
 import Serve from './commands/serve.js'
 import Template from './commands/template.js'
+import Version from './commands/version.js'
 
 export const COMMANDS = {
+  autocomplete: Autocomplete,
+  help: Help,
   join: Join,
   leave: Leave,
   list: List,
@@ -22,5 +27,6 @@ export const COMMANDS = {
   resolve: Resolve,
   serve: Serve,
   template: Template,
+  version: Version,
 }
 

@@ -2,7 +2,7 @@
  * The one entry of every form of the CLI: bin/run.js (npm install, a clone)
  * and the single executables (scripts/dist.mjs) call main().
  *
- * Start-up: `--version` answers from package.json alone, and `resolve` takes
+ * Start-up: `--version` (`-v`, `version`) answers from package.json alone, and `resolve` takes
  * its own fast path (src/cli/fast-resolve.ts); neither loads oclif. In a
  * bundle (scripts/bundle.mjs) package.json and oclif.manifest.json are
  * compiled in (DNSSD_PJSON, DNSSD_MANIFEST) and oclif gets the command
@@ -11,6 +11,7 @@
  */
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {COMMAND_LOADERS} from './commands-lazy.js'
 
 interface PackageJson {
   name: string
@@ -35,9 +36,16 @@ export async function main(argv: string[], root: string): Promise<void> {
   // @oclif/core checks its own engines range on import, loading semver and its
   // package.json; package.json "engines" already states what dnssd needs.
   process.env.OCLIF_DISABLE_ENGINE_WARNING ??= 'true'
-  if (argv.length === 1 && argv[0] === '--version') {
+  // CLI conventions before any command (src/cli/conventions.ts): the version
+  // line, and one line naming the nearest command for a mistyped one.
+  if (argv.length === 1 && ['-v', '--version', 'version'].includes(argv[0]!)) {
     process.stdout.write(`${versionLine(packageJson(root))}\n`)
     return
+  }
+  if (argv[0] !== undefined && !argv[0].startsWith('-') && (!Object.hasOwn(COMMAND_LOADERS, argv[0]) || argv[0] === 'help')) {
+    const {unknownCommand, writeError} = await import('./cli/conventions.js')
+    const unknown = await unknownCommand(argv)
+    if (unknown) return writeError(unknown, argv.includes('--json'))
   }
   if (argv[0] === 'resolve') {
     const {fastResolve} = await import('./cli/fast-resolve.js')

@@ -6,7 +6,7 @@
 import {Command, Errors, type Interfaces} from '@oclif/core'
 import {type AppEnv} from '../app/request.js'
 import {type ErrorReport, errorReport, oneLine, redactSecrets} from '../core/errors.js'
-import {checkBooleanEnv, rejectEmptyValues} from './input-rules.js'
+import {checkBooleanEnv, rejectEmptyValues, splitListEnv} from './input-rules.js'
 import {spinnerProgress} from './wait.js'
 
 export interface ErrorJson {
@@ -17,11 +17,20 @@ export interface ErrorJson {
 export function describeError(err: unknown): ErrorReport {
   if (err instanceof Errors.CLIError) {
     // oclif's own parse errors (unknown flag, missing value): bad input.
-    const first = err.message.split('\n').find((l) => l.trim() !== '') ?? err.message
+    const first = missingArgs(err) ?? err.message.split('\n').find((l) => l.trim() !== '') ?? err.message
     const exitCode = err.oclif.exit === 1 || err.oclif.exit === undefined ? 2 : err.oclif.exit
     return {kind: exitCode === 2 ? 'bad-input' : 'internal', message: oneLine(`${first.trim()} (see --help)`), exitCode}
   }
   return errorReport(err)
+}
+
+/** oclif's "Missing 1 required arg:" names the argument only on the lines after it: name it, and its choices. */
+function missingArgs(err: Error): string | undefined {
+  const args = (err as {args?: unknown}).args
+  if (!/^Missing \d+ required arg/.test(err.message) || !Array.isArray(args)) return undefined
+  return (args as {name?: string; options?: string[]}[])
+    .map((a) => `${(a.name ?? 'argument').toUpperCase()}: missing${a.options ? `; give one of ${a.options.join(', ')}` : ''}`)
+    .join('; ')
 }
 
 export abstract class DnssdCommand extends Command {
@@ -33,9 +42,10 @@ export abstract class DnssdCommand extends Command {
     argv?: string[],
   ): Promise<Interfaces.ParserOutput<F, B, A>> {
     const output = await super.parse(options, argv)
-    const defs = (options?.flags ?? this.ctor.flags ?? {}) as Record<string, {type: string; env?: string}>
+    const defs = (options?.flags ?? this.ctor.flags ?? {}) as Record<string, {type: string; env?: string; multiple?: boolean}>
     rejectEmptyValues(output.raw.flatMap((t) => (t.type === 'flag' && defs[t.flag]?.type === 'option' ? [{flag: t.flag, input: t.input}] : [])))
     checkBooleanEnv(defs)
+    splitListEnv(output.flags, defs)
     return output
   }
 

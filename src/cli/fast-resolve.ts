@@ -8,13 +8,13 @@
  * help text and parse errors stay oclif's.
  */
 import {parseArgs} from 'node:util'
-import {errorReport} from '../core/errors.js'
-import {parseBooleanEnv, rejectEmptyValues} from './input-rules.js'
+import {writeError} from './conventions.js'
+import {parseBooleanEnv, parseListEnv, rejectEmptyValues} from './input-rules.js'
 import {type FlagSpec, RESOLVE_FLAGS, type ResolveFlags} from './resolve-flags.js'
 import {runResolve} from './resolve-run.js'
 
 export async function fastResolve(argv: string[]): Promise<boolean> {
-  if (argv.some((a) => a === '--help' || a === '-h' || a === '--version')) return false
+  if (argv.some((a) => a === '--help' || a === '-h')) return false
   const specs = Object.entries(RESOLVE_FLAGS) as [string, FlagSpec][]
   const options: Record<string, {type: 'string' | 'boolean'; short?: string; multiple?: boolean}> = {json: {type: 'boolean'}}
   for (const [name, s] of specs) options[name] = {type: s.type, ...(s.char ? {short: s.char} : {}), ...(s.multiple ? {multiple: true} : {})}
@@ -32,7 +32,7 @@ export async function fastResolve(argv: string[]): Promise<boolean> {
     for (const [name, s] of specs) {
       if (values[name] === undefined && s.env && process.env[s.env] !== undefined && process.env[s.env] !== '') {
         const raw = process.env[s.env]!
-        values[name] = s.type === 'boolean' ? parseBooleanEnv(s.env, raw) : s.multiple ? [raw] : raw
+        values[name] = s.type === 'boolean' ? parseBooleanEnv(s.env, raw) : s.multiple ? parseListEnv(s.env, raw) : raw
       }
       if (values[name] === undefined && s.default !== undefined) values[name] = s.default
       const v = values[name]
@@ -46,10 +46,7 @@ export async function fastResolve(argv: string[]): Promise<boolean> {
     })
     if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
   } catch (error) {
-    const described = errorReport(error)
-    process.exitCode = described.exitCode
-    if (json) process.stdout.write(`${JSON.stringify({error: described}, null, 2)}\n`)
-    else process.stderr.write(`dnssd: ${described.message}\n`)
+    writeError(error, json)
   }
   return true
 }

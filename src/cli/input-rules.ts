@@ -5,7 +5,11 @@
  * - a flag given with an empty value (`--host ''`, `--jitter=`) is bad input;
  *   silently falling back to the default hid typos in boot scripts;
  * - a boolean environment variable (DNSSD_WAIT, DNSSD_PROXIED, ...) must say
- *   true or false; oclif would read any other word as false.
+ *   true or false; oclif would read any other word as false;
+ * - a repeatable flag read from its environment variable (DNSSD_TXT,
+ *   DNSSD_SERVER, serve's DNSSD_ZONE) is one value as written, or several as
+ *   a JSON array of strings when it starts with "[": single-line, so it fits
+ *   a systemd EnvironmentFile, and a value keeps its spaces, commas and "=".
  * An empty environment variable is treated as unset, as shells and env files
  * commonly leave `DNSSD_HOST=` behind.
  */
@@ -40,5 +44,37 @@ export function checkBooleanEnv(flags: Record<string, {type: string; env?: strin
   for (const spec of Object.values(flags)) {
     const raw = spec.env === undefined ? undefined : env[spec.env]
     if (spec.type === 'boolean' && raw !== undefined && raw !== '') parseBooleanEnv(spec.env!, raw)
+  }
+}
+
+/**
+ * The values of a repeatable flag given in its environment variable: the
+ * whole text as one value, or a JSON array of strings when it starts with
+ * "[" (`DNSSD_TXT='["path=/","tls"]'`). An empty array is bad input, as an
+ * empty value is.
+ */
+export function parseListEnv(name: string, raw: string): string[] {
+  if (!raw.trimStart().startsWith('[')) return [raw]
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch {
+    parsed = undefined
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((v) => typeof v === 'string')) {
+    throw new InputError(name, 'starts with "[" but is not a JSON array of one or more strings; give one value as it is, or several as ["a=1","b"]')
+  }
+  if (parsed.some((v: string) => v.trim() === '')) throw new InputError(name, 'a value in the JSON array is empty; leave it out')
+  return parsed as string[]
+}
+
+/**
+ * Replace, in place, each repeatable flag that oclif read from its
+ * environment variable (oclif hands it over as one string) by its values.
+ */
+export function splitListEnv(flags: Record<string, unknown>, defs: Record<string, {type: string; env?: string; multiple?: boolean}>): void {
+  for (const [name, spec] of Object.entries(defs)) {
+    const value = flags[name]
+    if (spec.multiple && spec.env !== undefined && typeof value === 'string') flags[name] = parseListEnv(spec.env, value)
   }
 }

@@ -17,7 +17,7 @@ export interface FlagSpec {
 export const RESOLVE_FLAGS = {
   zone: {type: 'string', char: 'z', env: 'DNSSD_ZONE', description: 'zone, with --service instead of NAME'},
   service: {type: 'string', char: 's', env: 'DNSSD_SERVICE', description: 'service (_web._tcp or _v1._web._tcp), with --zone'},
-  version: {type: 'string', description: 'pool label, with --service _web._tcp: v1 -> _v1._web._tcp.ZONE'},
+  pool: {type: 'string', description: 'pool label, with --service _web._tcp: v1 -> _v1._web._tcp.ZONE'},
   server: {
     type: 'string',
     env: 'DNSSD_SERVER',
@@ -39,7 +39,7 @@ export const RESOLVE_FLAGS = {
 export interface ResolveFlags {
   zone?: string
   service?: string
-  version?: string
+  pool?: string
   server?: string[]
   doh?: string
   all: boolean

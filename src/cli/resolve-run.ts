@@ -30,8 +30,7 @@ export async function runResolve(arg: string | undefined, flags: ResolveFlags, i
   if (!/^\d{1,2}$/.test(flags.retries)) throw new InputError('--retries', `"${flags.retries}" is not a number 0-99`)
   const name = targetName(arg, flags)
   if (flags.doh !== undefined && !/^https?:\/\/[^/]/.test(flags.doh)) throw new InputError('--doh', `"${flags.doh}" is not an http(s) URL`)
-  // oclif hands a multiple flag read from its env variable over as one string.
-  const given: string[] = typeof flags.server === 'string' ? [flags.server] : (flags.server ?? [])
+  const given = flags.server ?? []
   const servers = given.length > 0 ? given.map((s) => parseServer(s)) : flags.doh ? [] : await systemServers()
   const log = io.verbose
   const client = new DnsClient({servers, doh: flags.doh, tryTimeoutMs: tryTimeout * 1000, attempts: Number(flags.retries) + 1, deadline, log})
@@ -62,7 +61,7 @@ export async function runResolve(arg: string | undefined, flags: ResolveFlags, i
   return result
 }
 
-function targetName(arg: string | undefined, flags: {zone?: string; service?: string; version?: string}): string {
+function targetName(arg: string | undefined, flags: {zone?: string; service?: string; pool?: string}): string {
   if (arg !== undefined) {
     // NAME wins over --zone/--service (which boot scripts may set through DNSSD_* for join).
     const name = normalizeName(arg)
@@ -78,10 +77,10 @@ function targetName(arg: string | undefined, flags: {zone?: string; service?: st
   }
   const zone = parseZone(flags.zone)
   const service = parseService(flags.service, zone)
-  if (flags.version !== undefined) {
-    if (service.incarnation) throw new InputError('--version', `--service ${service.relative} already names a pool`)
-    const label = flags.version.startsWith('_') ? flags.version : `_${flags.version}`
-    if (!/^_[a-z0-9](?:[a-z0-9-]{0,60}[a-z0-9])?$/i.test(label)) throw new InputError('--version', `"${flags.version}" must be letters, digits and inner hyphens (e.g. v1)`)
+  if (flags.pool !== undefined) {
+    if (service.incarnation) throw new InputError('--pool', `--service ${service.relative} already names a pool`)
+    const label = flags.pool.startsWith('_') ? flags.pool : `_${flags.pool}`
+    if (!/^_[a-z0-9](?:[a-z0-9-]{0,60}[a-z0-9])?$/i.test(label)) throw new InputError('--pool', `"${flags.pool}" must be letters, digits and inner hyphens (e.g. v1)`)
     return `${label.toLowerCase()}.${service.type}.${zone}`
   }
   return `${service.relative}.${zone}`

@@ -27,7 +27,7 @@ answers in one round trip.`
   static override examples = [
     '<%= config.bin %> resolve _web._tcp.example.com --server 127.0.0.1:5353',
     '<%= config.bin %> resolve _v1._api._tcp.example.com --all',
-    '<%= config.bin %> resolve --zone example.com --service _api._tcp --version v1 --format url --scheme http',
+    '<%= config.bin %> resolve --zone example.com --service _api._tcp --pool v1 --format url --scheme http',
     '<%= config.bin %> resolve _web._tcp.example.com --check tcp',
   ]
 

@@ -10,6 +10,10 @@ function wholeNumber(flag: string, value: string, min: number, max: number, what
   return Number(value)
 }
 
+function servedText(zones: readonly {zone: string; serial: number}[]): string {
+  return zones.map((z) => `${z.zone} (serial ${z.serial})`).join(', ') || 'none yet'
+}
+
 export default class Serve extends DnssdCommand {
   static override summary = "Answer DNS queries for the file provider's zones (authoritative, UDP and TCP)"
   static override description = `Serves every zone in the data directory (or only the --zone ones) as an
@@ -32,8 +36,6 @@ query, the longest-idle one closed when a new one needs room.`
     '<%= config.bin %> serve --zone example.com --port 5353',
     'dig @127.0.0.1 -p 5353 _web._tcp.example.com PTR',
   ]
-
-  static override enableJsonFlag = false
 
   static override flags = {
     zone: Flags.string({char: 'z', env: 'DNSSD_ZONE', multiple: true, description: 'serve only this zone (repeatable) [default: every <zone>.zone in the data directory]'}),
@@ -59,6 +61,12 @@ query, the longest-idle one closed when a new one needs room.`
     verbose: Flags.boolean({char: 'v', description: 'log zone loads and dropped packets on stderr', default: false}),
   }
 
+  /** A state change: the line for humans, or under --json one JSON object on one line (a log reader takes it line by line). */
+  private announce(text: string, event: Record<string, unknown>): void {
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify(event)}\n`)
+    else this.log(text)
+  }
+
   /** A worker reports its error to the primary and leaves, so the primary can exit with its code. */
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
     const result = await super.catch(err)
@@ -73,9 +81,7 @@ query, the longest-idle one closed when a new one needs room.`
   async run(): Promise<void> {
     const {flags} = await this.parse(Serve)
     const {isIP} = await import('node:net')
-    // oclif hands a multiple flag read from DNSSD_ZONE over as one string.
-    const given: string[] | undefined = typeof flags.zone === 'string' ? [flags.zone] : flags.zone
-    const zones = given?.map((z) => parseZone(z))
+    const zones = flags.zone?.map((z) => parseZone(z))
     if (isIP(flags.address) === 0) throw new InputError('--address', `"${flags.address}" is not an IPv4 or IPv6 address`)
     if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65_535) throw new InputError('--port', `"${flags.port}" is not a port; give 0-65535`)
     if (!/^\d{1,2}$/.test(flags.workers) || Number(flags.workers) < 1) throw new InputError('--workers', `"${flags.workers}" is not a number of processes 1-99`)
@@ -101,13 +107,20 @@ query, the longest-idle one closed when a new one needs room.`
       const {CookieJar} = await import('../dns/guard.js')
       const secret = secretText ?? CookieJar.generateSecret().toString('hex')
       const result = await runPrimary(workers, workerArgs(process.argv.slice(2), port), {DNSSD_COOKIE_SECRET: secret}, (bound, zones) => {
-        this.log(`dnssd serve: listening on ${host}:${bound} udp+tcp (${workers} workers); zones: ${zones.join(', ') || 'none yet'}; data dir ${dataDir}`)
+        this.announce(`dnssd serve: listening on ${host}:${bound} udp+tcp (${workers} workers); zones: ${servedText(zones)}; data dir ${dataDir}`, {
+          event: 'listening',
+          address: flags.address,
+          port: bound,
+          workers,
+          zones,
+          dataDir,
+        })
       }, verbose)
       if (result.exitCode !== 0) {
         process.exitCode = result.exitCode
         return
       }
-      this.log(`dnssd serve: stopped after ${result.queries} queries`)
+      this.announce(`dnssd serve: stopped after ${result.queries} queries`, {event: 'stopped', queries: result.queries})
       return
     }
     const {AuthoritativeServer} = await import('../dns/server.js')
@@ -134,7 +147,7 @@ query, the longest-idle one closed when a new one needs room.`
       throw error
     }
     const host = bound.address.includes(':') ? `[${bound.address}]` : bound.address
-    const served = server.zones().map((z) => `${z.origin} (serial ${z.serial})`)
+    const served = server.zones().map((z) => ({zone: z.origin, serial: z.serial}))
     // The handlers go in before "listening" is said: a signal sent as soon as
     // that line is read must find them, or the kernel's default action ends
     // the process without a clean stop.
@@ -151,11 +164,20 @@ query, the longest-idle one closed when a new one needs room.`
       process.on('SIGTERM', onTerm)
     })
     if (cluster.isWorker) process.send!({type: 'listening', port: bound.port, zones: served})
-    else this.log(`dnssd serve: listening on ${host}:${bound.port} udp+tcp; zones: ${served.join(', ') || 'none yet'}; data dir ${dataDir}`)
+    else {
+      this.announce(`dnssd serve: listening on ${host}:${bound.port} udp+tcp; zones: ${servedText(served)}; data dir ${dataDir}`, {
+        event: 'listening',
+        address: bound.address,
+        port: bound.port,
+        workers: 1,
+        zones: served,
+        dataDir,
+      })
+    }
     await stopped
     if (cluster.isWorker) {
       process.send!({type: 'stopped', queries: server.stats.queries})
       cluster.worker?.disconnect()
-    } else this.log(`dnssd serve: stopped after ${server.stats.queries} queries`)
+    } else this.announce(`dnssd serve: stopped after ${server.stats.queries} queries`, {event: 'stopped', queries: server.stats.queries})
   }
 }

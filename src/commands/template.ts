@@ -11,6 +11,8 @@ export interface TemplateResult {
   out?: string
   upload?: string
   etag?: string
+  /** Under --json without --out or --upload: what would have gone to stdout. */
+  text?: string
 }
 
 const CONTENT_TYPES: Record<TemplateKind, string> = {
@@ -22,6 +24,17 @@ const CONTENT_TYPES: Record<TemplateKind, string> = {
   'systemd-renew-timer': 'text/plain',
   sysv: 'text/x-shellscript',
   smf: 'application/xml',
+}
+
+/**
+ * A setting of the machine that runs `template` (its provider, data
+ * directory, registry, ...) is not the instance's: such flags read no
+ * environment variable, so an exported DNSSD_DATA_DIR or DNSSD_PROVIDER
+ * never lands in a unit. Only the member's own description (zone, service,
+ * host, port, priority, weight, ttl, TXT, A record, address source) does.
+ */
+function commandLineOnly<T extends {env?: string}>(flag: T): T {
+  return {...flag, env: undefined}
 }
 
 export default class Template extends DnssdCommand {
@@ -59,18 +72,24 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
     host: identityFlags.host,
     'ip-source': identityFlags['ip-source'],
     port: portFlag(),
-    ...recordFlags,
-    provider: providerFlags.provider,
-    'data-dir': providerFlags['data-dir'],
+    priority: recordFlags.priority,
+    weight: recordFlags.weight,
+    ttl: recordFlags.ttl,
+    txt: recordFlags.txt,
+    'a-record': recordFlags['a-record'],
+    proxied: commandLineOnly(recordFlags.proxied),
+    jitter: commandLineOnly(recordFlags.jitter),
+    provider: commandLineOnly(providerFlags.provider),
+    'data-dir': commandLineOnly(providerFlags['data-dir']),
     set: Flags.string({
       multiple: true,
       description: 'another provider flag for join and leave, NAME=VALUE (e.g. zone-id=Z0123456789); never a secret',
       helpGroup: 'BACKEND',
     }),
-    ...checkFlags,
-    registry: registryFlag,
+    check: commandLineOnly(checkFlags.check),
+    'check-timeout': commandLineOnly(checkFlags['check-timeout']),
+    registry: commandLineOnly(registryFlag),
     lease: Flags.string({
-      env: 'DNSSD_LEASE',
       description: 'with --registry: join writes a lease of this many seconds and a systemd timer renews it every third (ec2, ec2-script, systemd)',
       helpGroup: 'LEASE',
     }),
@@ -111,7 +130,9 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
       await writeFile(flags.out, text, {mode: kind === 'smf' || kind.startsWith('systemd') ? 0o644 : 0o755})
       result.out = flags.out
       this.say(`wrote ${kind} template (${result.bytes} bytes) to ${flags.out}`)
-    } else if (!this.jsonEnabled()) {
+    } else if (this.jsonEnabled()) {
+      result.text = text
+    } else {
       process.stdout.write(text)
     }
     return result

@@ -9,8 +9,13 @@ import cluster, {type Worker} from 'node:cluster'
 import dgram from 'node:dgram'
 import net from 'node:net'
 
+export interface ServedZone {
+  zone: string
+  serial: number
+}
+
 export type WorkerMessage =
-  | {type: 'listening'; port: number; zones: string[]}
+  | {type: 'listening'; port: number; zones: ServedZone[]}
   | {type: 'stopped'; queries: number}
   | {type: 'failed'; exitCode: number}
 
@@ -64,7 +69,7 @@ export function runPrimary(
   args: string[],
   /** Extra environment for the workers (the cookie secret: never on a command line). */
   env: Record<string, string>,
-  onListening: (port: number, zones: string[]) => void,
+  onListening: (port: number, zones: ServedZone[]) => void,
   log: (line: string) => void,
 ): Promise<PrimaryResult> {
   cluster.setupPrimary({args})

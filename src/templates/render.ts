@@ -30,6 +30,8 @@ export interface TemplateInput {
   ttl?: string
   txt?: string[]
   'a-record'?: string
+  proxied?: boolean
+  jitter?: string
   'ip-source'?: string
   provider?: string
   'data-dir'?: string
@@ -118,7 +120,15 @@ export function buildSpec(input: TemplateInput, defaultPackage: string): Templat
   const join = ['join', ...identity, `--port=${member.port}`, `--priority=${member.priority}`, `--weight=${member.weight}`, `--ttl=${member.ttl}`]
   for (const t of txt) join.push(`--txt=${t}`)
   if (member.aRecord) join.push(`--a-record=${member.aRecord}`)
+  if (input.proxied) {
+    if (input.provider !== 'cloudflare') throw new InputError('--proxied', `is a cloudflare setting; this template's --provider is ${input.provider ?? 'file'}`)
+    if (!member.aRecord) throw new InputError('--proxied', 'proxies the --a-record name; give --a-record NAME too')
+    join.push('--proxied')
+  }
   join.push(...provider)
+  // The wait comes before join's --timeout starts, so it adds to the unit's start budget.
+  const jitter = input.jitter === undefined || /^0+(\.0+)?$/.test(input.jitter.trim()) ? 0 : parseSeconds(input.jitter, '--jitter', 3600)
+  if (jitter > 0) join.push(`--jitter=${jitter}`)
   const joinTimeout = parseSeconds(input.timeout ?? '30', '--timeout')
   join.push(`--timeout=${joinTimeout}`)
   let checkTimeout = 0
@@ -139,7 +149,7 @@ export function buildSpec(input: TemplateInput, defaultPackage: string): Templat
     binary,
     join,
     leave,
-    startTimeout: Math.ceil(joinTimeout + checkTimeout + 30),
+    startTimeout: Math.ceil(jitter + joinTimeout + checkTimeout + 30),
     stopTimeout: Math.ceil(leaveTimeout + 5),
     envFile: `/etc/dnssd/${name}.env`,
     renew,

@@ -11,20 +11,9 @@ import {createServer as createHttpServer} from 'node:http'
 import {type AddressInfo, type Socket, createServer as createTcpServer} from 'node:net'
 import {after, before, describe, it} from 'node:test'
 import {ROOT, cleanEnv, runCli, tempDir} from '../helpers/cli.js'
+import {deadlineBoundMs} from '../helpers/wait.js'
 
 const ID = ['--zone', 'example.com', '--service', '_v1._web._tcp', '--ip', '10.0.0.9']
-
-/**
- * "--timeout + 1 s" leaves 1 s for Node start-up and exit. On a loaded machine
- * start-up alone can take longer, so the bound is timeout + max(1 s, the wall
- * time of a command that does nothing + 300 ms), measured just before.
- */
-async function deadlineBoundMs(timeoutSeconds: number): Promise<number> {
-  const started = Date.now()
-  const r = await runCli(['leave', ...ID, '--dry-run', '--data-dir', '/nonexistent-dnssd-baseline'], {env: cleanEnv()})
-  assert.equal(r.exitCode, 0, r.stderr)
-  return timeoutSeconds * 1000 + Math.max(1000, Date.now() - started + 300)
-}
 
 async function httpServer(healthyAfterMs: number) {
   const started = Date.now()
@@ -53,13 +42,15 @@ describe('join --check', () => {
   after(async () => dir.cleanup())
 
   it('waits for a service that turns healthy after 2 s, then registers', async () => {
+    // Measured first: the service's 2 s run from its start.
+    const bound = (await deadlineBoundMs(2)) + 5000
     const svc = await httpServer(2000)
     try {
       const started = Date.now()
       const r = await runCli(['join', ...ID, '--port', '8080', '--check', svc.url, '--check-timeout', '15', '--verbose'], {env})
       const elapsed = Date.now() - started
       assert.equal(r.exitCode, 0, r.stderr)
-      assert.ok(elapsed >= 2000 && elapsed < 8000, `took ${elapsed} ms`)
+      assert.ok(elapsed >= 2000 && elapsed < bound, `took ${elapsed} ms (bound ${bound} ms)`)
       assert.ok(svc.hits() >= 2, 'polled more than once')
       assert.match(r.stderr, /check: http:\/\/127\.0\.0\.1:\d+\/health not healthy \(HTTP 503\)/)
       assert.match(r.stderr, /check: http:\/\/127\.0\.0\.1:\d+\/health healthy after \d+ attempts/)
@@ -73,12 +64,13 @@ describe('join --check', () => {
     const svc = await httpServer(Number.POSITIVE_INFINITY)
     const other = await tempDir()
     try {
+      const bound = (await deadlineBoundMs(2)) + 500
       const started = Date.now()
       const r = await runCli(['join', ...ID, '--port', '8081', '--check', svc.url, '--check-timeout', '2'], {env: cleanEnv({DNSSD_DATA_DIR: other.path})})
       const elapsed = Date.now() - started
       assert.equal(r.exitCode, 5, r.stderr)
       assert.match(r.stderr, /--check http:\/\/127\.0\.0\.1:\d+\/health: not healthy within 2 s \(last: HTTP 503, \d+ attempts\); nothing was registered/)
-      assert.ok(elapsed < 2000 + 1500, `took ${elapsed} ms`)
+      assert.ok(elapsed < bound, `took ${elapsed} ms (bound ${bound} ms)`)
       assert.ok(svc.hits() >= 3 && svc.hits() <= 12, `bounded backoff: ${svc.hits()} probes`)
       assert.equal(existsSync(`${other.path}/example.com.zone`), false)
     } finally {

@@ -10,6 +10,7 @@ import {after, before, describe, it} from 'node:test'
 import {checkInvariants} from '../../src/core/invariants.js'
 import {FAKE_TOKEN, FakeCloudflare, type FakeOptions} from '../fakes/cloudflare.js'
 import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
+import {deadlineBoundMs, waitFor} from '../helpers/wait.js'
 
 const ZONE = 'example.com'
 
@@ -209,15 +210,6 @@ describe('cloudflare provider (e2e)', {concurrency: true}, () => {
   })
 })
 
-/** Poll until `test` holds (bounded). */
-async function waitFor(test: () => boolean, ms = 60_000): Promise<void> {
-  const until = Date.now() + ms
-  while (!test()) {
-    if (Date.now() > until) throw new Error('timed out waiting')
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
 describe('cloudflare provider: forced races (the guards make each batch a compare-and-swap)', {concurrency: true}, () => {
   const pool = (action: string, ip: string) => [action, '-s', '_v1._web._tcp', '-p', '8080', '--ip', ip, '--timeout', '120', '-v']
   const BATCH = /^POST \/zones\/[0-9a-f]+\/dns_records\/batch$/
@@ -230,7 +222,7 @@ describe('cloudflare provider: forced races (the guards make each batch a compar
       const release = fake.hold(BATCH, {count: 1})
       const before = batches(fake)
       const leaving = cf(fake, pool('leave', '10.0.0.1'))
-      await waitFor(() => batches(fake) === before + 1)
+      await waitFor(() => batches(fake) === before + 1, 'the leave batch', 60_000)
       const joined = await cf(fake, pool('join', '10.0.0.2'))
       assert.equal(joined.exitCode, 0, joined.stderr)
       release()
@@ -255,7 +247,7 @@ describe('cloudflare provider: forced races (the guards make each batch a compar
       const release = fake.hold(BATCH, {count: 2})
       const before = batches(fake)
       const leaving = ['10.0.0.1', '10.0.0.2'].map((ip) => cf(fake, pool('leave', ip)))
-      await waitFor(() => batches(fake) === before + 2)
+      await waitFor(() => batches(fake) === before + 2, 'both leave batches', 60_000)
       release()
       const results = await Promise.all(leaving)
       for (const r of results) assert.equal(r.exitCode, 0, r.stderr)
@@ -350,22 +342,25 @@ describe('cloudflare provider: throttling and deadlines', () => {
 
   it('a retry-after longer than the deadline gives up at once with exit 5', async () => {
     await withFake({rateLimitEvery: 1, retryAfter: 300}, async (fake) => {
+      // "At once": well before the 20 s --timeout, let alone the 300 s retry-after.
+      const bound = (await deadlineBoundMs(0)) + 5000
       const started = Date.now()
       const r = await cf(fake, ['leave', '-s', '_v1._web._tcp', '--ip', '10.0.0.1', '--timeout', '20'])
       assert.equal(r.exitCode, 5, r.stderr)
       assert.match(r.stderr, /waiting 30\d s more would pass the deadline/)
-      assert.ok(Date.now() - started < 10_000)
+      assert.ok(Date.now() - started < bound, `took ${Date.now() - started} ms (bound ${bound} ms)`)
     })
   })
 
   it('a hanging endpoint: leave returns by --timeout + 1 s with exit 5', async () => {
     await withFake({hang: true}, async (fake) => {
+      const bound = await deadlineBoundMs(2)
       const started = Date.now()
       const r = await cf(fake, ['leave', '-s', '_v1._web._tcp', '--ip', '10.0.0.1', '--timeout', '2'])
       const elapsed = Date.now() - started
       assert.equal(r.exitCode, 5, r.stderr)
       assert.match(r.stderr, /did not answer GET \/zones\?name=example\.com before the deadline/)
-      assert.ok(elapsed < 3000, `took ${elapsed} ms`)
+      assert.ok(elapsed < bound, `took ${elapsed} ms (bound ${bound} ms)`)
     })
   })
 })

@@ -15,13 +15,12 @@ import {after, before, describe, it} from 'node:test'
 import {checkInvariants} from '../../src/core/invariants.js'
 import {parseZoneFile} from '../../src/core/zonefile.js'
 import {BIN, ROOT, type RunResult, cleanEnv, runCli, tempDir} from '../helpers/cli.js'
+import {seededRandom} from '../helpers/seed.js'
 
 const Z = 'lock.example'
 const SVC = '_v1._web._tcp'
-const seed = Number(process.env.DNSSD_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31))
-console.log(`file-lock: seed ${seed} (set DNSSD_TEST_SEED to repeat)`)
-let state = seed
-const random = (): number => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+const random = seededRandom('file-lock')
+const {seed} = random
 
 const hostOf = (ip: string): string => `${ip.replaceAll('.', '-')}.${Z}`
 const joinArgs = (dir: string, ip: string, timeout: number): string[] =>

@@ -7,6 +7,7 @@ import {mkdir, readFile, readdir, rename, stat, writeFile} from 'node:fs/promise
 import {join, relative} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
+import {leaseExpiry, untilPast} from '../helpers/wait.js'
 import {ZONE, joinArgs, members, renewDuringReap, renewedAfterRead, srvTargets, tenMembersTwoReapers} from '../helpers/leases.js'
 
 async function walk(dir: string): Promise<string[]> {
@@ -71,11 +72,16 @@ describe('leases in a file registry', () => {
   it('reap --dry-run reports and changes nothing; reap removes; list shows drift both ways', async () => {
     const s = await setup('drift')
     const [a, b, c] = members(3)
-    for (const m of [a!, b!]) assert.equal((await runCli(joinArgs(m, s.registry, 1), {env: s.env})).exitCode, 0)
+    const expiries: number[] = []
+    for (const m of [a!, b!]) {
+      const joined = await runCli(joinArgs(m, s.registry, 1), {env: s.env})
+      assert.equal(joined.exitCode, 0, joined.stderr)
+      expiries.push(leaseExpiry(joined.stdout))
+    }
     // c joins without a lease: in DNS with no lease.
     const plain = await runCli(['join', '--zone', ZONE, '--service', c!.service, '--port', '9', '--ip', c!.ip], {env: s.env})
     assert.equal(plain.exitCode, 0, plain.stderr)
-    await new Promise((r) => setTimeout(r, 1100))
+    await untilPast(Math.max(...expiries))
     const zoneBefore = await readFile(join(s.dataDir, `${ZONE}.zone`), 'utf8')
     const dry = await runCli(['reap', '--zone', ZONE, '--registry', s.registry, '--dry-run'], {env: s.env})
     assert.equal(dry.exitCode, 0, dry.stderr)
@@ -128,13 +134,14 @@ describe('leases in a file registry', () => {
   it('a bad lease does not stop the reap of the others: it is reported and the exit code is 4', async () => {
     const s = await setup('badlease')
     const [a] = members(1)
-    assert.equal((await runCli(joinArgs(a!, s.registry, 1), {env: s.env})).exitCode, 0)
+    const joined = await runCli(joinArgs(a!, s.registry, 1), {env: s.env})
+    assert.equal(joined.exitCode, 0, joined.stderr)
     const dir = join(s.regDir, ZONE, '_v1._web._tcp')
     const lease = JSON.parse(await readFile(join(dir, `${a!.host}.json`), 'utf8'))
     // A lease naming a host outside the zone (hand-edited or from an old version), and a file that is not a lease.
     await writeFile(join(dir, 'elsewhere.example.org.json'), JSON.stringify({...lease, host: 'elsewhere.example.org'}))
     await writeFile(join(dir, 'junk.json'), '{"hello": 1}')
-    await new Promise((r) => setTimeout(r, 1100))
+    await untilPast(leaseExpiry(joined.stdout))
     const r = await runCli(['reap', '--zone', ZONE, '--registry', s.registry], {env: s.env})
     assert.equal(r.exitCode, 4, r.stderr)
     assert.match(r.stdout, /removed: _v1._web._tcp 10-0-7-1.example.com/)

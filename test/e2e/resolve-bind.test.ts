@@ -149,19 +149,19 @@ describe('dnssd resolve against BIND named', {skip}, () => {
     assert.match(r.stderr, /call query _v1\._huge\._tcp\.example\.com SRV tcp/)
   })
 
-  it('--zone/--service/--version, --format url --scheme', async () => {
-    const r = await resolve(['--zone', 'example.com', '--service', '_api._tcp', '--version', 'v1', '--format', 'url', '--scheme', 'https'])
+  it('--zone/--service/--pool, --format url --scheme', async () => {
+    const r = await resolve(['--zone', 'example.com', '--service', '_api._tcp', '--pool', 'v1', '--format', 'url', '--scheme', 'https'])
     assert.equal(r.exitCode, 0, r.stderr)
     assert.match(r.stdout.trim(), new RegExp(`^https://127-0-0-2[12]\\.example\\.com:${livePort}/$`))
   })
 
-  it('the server can come from DNSSD_SERVER; --version goes through oclif and agrees', async () => {
+  it('the server can come from DNSSD_SERVER; --zone/--service/--pool names the same pool', async () => {
     const env = cleanEnv({DNSSD_SERVER: `127.0.0.1:${named.port}`})
     const viaEnv = await runCli(['resolve', '_v1._api._tcp.example.com', '--all'], {env})
     assert.equal(viaEnv.exitCode, 0, viaEnv.stderr)
-    const viaOclif = await runCli(['resolve', '--zone', 'example.com', '--service', '_api._tcp', '--version', 'v1', '--all'], {env})
-    assert.equal(viaOclif.exitCode, 0, viaOclif.stderr)
-    assert.deepEqual(viaEnv.stdout.trim().split('\n').sort(), viaOclif.stdout.trim().split('\n').sort())
+    const viaPool = await runCli(['resolve', '--zone', 'example.com', '--service', '_api._tcp', '--pool', 'v1', '--all'], {env})
+    assert.equal(viaPool.exitCode, 0, viaPool.stderr)
+    assert.deepEqual(viaEnv.stdout.trim().split('\n').sort(), viaPool.stdout.trim().split('\n').sort())
     assert.equal(viaEnv.stdout.trim().split('\n').length, 3)
   })
 

@@ -12,7 +12,7 @@ import {type Running, joinMany, startServe} from '../helpers/dns.js'
 function forward(port: number, query: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4')
-    const t = setTimeout(() => (s.close(), reject(new Error('no answer from serve'))), 2000)
+    const t = setTimeout(() => (s.close(), reject(new Error('no answer from serve'))), 10_000)
     s.on('message', (m) => (clearTimeout(t), s.close(), resolve(m)))
     s.send(query, port, '127.0.0.1')
   })

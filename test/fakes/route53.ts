@@ -56,6 +56,8 @@ export interface FakeOptions {
   insyncAfterMs?: number
   /** Access key ids answered with 403 AccessDenied. */
   deniedKeys?: string[]
+  /** Where the fault dice come from: a seeded generator (test/helpers/seed.ts) makes them repeatable. */
+  random?: () => number
 }
 
 export interface RequestLogEntry {
@@ -240,6 +242,7 @@ export class FakeRoute53 {
       faultKinds: options.faultKinds ?? ['throttle', 'prior', 'server', 'drop'],
       insyncAfterMs: options.insyncAfterMs ?? 300,
       deniedKeys: new Set(options.deniedKeys ?? []),
+      random: options.random ?? Math.random,
     }
     this.tokens = this.options.burst
   }
@@ -308,9 +311,9 @@ export class FakeRoute53 {
   private pickFault(op: string): FaultKind | undefined {
     const i = this.forced.findIndex((f) => f.op === undefined || f.op === op)
     if (i >= 0) return this.forced.splice(i, 1)[0]!.kind
-    if (this.options.faultRate <= 0 || Math.random() >= this.options.faultRate) return undefined
+    if (this.options.faultRate <= 0 || this.options.random() >= this.options.faultRate) return undefined
     const kinds = this.options.faultKinds.filter((k) => (k === 'drop' || k === 'prior' ? op === 'ChangeResourceRecordSets' : true))
-    return kinds.length === 0 ? undefined : kinds[Math.floor(Math.random() * kinds.length)]
+    return kinds.length === 0 ? undefined : kinds[Math.floor(this.options.random() * kinds.length)]
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

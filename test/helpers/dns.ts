@@ -17,7 +17,7 @@ export interface Running {
   stop: () => Promise<number | null>
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 15_000): Promise<{match: RegExpExecArray; output: () => string}> {
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 30_000): Promise<{match: RegExpExecArray; output: () => string}> {
   let out = ''
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), timeoutMs)
@@ -42,7 +42,7 @@ function stopper(child: ChildProcess): () => Promise<number | null> {
   return () =>
     new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode)
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5000)
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000)
       child.once('exit', (code) => {
         clearTimeout(kill)
         resolve(code)
@@ -52,8 +52,8 @@ function stopper(child: ChildProcess): () => Promise<number | null> {
 }
 
 /** `dnssd serve --port 0` from the built CLI; resolves once it listens. */
-export async function startServe(dataDir: string, extra: string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0', ...extra], {env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe']})
+export async function startServe(dataDir: string, extra: string[] = [], env: NodeJS.ProcessEnv = cleanEnv()): Promise<Running> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0', ...extra], {env, stdio: ['ignore', 'pipe', 'pipe']})
   const {match, output} = await waitForLine(child, /listening on 127\.0\.0\.1:(\d+)/, 'dnssd serve')
   return {port: Number(match[1]), child, output, stop: stopper(child)}
 }
@@ -94,7 +94,8 @@ ${zoneConf.join('\n')}
 
 /** Run dig and return its stdout. */
 export function dig(port: number, args: string[]): string {
-  const r = spawnSync('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args], {encoding: 'utf8', timeout: 15_000})
+  // +time=5: a server starved of CPU by a parallel run still answers in time; no test waits for a timeout.
+  const r = spawnSync('dig', ['@127.0.0.1', '-p', String(port), '+time=5', '+tries=1', ...args], {encoding: 'utf8', timeout: 30_000})
   return r.stdout
 }
 

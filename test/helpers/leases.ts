@@ -5,13 +5,14 @@
  */
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {readFile} from 'node:fs/promises'
+import {readFile, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import {checkInvariants} from '../../src/core/invariants.js'
 import {parseZoneFile} from '../../src/core/zonefile.js'
 import {FileLock} from '../../src/platform/filelock.js'
 import {BIN, type RunResult, runCli} from './cli.js'
 import {assertNoSecret} from './secrets.js'
+import {leaseExpiry, untilPast, waitFor} from './wait.js'
 
 export const ZONE = 'example.com'
 
@@ -61,6 +62,7 @@ export interface Streaming {
   /** Resolves when stderr has matched. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<void>
   done: Promise<RunResult>
+  pid: number
 }
 
 /** Spawn the built CLI and watch its stderr while it runs. */
@@ -89,6 +91,7 @@ export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv): Strea
   })
   return {
     done,
+    pid: child.pid!,
     waitFor(re, timeoutMs = 20_000) {
       if (re.test(stderr)) return Promise.resolve()
       return new Promise((resolve, reject) => {
@@ -100,7 +103,6 @@ export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv): Strea
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 export interface ScenarioOptions {
   registry: string
@@ -159,7 +161,7 @@ export async function tenMembersTwoReapers(o: ScenarioOptions): Promise<void> {
     // Reap once every stopped member's lease has been expired for longer than the reapers' grace
     // (the grace covers a keeper's gap between renewals on a loaded machine).
     const latest = Math.max(...joined.filter((_, i) => stoppers.includes(all[i]!)).map((j) => Date.parse(j.lease.expiresAt)))
-    await sleep(Math.max(0, latest + GRACE_S * 1000 + 100 - Date.now()))
+    await untilPast(latest + GRACE_S * 1000)
     const started = Date.now()
     const reapArgs = ['reap', '--zone', ZONE, '--registry', o.registry, '--grace', String(GRACE_S), '--json', '--verbose']
     const [a, b] = await Promise.all([runCli(reapArgs, {env: o.env}), runCli(reapArgs, {env: o.env})])
@@ -214,7 +216,7 @@ export async function renewDuringReap(o: ScenarioOptions): Promise<{reaper: stri
   const [m] = members(1) as [TestMember]
   const first = await runCli(joinArgs(m, o.registry, 1), {env: o.env})
   assert.equal(first.exitCode, 0, first.stderr)
-  await sleep(1200)
+  await untilPast(leaseExpiry(first.stdout))
   const zonePath = join(o.dataDir, `${ZONE}.zone`)
   const lock = await FileLock.acquire(zonePath, {deadline: Date.now() + 60_000, log: () => undefined})
   const release = () => lock.release()
@@ -225,7 +227,9 @@ export async function renewDuringReap(o: ScenarioOptions): Promise<{reaper: stri
     await reaper.waitFor(/reap: 1 lease\(s\) in .* 1 expired/)
     member = spawnCli([...joinArgs(m, o.registry, 30), '--verbose'], o.env)
     await member.waitFor(/: call Get(Lease|Object) /)
-    await sleep(200)
+    // The member waits on the zone lock once its claim file sits beside it.
+    const claim = `${ZONE}.zone.lock.tmp-${member.pid}-`
+    await waitFor(async () => (await readdir(o.dataDir)).some((f) => f.startsWith(claim)), `join (pid ${member.pid}) to wait on the zone lock`)
   } finally {
     await release()
   }
@@ -255,7 +259,7 @@ export async function renewedAfterRead(o: ScenarioOptions & {writeLease: (key: s
   const [m] = members(1) as [TestMember]
   const first = await runCli(joinArgs(m, o.registry, 1), {env: o.env})
   assert.equal(first.exitCode, 0, first.stderr)
-  await sleep(1200)
+  await untilPast(leaseExpiry(first.stdout))
   const zoneBefore = await zoneRecords(o.dataDir)
   const zonePath = join(o.dataDir, `${ZONE}.zone`)
   const lock = await FileLock.acquire(zonePath, {deadline: Date.now() + 60_000, log: () => undefined})

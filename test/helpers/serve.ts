@@ -10,7 +10,7 @@ import {FrameReader, frame} from '../../src/dns/tcp.js'
 import {dig} from './dns.js'
 
 /** Send one datagram from a fresh socket; the reply, or undefined after timeoutMs. */
-export function udpExchange(port: number, msg: Buffer, timeoutMs = 3000): Promise<Buffer | undefined> {
+export function udpExchange(port: number, msg: Buffer, timeoutMs = 10_000): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const socket = dgram.createSocket('udp4')
     const timer = setTimeout(() => (socket.close(), resolve(undefined)), timeoutMs)
