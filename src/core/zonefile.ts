@@ -43,6 +43,21 @@ export class ZoneSyntaxError extends InputError {
   }
 }
 
+/**
+ * The text from `from` up to the first unescaped character that `stops`
+ * (or the end), escapes kept as written, and the newlines it spans.
+ */
+function scan(text: string, from: number, stops: (ch: string) => boolean): {text: string; end: number; newlines: number} {
+  let end = from
+  let newlines = 0
+  while (end < text.length && !stops(text[end]!)) {
+    const step = text[end] === '\\' && end + 1 < text.length ? 2 : 1
+    if (text[end + step - 1] === '\n') newlines++
+    end += step
+  }
+  return {text: text.slice(from, end), end, newlines}
+}
+
 /** Split into logical lines of tokens, joining parenthesised continuations. */
 function tokenize(text: string, file: string): {line: number; leadingBlank: boolean; tokens: Token[]}[] {
   const out: {line: number; leadingBlank: boolean; tokens: Token[]}[] = []
@@ -93,36 +108,17 @@ function tokenize(text: string, file: string): {line: number; leadingBlank: bool
       continue
     }
     if (c === '"') {
-      let j = i + 1
-      let s = ''
-      while (j < text.length && text[j] !== '"') {
-        if (text[j] === '\\' && j + 1 < text.length) {
-          s += text.slice(j, j + 2)
-          j += 2
-        } else {
-          if (text[j] === '\n') line++
-          s += text[j]
-          j++
-        }
-      }
-      if (j >= text.length) throw new ZoneSyntaxError(file, line, 'unterminated quoted string')
-      tokens.push({text: s, quoted: true})
-      i = j + 1
+      const quoted = scan(text, i + 1, (ch) => ch === '"')
+      line += quoted.newlines
+      if (quoted.end >= text.length) throw new ZoneSyntaxError(file, line, 'unterminated quoted string')
+      tokens.push({text: quoted.text, quoted: true})
+      i = quoted.end + 1
       continue
     }
-    let j = i
-    let s = ''
-    while (j < text.length && !' \t\r\n;()"'.includes(text[j]!)) {
-      if (text[j] === '\\' && j + 1 < text.length) {
-        s += text.slice(j, j + 2)
-        j += 2
-      } else {
-        s += text[j]
-        j++
-      }
-    }
-    tokens.push({text: s, quoted: false})
-    i = j
+    const word = scan(text, i, (ch) => ' \t\r\n;()"'.includes(ch))
+    line += word.newlines
+    tokens.push({text: word.text, quoted: false})
+    i = word.end
   }
   if (depth !== 0) throw new ZoneSyntaxError(file, line, 'unbalanced "("')
   flush()

@@ -53,6 +53,8 @@ hinfo HINFO "PC" "Linux"
     assert.throws(() => parseZoneFile('$TTL 60\nwww AAAA fe80::1%eth0\n', 'example.com', 'z.zone'), /z\.zone line 2: AAAA record needs one IPv6 address/)
     assert.throws(() => parseZoneFile('$TTL 60\nwww TXT "open\n', 'example.com', 'z.zone'), /unterminated/)
     assert.throws(() => parseZoneFile('$TTL 60\nwww ( A 1.2.3.4\n', 'example.com', 'z.zone'), /unbalanced/)
+    // An escaped newline inside a string or a word still counts as a line.
+    assert.throws(() => parseZoneFile('$TTL 60\nwww TXT "a\\\nb" w\\\nx\nbad A 1.2.3\n', 'example.com', 'z.zone'), /z\.zone line 5: A record/)
   })
   it('parses BIND TTL units and orders names canonically', () => {
     assert.equal(parseTtlText('1h30m'), 5400)
