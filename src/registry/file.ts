@@ -14,18 +14,8 @@ import {dirname, join} from 'node:path'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {checkPrivateDir} from '../platform/datadir.js'
 import {FileLock} from '../platform/filelock.js'
-import {
-  type DeleteOutcome,
-  type Lease,
-  type PutCondition,
-  type Registry,
-  type RegistryOptions,
-  type StoredLease,
-  decodeLease,
-  encodeLease,
-  leaseKey,
-  memberIdOf,
-} from './registry.js'
+import type {DeleteOutcome, Lease, PutCondition, Registry, RegistryOptions, StoredLease} from './registry.js'
+import {decodeLease, encodeLease, leaseKey, memberIdOf} from './registry.js'
 
 export const etagOf = (bytes: string | Buffer): string => `"${createHash('sha256').update(bytes).digest('hex')}"`
 

@@ -9,18 +9,8 @@
 import type {ListObjectsV2CommandOutput, S3Client as S3ClientType} from '@aws-sdk/client-s3'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {type Backoff, backoffMs, retry} from '../core/retry.js'
-import {
-  type DeleteOutcome,
-  type Lease,
-  type PutCondition,
-  type Registry,
-  type RegistryOptions,
-  type StoredLease,
-  decodeLease,
-  encodeLease,
-  leaseKey,
-  memberIdOf,
-} from './registry.js'
+import type {DeleteOutcome, Lease, PutCondition, Registry, RegistryOptions, StoredLease} from './registry.js'
+import {decodeLease, encodeLease, leaseKey, memberIdOf} from './registry.js'
 
 type S3Module = typeof import('@aws-sdk/client-s3')
 
