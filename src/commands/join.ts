@@ -1,6 +1,6 @@
 import {DnssdCommand} from '../cli/base.js'
 import {type MembershipResult, formatChange, runMembership} from '../cli/context.js'
-import {checkFlags, dryRunFlag, identityFlags, leaseFlag, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
+import {checkFlags, dryRunFlag, identityFlags, leaseFlag, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, rfc2136Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
 
 export default class Join extends DnssdCommand {
   static override summary = 'Announce this instance: add its SRV, TXT, PTR and address records'
@@ -26,6 +26,7 @@ nothing (a timer may simply re-run it); changed flags update the member.`
     timeout: timeoutFlag(30),
     'dry-run': dryRunFlag,
     ...route53Flags,
+    ...rfc2136Flags,
     wait: waitFlag,
     registry: registryFlag,
     lease: leaseFlag,

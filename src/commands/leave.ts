@@ -1,6 +1,6 @@
 import {DnssdCommand} from '../cli/base.js'
 import {type MembershipResult, runMembership} from '../cli/context.js'
-import {dryRunFlag, identityFlags, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
+import {dryRunFlag, identityFlags, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, rfc2136Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
 import {renderMembership} from './join.js'
 
 export default class Leave extends DnssdCommand {
@@ -25,6 +25,7 @@ member succeeds with a note, so shutdown scripts can always run it.`
     timeout: timeoutFlag(10),
     'dry-run': dryRunFlag,
     ...route53Flags,
+    ...rfc2136Flags,
     wait: waitFlag,
     registry: registryFlag,
   }

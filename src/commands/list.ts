@@ -1,6 +1,6 @@
 import {DnssdCommand} from '../cli/base.js'
 import {openBackend} from '../cli/context.js'
-import {providerFlags, registryFlag, route53Flags, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
+import {providerFlags, registryFlag, route53Flags, rfc2136Flags, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
 import {type InventoryService, inventory} from '../core/inventory.js'
 import {parseService, parseZone} from '../core/names.js'
 import {type LeaseDrift, leaseDrift} from '../registry/drift.js'
@@ -32,6 +32,7 @@ targets (priority, weight, port, addresses) and TXT attributes.`
     ...providerFlags,
     timeout: timeoutFlag(30),
     ...route53Flags,
+    ...rfc2136Flags,
     registry: registryFlag,
   }
 

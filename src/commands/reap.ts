@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {DnssdCommand} from '../cli/base.js'
 import {formatChange, openBackend} from '../cli/context.js'
-import {dryRunFlag, providerFlags, registryFlag, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
+import {dryRunFlag, providerFlags, registryFlag, rfc2136Flags, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
 import {InputError} from '../core/errors.js'
 import {parseSeconds, parseService, parseZone} from '../core/names.js'
 import {type DnsProvider} from '../providers/provider.js'
@@ -29,6 +29,7 @@ every instance at once: a second reaper finds nothing left to do.`
     registry: registryFlag,
     grace: Flags.string({env: 'DNSSD_GRACE', description: 'reap only leases expired for longer than this many seconds', default: '0', helpGroup: 'LEASE'}),
     ...providerFlags,
+    ...rfc2136Flags,
     provider: Flags.string({
       env: 'DNSSD_PROVIDER',
       description: 'remove through this provider instead of the one named in each lease',

@@ -89,7 +89,7 @@ export const inZone = (key: string, zoneKey: string): boolean => key === zoneKey
 const nameOfValue = (v: string): string => (v === '.' ? '' : v)
 
 /** Record data in wire parts, or undefined for a type this server does not encode. */
-function rdataOf(type: string, value: string): {parts: RdataPart[]; targets: string[]} | undefined {
+export function rdataOf(type: string, value: string): {parts: RdataPart[]; targets: string[]} | undefined {
   const words = value.trim().split(/\s+/)
   switch (type) {
     case 'A':

@@ -27,5 +27,9 @@ export async function createProvider(kind: ProviderKind, options: ProviderOption
       const {CloudflareProvider} = await import('./cloudflare.js')
       return new CloudflareProvider(options)
     }
+    case 'rfc2136': {
+      const {Rfc2136Provider} = await import('./rfc2136.js')
+      return new Rfc2136Provider(options)
+    }
   }
 }

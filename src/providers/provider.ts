@@ -43,5 +43,5 @@ export interface DnsProvider {
   waitInSync?(changeId: string, onPoll?: (status: string, elapsedMs: number) => void): Promise<{elapsedMs: number}>
 }
 
-export type ProviderKind = 'file' | 'route53' | 'cloudflare'
-export const PROVIDER_KINDS: readonly ProviderKind[] = ['file', 'route53', 'cloudflare']
+export type ProviderKind = 'file' | 'route53' | 'cloudflare' | 'rfc2136'
+export const PROVIDER_KINDS: readonly ProviderKind[] = ['file', 'route53', 'cloudflare', 'rfc2136']

@@ -1,0 +1,178 @@
+/**
+ * Real self-hosted primaries for the rfc2136 provider: BIND named and Knot
+ * knotd on a loopback ephemeral port, each with a TSIG key allowed to update
+ * the names and types dnssd writes and to transfer the zone. The configs are
+ * the ones the README's "Self-hosted DNS" section shows.
+ */
+import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
+import {mkdir, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {type Running, freePort} from './dns.js'
+
+export const KEY_NAME = 'dnssd-key'
+
+export interface Key {
+  name: string
+  secret: string
+  file: string
+}
+
+/** A fresh key written the way tsig-keygen writes it. */
+export async function makeKey(dir: string, name = KEY_NAME, fileName = `${name}.key`): Promise<Key> {
+  const r = spawnSync('tsig-keygen', ['-a', 'hmac-sha256', name], {encoding: 'utf8'})
+  if (r.status !== 0) throw new Error(`tsig-keygen failed: ${r.stderr}`)
+  const secret = /secret "([^"]+)"/.exec(r.stdout)![1]!
+  const file = join(dir, fileName)
+  await writeFile(file, r.stdout, {mode: 0o600})
+  return {name, secret, file}
+}
+
+/** A key file with the same name and algorithm but another secret. */
+export async function wrongKey(dir: string, key: Key): Promise<Key> {
+  return makeKey(dir, key.name, `${key.name}-wrong.key`)
+}
+
+export function zoneText(zone: string): string {
+  return `$TTL 300
+@ IN SOA ns1.${zone}. hostmaster.${zone}. 1 3600 600 86400 60
+@ IN NS ns1.${zone}.
+ns1 IN A 127.0.0.1
+www IN A 192.0.2.80
+`
+}
+
+function waitForText(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 20_000): Promise<() => string> {
+  let out = ''
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), timeoutMs)
+    const onData = (d: Buffer): void => {
+      out += d.toString()
+      if (pattern.test(out)) {
+        clearTimeout(timer)
+        resolve(() => out)
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${what} exited with ${code}: ${out}`))
+    })
+  })
+}
+
+function stopper(child: ChildProcess): () => Promise<number | null> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode)
+      const kill = setTimeout(() => child.kill('SIGKILL'), 5000)
+      child.once('exit', (code) => {
+        clearTimeout(kill)
+        resolve(code)
+      })
+      child.kill('SIGTERM')
+    })
+}
+
+/** The update-policy grant of the README: the key may change only what dnssd writes. */
+export function bindUpdatePolicy(zone: string, key: string): string {
+  return `update-policy {
+    grant ${key} subdomain ${zone}. A AAAA SRV TXT PTR;
+  };`
+}
+
+/** BIND as a primary taking TSIG-signed updates for `zone`. */
+export async function startBindPrimary(dir: string, zone: string, key: Key, extra = ''): Promise<Running> {
+  const port = await freePort()
+  await writeFile(join(dir, `${zone}.db`), zoneText(zone))
+  const conf = join(dir, 'named.conf')
+  await writeFile(
+    conf,
+    `include "${key.file}";
+options {
+  directory "${dir}";
+  pid-file "${join(dir, 'named.pid')}";
+  session-keyfile "${join(dir, 'session.key')}";
+  managed-keys-directory "${dir}";
+  listen-on port ${port} { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  dnssec-validation no;
+  notify no;
+};
+controls { };
+zone "${zone}" {
+  type primary;
+  file "${join(dir, `${zone}.db`)}";
+  ${bindUpdatePolicy(zone, key.name)}
+  allow-transfer { key ${key.name}; };
+  ${extra}
+};
+`,
+  )
+  const child = spawn('named', ['-g', '-c', conf, '-n', '1'], {stdio: ['ignore', 'pipe', 'pipe']})
+  const output = await waitForText(child, /running\s*$/m, 'named')
+  return {port, child, output, stop: stopper(child)}
+}
+
+/** Knot as a primary: the same grant as an ACL with update-type. */
+export async function startKnotPrimary(dir: string, zone: string, key: Key): Promise<Running> {
+  const port = await freePort()
+  const storage = join(dir, 'knot')
+  await mkdir(storage, {recursive: true})
+  await writeFile(join(storage, `${zone}.zone`), zoneText(zone))
+  const conf = join(dir, 'knot.conf')
+  await writeFile(
+    conf,
+    `server:
+    rundir: "${storage}"
+    listen: 127.0.0.1@${port}
+    background-workers: 1
+    tcp-workers: 2
+    udp-workers: 1
+
+log:
+  - target: stderr
+    any: info
+
+database:
+    storage: "${storage}"
+
+key:
+  - id: ${key.name}
+    algorithm: hmac-sha256
+    secret: ${key.secret}
+
+acl:
+  - id: dnssd_update
+    key: ${key.name}
+    action: update
+    update-owner: zone
+    update-type: [A, AAAA, SRV, TXT, PTR]
+  - id: dnssd_transfer
+    key: ${key.name}
+    action: transfer
+
+zone:
+  - domain: ${zone}
+    storage: "${storage}"
+    file: "${zone}.zone"
+    zonefile-sync: -1
+    journal-content: changes
+    acl: [dnssd_update, dnssd_transfer]
+`,
+  )
+  const child = spawn('knotd', ['-c', conf], {stdio: ['ignore', 'pipe', 'pipe']})
+  const output = await waitForText(child, /server started|loaded, serial/, 'knotd')
+  // knotd says "started" before the zone is loaded; wait for the zone too.
+  await waitForZone(output, zone)
+  return {port, child, output, stop: stopper(child)}
+}
+
+async function waitForZone(output: () => string, zone: string): Promise<void> {
+  const until = Date.now() + 20_000
+  while (!new RegExp(`\\[${zone.replace(/\./g, '\\.')}\\.\\] (loaded|zone file parsed)`).test(output())) {
+    if (Date.now() > until) throw new Error(`knotd did not load ${zone}: ${output()}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
