@@ -1,0 +1,158 @@
+/**
+ * `--provider rfc2136` through the built CLI against a REAL BIND primary and
+ * a REAL Knot primary, each started here on 127.0.0.1 with an ephemeral port:
+ * 20 concurrent joins then 20 leaves lose nothing and keep the invariants,
+ * the transferred zone passes named-checkzone / kzonecheck, and a key with
+ * the wrong secret is refused (exit 4) without the secret in any output.
+ */
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {after, before, describe, it} from 'node:test'
+import {checkInvariants} from '../../src/core/invariants.js'
+import {parseZoneFile} from '../../src/core/zonefile.js'
+import {cleanEnv, runCli} from '../helpers/cli.js'
+import {type Running, dig} from '../helpers/dns.js'
+import {type Key, makeKey, startBindPrimary, startKnotPrimary, wrongKey} from '../helpers/primaries.js'
+import {requireTool} from '../helpers/tools.js'
+
+const Z = 'example.com'
+const HOSTS = 10
+
+/** The zone as a TSIG-signed AXFR from `port` shows it, TSIG lines and the closing SOA dropped. */
+function transfer(port: number, key: Key): string {
+  const out = dig(port, ['-y', `hmac-sha256:${key.name}:${key.secret}`, '+onesoa', '+nocomments', '+nostats', Z, 'AXFR'])
+  const lines = out.split('\n').filter((l) => l.trim() !== '' && !l.startsWith(';') && !/\sTSIG\s/.test(l))
+  assert.ok(lines.some((l) => /\sSOA\s/.test(l)), `no transfer: ${out}`)
+  return `${lines.join('\n')}\n`
+}
+
+function srvValues(text: string): string[] {
+  return parseZoneFile(text, Z)
+    .records.filter((r) => r.type === 'SRV')
+    .map((r) => `${r.name} ${r.value}`)
+    .sort()
+}
+
+for (const kind of ['bind', 'knot'] as const) {
+  const tools = kind === 'bind' ? ['named', 'named-checkzone', 'dig', 'tsig-keygen'] : ['knotd', 'kzonecheck', 'dig', 'tsig-keygen']
+  const skip = tools.map((t) => requireTool(t)).find(Boolean)
+
+  describe(`rfc2136 provider against a real ${kind === 'bind' ? 'BIND' : 'Knot'} primary`, {skip}, () => {
+    let dir: string
+    let server: Running
+    let key: Key
+    let base: string[]
+
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), `dnssd-rfc2136-${kind}-`))
+      key = await makeKey(dir)
+      server = kind === 'bind' ? await startBindPrimary(dir, Z, key) : await startKnotPrimary(dir, Z, key)
+      base = ['--provider', 'rfc2136', '--server', `127.0.0.1:${server.port}`, '--tsig-key-file', key.file, '--zone', Z]
+    })
+
+    after(async () => {
+      await server?.stop()
+      if (dir) await rm(dir, {recursive: true, force: true})
+    })
+
+    const members = Array.from({length: HOSTS}, (_, i) => [
+      {service: '_v1._web._tcp', ip: `10.0.1.${i + 1}`, port: '8080'},
+      {service: '_api._tcp', ip: `10.0.1.${i + 1}`, port: '9000'},
+    ]).flat()
+
+    const each = (verb: 'join' | 'leave') =>
+      Promise.all(members.map((m) => runCli([verb, ...base, '--service', m.service, '--ip', m.ip, '--port', m.port, '--json', '--timeout', '60'], {timeoutMs: 90_000})))
+
+    it('20 concurrent joins, then 20 concurrent leaves: nothing lost, invariants hold, the zone checks', async () => {
+      const before = transfer(server.port, key)
+      const joined = await each('join')
+      for (const r of joined) assert.equal(r.exitCode, 0, r.stderr)
+      const attempts = joined.map((r) => JSON.parse(r.stdout).attempts as number)
+      console.log(`# ${kind}: 20 concurrent joins took ${attempts.reduce((a, b) => a + b, 0)} read-update rounds (max ${Math.max(...attempts)})`)
+
+      const zone = transfer(server.port, key)
+      const expected = [
+        ...Array.from({length: HOSTS}, (_, i) => `_v1._web._tcp.${Z} 0 0 8080 10-0-1-${i + 1}.${Z}.`),
+        ...Array.from({length: HOSTS}, (_, i) => `10-0-1-${i + 1}._api._tcp.${Z} 0 0 9000 10-0-1-${i + 1}.${Z}.`),
+      ].sort()
+      assert.deepEqual(srvValues(zone), expected)
+      assert.deepEqual(checkInvariants(Z, parseZoneFile(zone, Z).records), [])
+      const file = join(dir, 'transferred.zone')
+      await writeFile(file, zone)
+      const check =
+        kind === 'bind' ? spawnSync('named-checkzone', ['-i', 'full', Z, file], {encoding: 'utf8'}) : spawnSync('kzonecheck', ['-o', Z, file], {encoding: 'utf8'})
+      assert.equal(check.status, 0, check.stdout + check.stderr)
+
+      const left = await each('leave')
+      for (const r of left) assert.equal(r.exitCode, 0, r.stderr)
+      const after = transfer(server.port, key)
+      const withoutSoa = (t: string): string[] => parseZoneFile(t, Z).records.filter((r) => r.type !== 'SOA').map((r) => `${r.name} ${r.type} ${r.value}`).sort()
+      assert.deepEqual(withoutSoa(after), withoutSoa(before), 'leave removed exactly what join added')
+    })
+
+    it('join twice changes nothing the second time (one read, no update)', async () => {
+      const args = [...base, '--service', '_v1._web._tcp', '--ip', '10.0.2.1', '--port', '80', '--json', '--verbose']
+      assert.equal((await runCli(['join', ...args])).exitCode, 0)
+      const again = await runCli(['join', ...args])
+      assert.equal(again.exitCode, 0, again.stderr)
+      assert.deepEqual(JSON.parse(again.stdout).changes, [])
+      assert.equal((again.stderr.match(/rfc2136: call AXFR/g) ?? []).length, 1)
+      assert.equal((again.stderr.match(/rfc2136: call UPDATE/g) ?? []).length, 0)
+      assert.equal((await runCli(['leave', ...args])).exitCode, 0)
+    })
+
+    it('a key with the wrong secret is refused: exit 4, what to fix, no secret in the output', async () => {
+      const wrong = await wrongKey(dir, key)
+      const r = await runCli(['join', ...base.slice(0, 4), '--tsig-key-file', wrong.file, '--zone', Z, '--service', '_v1._web._tcp', '--ip', '10.0.3.1', '--port', '80'])
+      assert.equal(r.exitCode, 4, r.stderr)
+      assert.match(r.stderr, /BADSIG|BADKEY|NOTAUTH/)
+      assert.match(r.stderr, new RegExp(key.name))
+      for (const secret of [wrong.secret, key.secret]) assert.ok(!(r.stdout + r.stderr).includes(secret), 'secret in output')
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+    })
+
+    it('an unsigned update is refused with exit 4', async () => {
+      const r = await runCli(['join', '--provider', 'rfc2136', '--server', `127.0.0.1:${server.port}`, '--zone', Z, '--service', '_v1._web._tcp', '--ip', '10.0.3.2', '--port', '80'])
+      assert.equal(r.exitCode, 4, r.stderr)
+      assert.match(r.stderr, /refused/i)
+    })
+  })
+}
+
+describe('rfc2136 settings are checked before anything is sent', () => {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dnssd-rfc2136-input-'))
+  })
+  after(async () => {
+    await rm(dir, {recursive: true, force: true})
+  })
+
+  const join_ = (extra: string[], env?: NodeJS.ProcessEnv) =>
+    runCli(['join', '--provider', 'rfc2136', '--zone', Z, '--service', '_v1._web._tcp', '--ip', '10.0.0.1', '--port', '80', ...extra], {env: cleanEnv(env)})
+
+  it('no --server, two servers, a bad port: exit 2 naming --server', async () => {
+    for (const [extra, env] of [[[], {}], [[], {DNSSD_SERVER: '127.0.0.1:1 127.0.0.1:2'}], [['--server', '127.0.0.1:70000'], {}]] as const) {
+      const r = await join_([...extra], {...env})
+      assert.equal(r.exitCode, 2, r.stderr)
+      assert.match(r.stderr, /--server/)
+    }
+  })
+
+  it('a malformed or missing key file: exit 2, the secret never echoed', async () => {
+    const secret = 'c2VjcmV0LXRoYXQtbXVzdC1ub3QtYmUtcHJpbnRlZA=='
+    const bad = join(dir, 'bad.key')
+    await writeFile(bad, `key "k" { algorithm hmac-md5; secret "${secret}"; };\n`)
+    const broken = join(dir, 'broken.key')
+    await writeFile(broken, `key "k" { algorithm hmac-sha256; secret "${secret}!"; };\n`)
+    for (const file of [bad, broken, join(dir, 'missing.key')]) {
+      const r = await join_(['--server', '127.0.0.1:53', '--tsig-key-file', file])
+      assert.equal(r.exitCode, 2, r.stderr)
+      assert.match(r.stderr, /--tsig-key-file/)
+      assert.ok(!r.stderr.includes(secret.slice(0, 12)), r.stderr)
+    }
+  })
+})
