@@ -9,7 +9,7 @@
  * with the redactor the moment it is read and never put in a message.
  */
 import {createHmac, timingSafeEqual} from 'node:crypto'
-import {readFile} from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 import {InputError, registerSecret} from '../core/errors.js'
 import {NameError, labelsKey, nameToLabels, readName} from './names.js'
 
@@ -84,13 +84,13 @@ export function parseKeyFile(text: string, input: string): TsigKey[] {
   return keys
 }
 
-/** Read one key from a file (the first of its key statements). */
-export async function readKeyFile(path: string, input: string): Promise<TsigKey[]> {
+/** The keys of a key file; an unreadable file is bad input naming the file. */
+export function readKeyFile(path: string, input: string): TsigKey[] {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = readFileSync(path, 'utf8')
   } catch (error) {
-    throw new InputError(input, `cannot read key file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new InputError(input, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
   }
   return parseKeyFile(text, `${input} ${path}`)
 }

@@ -6,10 +6,9 @@
  * flag check loads no DNS code. Errors are InputError (exit 2) and never
  * quote the secret.
  */
-import {readFileSync} from 'node:fs'
 import {InputError} from '../core/errors.js'
 import {type Server, parseServer} from '../dns/server-address.js'
-import {type TsigKey, parseKeyFile} from '../dns/tsig.js'
+import {type TsigKey, readKeyFile} from '../dns/tsig.js'
 
 /** The flags (and settings keys) this provider reads. */
 export const RFC2136_FLAGS = ['server', 'tsig-key-file'] as const
@@ -34,13 +33,7 @@ export function parseRfc2136Settings(raw: Raw, env: NodeJS.ProcessEnv = process.
   const keyFileRaw = raw['tsig-key-file'] ?? env.DNSSD_TSIG_KEY_FILE
   if (keyFileRaw === undefined || keyFileRaw === '' || keyFileRaw === false) return {server}
   if (typeof keyFileRaw !== 'string') throw new InputError('--tsig-key-file', 'expects one file path')
-  let text: string
-  try {
-    text = readFileSync(keyFileRaw, 'utf8')
-  } catch (error) {
-    throw new InputError('--tsig-key-file', `cannot read ${keyFileRaw}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
-  }
-  const keys = parseKeyFile(text, `--tsig-key-file ${keyFileRaw}`)
+  const keys = readKeyFile(keyFileRaw, '--tsig-key-file')
   if (keys.length > 1) {
     throw new InputError('--tsig-key-file', `${keyFileRaw} holds ${keys.length} keys (${keys.map((k) => k.name).join(', ')}); give a file with the one key dnssd signs with`)
   }

@@ -5,9 +5,10 @@
  * the ones the README's "Self-hosted DNS" section shows.
  */
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import {type Running, freePort} from './dns.js'
+import {type Running, dig, freePort} from './dns.js'
 
 export const KEY_NAME = 'dnssd-key'
 
@@ -174,5 +175,106 @@ async function waitForZone(output: () => string, zone: string): Promise<void> {
   while (!new RegExp(`\\[${zone.replace(/\./g, '\\.')}\\.\\] (loaded|zone file parsed)`).test(output())) {
     if (Date.now() > until) throw new Error(`knotd did not load ${zone}: ${output()}`)
     await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** BIND as a secondary of `primaryPort` on loopback; with `key`, it signs its SOA checks and transfers. */
+export async function startBindSecondary(dir: string, zone: string, primaryPort: number, key?: Key, port?: number): Promise<Running> {
+  await mkdir(dir, {recursive: true})
+  port ??= await freePort()
+  const conf = join(dir, 'named.conf')
+  await writeFile(
+    conf,
+    `${key ? `include "${key.file}";` : ''}
+options {
+  directory "${dir}";
+  pid-file "${join(dir, 'named.pid')}";
+  session-keyfile "${join(dir, 'session.key')}";
+  managed-keys-directory "${dir}";
+  listen-on port ${port} { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  dnssec-validation no;
+  notify no;
+};
+controls { };
+zone "${zone}" {
+  type secondary;
+  file "${join(dir, `${zone}.secondary`)}";
+  primaries { 127.0.0.1 port ${primaryPort}${key ? ` key ${key.name}` : ''}; };
+  allow-notify { 127.0.0.1; };
+};
+`,
+  )
+  const child = spawn('named', ['-g', '-c', conf, '-n', '1'], {stdio: ['ignore', 'pipe', 'pipe']})
+  const output = await waitForText(child, /running\s*$/m, 'named (secondary)')
+  return {port, child, output, stop: stopper(child)}
+}
+
+/** NSD as a secondary of `primaryPort`, taking NOTIFY from loopback and transferring with `key`. */
+export async function startNsdSecondary(dir: string, zone: string, primaryPort: number, key: Key, port?: number): Promise<Running> {
+  await mkdir(dir, {recursive: true})
+  port ??= await freePort()
+  const conf = join(dir, 'nsd.conf')
+  await writeFile(
+    conf,
+    `server:
+    ip-address: 127.0.0.1@${port}
+    port: ${port}
+    do-ip6: no
+    zonesdir: "${dir}"
+    database: ""
+    pidfile: "${join(dir, 'nsd.pid')}"
+    xfrdfile: "${join(dir, 'xfrd.state')}"
+    zonelistfile: "${join(dir, 'zone.list')}"
+    xfrdir: "${dir}"
+    username: ""
+    chroot: ""
+    server-count: 1
+    verbosity: 2
+    logfile: "${join(dir, 'nsd.log')}"
+
+remote-control:
+    control-enable: no
+
+key:
+    name: "${key.name}"
+    algorithm: hmac-sha256
+    secret: "${key.secret}"
+
+zone:
+    name: "${zone}"
+    zonefile: "${zone}.secondary"
+    allow-notify: 127.0.0.1 NOKEY
+    request-xfr: AXFR 127.0.0.1@${primaryPort} ${key.name}
+`,
+  )
+  const child = spawn('nsd', ['-d', '-c', conf], {stdio: ['ignore', 'pipe', 'pipe']})
+  let exited = false
+  child.once('exit', () => (exited = true))
+  const p = port
+  // NSD says nothing on stdout: it has started once it answers (SERVFAIL until the first transfer).
+  await waitUntil(() => {
+    if (exited) throw new Error(`nsd exited at start: ${readLog(join(dir, 'nsd.log'))}`)
+    return /status: \w+/.test(dig(p, ['+tcp', zone, 'SOA']))
+  }, 20_000, 'nsd to answer')
+  return {port, child, output: () => readLog(join(dir, 'nsd.log')), stop: stopper(child)}
+}
+
+function readLog(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+/** Poll `condition` every 20 ms until it holds; fail after `timeoutMs` naming `what`. Returns the ms it took. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+  const start = Date.now()
+  for (;;) {
+    if (await condition()) return Date.now() - start
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
   }
 }
