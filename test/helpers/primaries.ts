@@ -232,6 +232,7 @@ export async function startNsdSecondary(dir: string, zone: string, primaryPort: 
     chroot: ""
     server-count: 1
     verbosity: 2
+    rrl-ratelimit: 0
     logfile: "${join(dir, 'nsd.log')}"
 
 remote-control:
