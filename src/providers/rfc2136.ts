@@ -117,7 +117,7 @@ export class Rfc2136Provider implements DnsProvider {
     if (rcode === 9 || tsigName) {
       const why =
         result.error === 17
-          ? 'the server does not know this key (BADKEY): check the key name and algorithm against its key statement'
+          ? 'the server does not know this key, or its ACL does not let it make this change (BADKEY): check the key name and algorithm, and the grant (`dnssd policy rfc2136`)'
           : result.error === 18
             ? 'the clocks differ by more than the fudge (BADTIME): set the clock (NTP) on this host or the server'
             : 'the signature did not verify (BADSIG): the secret differs from the server\'s'

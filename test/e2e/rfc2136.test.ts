@@ -13,6 +13,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {checkInvariants} from '../../src/core/invariants.js'
 import {parseZoneFile} from '../../src/core/zonefile.js'
+import {bindZonePolicy, knotAcl} from '../../src/providers/rfc2136-policy.js'
 import {cleanEnv, runCli} from '../helpers/cli.js'
 import {type Running, dig} from '../helpers/dns.js'
 import {type Key, makeKey, startBindPrimary, startKnotPrimary, wrongKey} from '../helpers/primaries.js'
@@ -112,6 +113,25 @@ for (const kind of ['bind', 'knot'] as const) {
       assert.match(r.stderr, new RegExp(key.name))
       for (const secret of [wrong.secret, key.secret]) assert.ok(!(r.stdout + r.stderr).includes(secret), 'secret in output')
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+    })
+
+    it('the grant `dnssd policy rfc2136` prints (and this server runs) refuses what dnssd never writes', async (t) => {
+      const skipNsupdate = requireTool('nsupdate')
+      if (skipNsupdate) return t.skip(skipNsupdate)
+      const printed = await runCli(['policy', 'rfc2136', '--zone', Z, '--tsig-key-file', key.file, '--server-type', kind])
+      assert.equal(printed.exitCode, 0, printed.stderr)
+      const policy = {zone: Z, keyName: key.name, algorithm: 'hmac-sha256'}
+      assert.ok(printed.stdout.includes(kind === 'bind' ? bindZonePolicy(policy) : knotAcl(policy)), printed.stdout)
+      assert.ok(!printed.stdout.includes(key.secret))
+      const nsupdate = (line: string) =>
+        spawnSync('nsupdate', ['-y', `hmac-sha256:${key.name}:${key.secret}`], {input: `server 127.0.0.1 ${server.port}\nzone ${Z}\n${line}\nsend\n`, encoding: 'utf8'})
+      const ns = nsupdate(`update add ${Z}. 60 NS evil.${Z}.`)
+      assert.notEqual(ns.status, 0)
+      // BIND answers REFUSED; Knot answers NOTAUTH with TSIG error BADKEY when its ACL denies.
+      assert.match(ns.stdout + ns.stderr, /REFUSED|NOTAUTH/)
+      const srv = nsupdate(`update add x._tcp.${Z}. 60 SRV 0 0 1 h.${Z}.`)
+      assert.equal(srv.status, 0, srv.stdout + srv.stderr)
+      assert.equal(nsupdate(`update delete x._tcp.${Z}. SRV`).status, 0)
     })
 
     it('an unsigned update is refused with exit 4', async () => {

@@ -2,12 +2,14 @@
  * Real self-hosted primaries for the rfc2136 provider: BIND named and Knot
  * knotd on a loopback ephemeral port, each with a TSIG key allowed to update
  * the names and types dnssd writes and to transfer the zone. The configs are
- * the ones the README's "Self-hosted DNS" section shows.
+ * the ones the README's "Self-hosted DNS" section shows, with the grant
+ * `dnssd policy rfc2136` prints.
  */
 import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
+import {bindZonePolicy, knotAcl, knotAclIds} from '../../src/providers/rfc2136-policy.js'
 import {type Running, dig, freePort} from './dns.js'
 
 export const KEY_NAME = 'dnssd-key'
@@ -75,13 +77,6 @@ function stopper(child: ChildProcess): () => Promise<number | null> {
     })
 }
 
-/** The update-policy grant of the README: the key may change only what dnssd writes. */
-export function bindUpdatePolicy(zone: string, key: string): string {
-  return `update-policy {
-    grant ${key} subdomain ${zone}. A AAAA SRV TXT PTR;
-  };`
-}
-
 /** BIND as a primary taking TSIG-signed updates for `zone`. */
 export async function startBindPrimary(dir: string, zone: string, key: Key, extra = ''): Promise<Running> {
   const port = await freePort()
@@ -105,8 +100,7 @@ controls { };
 zone "${zone}" {
   type primary;
   file "${join(dir, `${zone}.db`)}";
-  ${bindUpdatePolicy(zone, key.name)}
-  allow-transfer { key ${key.name}; };
+${bindZonePolicy({zone, keyName: key.name, algorithm: 'hmac-sha256'})}
   ${extra}
 };
 `,
@@ -118,6 +112,7 @@ zone "${zone}" {
 
 /** Knot as a primary: the same grant as an ACL with update-type. */
 export async function startKnotPrimary(dir: string, zone: string, key: Key): Promise<Running> {
+  const policy = {zone, keyName: key.name, algorithm: 'hmac-sha256'}
   const port = await freePort()
   const storage = join(dir, 'knot')
   await mkdir(storage, {recursive: true})
@@ -144,15 +139,7 @@ key:
     algorithm: hmac-sha256
     secret: ${key.secret}
 
-acl:
-  - id: dnssd_update
-    key: ${key.name}
-    action: update
-    update-owner: zone
-    update-type: [A, AAAA, SRV, TXT, PTR]
-  - id: dnssd_transfer
-    key: ${key.name}
-    action: transfer
+${knotAcl(policy)}
 
 zone:
   - domain: ${zone}
@@ -160,7 +147,7 @@ zone:
     file: "${zone}.zone"
     zonefile-sync: -1
     journal-content: changes
-    acl: [dnssd_update, dnssd_transfer]
+    acl: [${knotAclIds(policy).join(', ')}]
 `,
   )
   const child = spawn('knotd', ['-c', conf], {stdio: ['ignore', 'pipe', 'pipe']})
