@@ -175,4 +175,19 @@ describe('rfc2136 settings are checked before anything is sent', () => {
       assert.ok(!r.stderr.includes(secret.slice(0, 12)), r.stderr)
     }
   })
+
+  it('templates carry --server and --tsig-key-file to join and leave; rfc2136 without --server is exit 2', async () => {
+    const args = ['template', 'systemd', '--zone', Z, '--service', '_v1._web._tcp', '--port', '80', '--provider', 'rfc2136']
+    const r = await runCli([...args, '--server', '10.0.0.53', '--tsig-key-file', '/etc/dnssd/dnssd.key'])
+    assert.equal(r.exitCode, 0, r.stderr)
+    for (const verb of ['join', 'leave']) {
+      assert.match(r.stdout, new RegExp(`dnssd ${verb} .*--provider=rfc2136 --server=10\\.0\\.0\\.53:53 --tsig-key-file=/etc/dnssd/dnssd\\.key`))
+    }
+    const missing = await runCli(args)
+    assert.equal(missing.exitCode, 2)
+    assert.match(missing.stderr, /--server/)
+    const relative = await runCli([...args, '--server', '10.0.0.53', '--tsig-key-file', 'dnssd.key'])
+    assert.equal(relative.exitCode, 2)
+    assert.match(relative.stderr, /--tsig-key-file.*absolute/)
+  })
 })
