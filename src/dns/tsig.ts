@@ -44,8 +44,31 @@ export function describeKey(key: TsigKey): string {
   return `${key.name} (${key.algorithm})`
 }
 
+/** Comments (C block, // and # line comments) outside quoted strings become spaces: a base64 secret may hold "//". */
 function stripComments(text: string): string {
-  return text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/(\/\/|#)[^\n]*/g, ' ')
+  let out = ''
+  let i = 0
+  while (i < text.length) {
+    const c = text[i]!
+    if (c === '"') {
+      const end = text.indexOf('"', i + 1)
+      const stop = end < 0 ? text.length : end + 1
+      out += text.slice(i, stop)
+      i = stop
+    } else if (c === '#' || (c === '/' && text[i + 1] === '/')) {
+      const end = text.indexOf('\n', i)
+      i = end < 0 ? text.length : end
+      out += ' '
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2)
+      i = end < 0 ? text.length : end + 2
+      out += ' '
+    } else {
+      out += c
+      i++
+    }
+  }
+  return out
 }
 
 /**

@@ -28,6 +28,13 @@ describe('TSIG key files', () => {
     assert.equal(k!.secret.toString('base64'), SECRET)
   })
 
+  it('keeps "//" inside a quoted secret (base64 holds "/") while dropping comments', () => {
+    const secret = Buffer.concat([Buffer.from([0xff, 0xff, 0xff]), Buffer.from('a dnssd test secret')]).toString('base64')
+    assert.ok(secret.startsWith('////'))
+    const [k] = parseKeyFile(`key "k" { // the key\n algorithm hmac-sha256; # algo\n secret "${secret}"; /* end */ };`, 'f')
+    assert.equal(k!.secret.toString('base64'), secret)
+  })
+
   it('rejects bad files naming the rule, never the secret', () => {
     const cases = [
       'nothing here',
