@@ -94,6 +94,26 @@ for (const kind of ['bind', 'knot'] as const) {
       assert.deepEqual(withoutSoa(after), withoutSoa(before), 'leave removed exactly what join added')
     })
 
+    it('a zone larger than one transfer message is read whole (every message\'s TSIG checked)', async () => {
+      const big = await mkdtemp(join(tmpdir(), `dnssd-rfc2136-${kind}-big-`))
+      let records = ''
+      for (let i = 0; i < 3000; i++) records += `hand${i}.${Z}. 300 IN TXT "${'x'.repeat(40)}"\n`
+      const bigKey = await makeKey(big)
+      const primary = kind === 'bind' ? await startBindPrimary(big, Z, bigKey, records) : await startKnotPrimary(big, Z, bigKey, records)
+      try {
+        const args = ['--provider', 'rfc2136', '--server', `127.0.0.1:${primary.port}`, '--tsig-key-file', bigKey.file, '--zone', Z, '--service', '_v1._web._tcp', '--ip', '10.0.4.1', '--port', '80', '--verbose']
+        const r = await runCli(['join', ...args])
+        assert.equal(r.exitCode, 0, r.stderr)
+        assert.match(r.stderr, /AXFR example\.com: 30\d\d records/)
+        const zone = transfer(primary.port, bigKey)
+        assert.equal(parseZoneFile(zone, Z).records.filter((x) => x.name.startsWith('hand')).length, 3000, 'hand-made records untouched')
+        assert.deepEqual(checkInvariants(Z, parseZoneFile(zone, Z).records), [])
+      } finally {
+        await primary.stop()
+        await rm(big, {recursive: true, force: true})
+      }
+    })
+
     it('join twice changes nothing the second time (one read, no update)', async () => {
       const args = [...base, '--service', '_v1._web._tcp', '--ip', '10.0.2.1', '--port', '80', '--json', '--verbose']
       assert.equal((await runCli(['join', ...args])).exitCode, 0)

@@ -77,10 +77,10 @@ function stopper(child: ChildProcess): () => Promise<number | null> {
     })
 }
 
-/** BIND as a primary taking TSIG-signed updates for `zone`. */
-export async function startBindPrimary(dir: string, zone: string, key: Key, extra = ''): Promise<Running> {
+/** BIND as a primary taking TSIG-signed updates for `zone` (its data: zoneText plus `records`). */
+export async function startBindPrimary(dir: string, zone: string, key: Key, records = ''): Promise<Running> {
   const port = await freePort()
-  await writeFile(join(dir, `${zone}.db`), zoneText(zone))
+  await writeFile(join(dir, `${zone}.db`), zoneText(zone) + records)
   const conf = join(dir, 'named.conf')
   await writeFile(
     conf,
@@ -101,7 +101,6 @@ zone "${zone}" {
   type primary;
   file "${join(dir, `${zone}.db`)}";
 ${bindZonePolicy({zone, keyName: key.name, algorithm: 'hmac-sha256'})}
-  ${extra}
 };
 `,
   )
@@ -111,12 +110,12 @@ ${bindZonePolicy({zone, keyName: key.name, algorithm: 'hmac-sha256'})}
 }
 
 /** Knot as a primary: the same grant as an ACL with update-type. */
-export async function startKnotPrimary(dir: string, zone: string, key: Key): Promise<Running> {
+export async function startKnotPrimary(dir: string, zone: string, key: Key, records = ''): Promise<Running> {
   const policy = {zone, keyName: key.name, algorithm: 'hmac-sha256'}
   const port = await freePort()
   const storage = join(dir, 'knot')
   await mkdir(storage, {recursive: true})
-  await writeFile(join(storage, `${zone}.zone`), zoneText(zone))
+  await writeFile(join(storage, `${zone}.zone`), zoneText(zone) + records)
   const conf = join(dir, 'knot.conf')
   await writeFile(
     conf,
