@@ -8,7 +8,7 @@ import net from 'node:net'
 import {join} from 'node:path'
 import {BIN, benchEnv} from './lib.mjs'
 
-function waitFor(child, pattern, what) {
+export function waitFor(child, pattern, what) {
   let out = ''
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), 15000)

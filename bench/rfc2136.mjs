@@ -5,7 +5,7 @@
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {dig, freePort, have, startServe, zoneDir} from './dnslib.mjs'
+import {dig, freePort, have, startServe, waitFor, zoneDir} from './dnslib.mjs'
 import {BIN, benchEnv, printTable} from './lib.mjs'
 
 const JOINS = Number(process.env.BENCH_JOINS ?? 20)
@@ -14,23 +14,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const ZONE = 'bench.example'
 const {dir, data, zone} = zoneDir('dnssd-bench-rfc2136-', ZONE, 30, 8)
 const children = []
-
-function waitFor(child, pattern, what) {
-  let out = ''
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), 20000)
-    const onData = (d) => {
-      out += d
-      if (pattern.test(out)) {
-        clearTimeout(timer)
-        resolve()
-      }
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`${what} exited ${code}: ${out}`)))
-  })
-}
 
 function keygen(name) {
   const r = spawnSync('tsig-keygen', ['-a', 'hmac-sha256', name], {encoding: 'utf8'})

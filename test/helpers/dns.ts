@@ -18,7 +18,7 @@ export interface Running {
   stop: () => Promise<number | null>
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 15_000): Promise<{match: RegExpExecArray; output: () => string}> {
+export function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 15_000): Promise<{match: RegExpExecArray; output: () => string}> {
   let out = ''
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), timeoutMs)
@@ -39,7 +39,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeout
   })
 }
 
-function stopper(child: ChildProcess): () => Promise<number | null> {
+export function stopper(child: ChildProcess): () => Promise<number | null> {
   return () =>
     new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode)

@@ -10,7 +10,7 @@ import {readFileSync} from 'node:fs'
 import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {bindZonePolicy, knotAcl, knotAclIds} from '../../src/providers/rfc2136-policy.js'
-import {type Running, dig, freePort} from './dns.js'
+import {type Running, dig, freePort, stopper, waitForLine} from './dns.js'
 
 export const KEY_NAME = 'dnssd-key'
 
@@ -44,48 +44,13 @@ www IN A 192.0.2.80
 `
 }
 
-function waitForText(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 20_000): Promise<() => string> {
-  let out = ''
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), timeoutMs)
-    const onData = (d: Buffer): void => {
-      out += d.toString()
-      if (pattern.test(out)) {
-        clearTimeout(timer)
-        resolve(() => out)
-      }
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`${what} exited with ${code}: ${out}`))
-    })
-  })
+async function waitForText(child: ChildProcess, pattern: RegExp, what: string): Promise<() => string> {
+  return (await waitForLine(child, pattern, what, 20_000)).output
 }
 
-function stopper(child: ChildProcess): () => Promise<number | null> {
-  return () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode)
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5000)
-      child.once('exit', (code) => {
-        clearTimeout(kill)
-        resolve(code)
-      })
-      child.kill('SIGTERM')
-    })
-}
-
-/** BIND as a primary taking TSIG-signed updates for `zone` (its data: zoneText plus `records`). */
-export async function startBindPrimary(dir: string, zone: string, key: Key, records = ''): Promise<Running> {
-  const port = await freePort()
-  await writeFile(join(dir, `${zone}.db`), zoneText(zone) + records)
-  const conf = join(dir, 'named.conf')
-  await writeFile(
-    conf,
-    `include "${key.file}";
-options {
+/** The options of every named.conf here: loopback only, authoritative only, no NOTIFY of its own. */
+function namedOptions(dir: string, port: number): string {
+  return `options {
   directory "${dir}";
   pid-file "${join(dir, 'named.pid')}";
   session-keyfile "${join(dir, 'session.key')}";
@@ -96,7 +61,18 @@ options {
   dnssec-validation no;
   notify no;
 };
-controls { };
+controls { };`
+}
+
+/** BIND as a primary taking TSIG-signed updates for `zone` (its data: zoneText plus `records`). */
+export async function startBindPrimary(dir: string, zone: string, key: Key, records = ''): Promise<Running> {
+  const port = await freePort()
+  await writeFile(join(dir, `${zone}.db`), zoneText(zone) + records)
+  const conf = join(dir, 'named.conf')
+  await writeFile(
+    conf,
+    `include "${key.file}";
+${namedOptions(dir, port)}
 zone "${zone}" {
   type primary;
   file "${join(dir, `${zone}.db`)}";
@@ -172,18 +148,7 @@ export async function startBindSecondary(dir: string, zone: string, primaryPort:
   await writeFile(
     conf,
     `${key ? `include "${key.file}";` : ''}
-options {
-  directory "${dir}";
-  pid-file "${join(dir, 'named.pid')}";
-  session-keyfile "${join(dir, 'session.key')}";
-  managed-keys-directory "${dir}";
-  listen-on port ${port} { 127.0.0.1; };
-  listen-on-v6 { none; };
-  recursion no;
-  dnssec-validation no;
-  notify no;
-};
-controls { };
+${namedOptions(dir, port)}
 zone "${zone}" {
   type secondary;
   file "${join(dir, `${zone}.secondary`)}";
