@@ -114,15 +114,27 @@ for (const kind of ['bind', 'knot'] as const) {
       }
     })
 
-    it('join twice changes nothing the second time (one read, no update)', async () => {
-      const args = [...base, '--service', '_v1._web._tcp', '--ip', '10.0.2.1', '--port', '80', '--json', '--verbose']
-      assert.equal((await runCli(['join', ...args])).exitCode, 0)
-      const again = await runCli(['join', ...args])
-      assert.equal(again.exitCode, 0, again.stderr)
-      assert.deepEqual(JSON.parse(again.stdout).changes, [])
-      assert.equal((again.stderr.match(/rfc2136: call AXFR/g) ?? []).length, 1)
-      assert.equal((again.stderr.match(/rfc2136: call UPDATE/g) ?? []).length, 0)
-      assert.equal((await runCli(['leave', ...args])).exitCode, 0)
+    it('join twice changes nothing the second time (one read, no update), TXT escapes and IPv6 included', async () => {
+      const before = transfer(server.port, key)
+      for (const [service, ip] of [
+        ['_v1._web._tcp', '10.0.2.1'],
+        ['_http._tcp', '2001:db8::5'],
+      ]) {
+        const args = [...base, '--service', service, '--ip', ip, '--port', '80', '--txt', 'path=/a b"c\\d', '--txt', 'note=größe', '--txt', 'tls', '--json', '--verbose']
+        const first = await runCli(['join', ...args])
+        assert.equal(first.exitCode, 0, first.stderr)
+        assert.equal((first.stderr.match(/rfc2136: call UPDATE/g) ?? []).length, 1, 'one UPDATE uncontended')
+        const again = await runCli(['join', ...args])
+        assert.equal(again.exitCode, 0, again.stderr)
+        assert.deepEqual(JSON.parse(again.stdout).changes, [], 'the values read back equal the values written')
+        assert.equal((again.stderr.match(/rfc2136: call AXFR/g) ?? []).length, 1)
+        assert.equal((again.stderr.match(/rfc2136: call UPDATE/g) ?? []).length, 0)
+        const left = await runCli(['leave', ...args])
+        assert.equal(left.exitCode, 0, left.stderr)
+      }
+      const after = transfer(server.port, key)
+      const withoutSoa = (t: string): string[] => parseZoneFile(t, Z).records.filter((r) => r.type !== 'SOA').map((r) => `${r.name} ${r.type} ${r.value}`).sort()
+      assert.deepEqual(withoutSoa(after), withoutSoa(before))
     })
 
     it('a key with the wrong secret is refused: exit 4, what to fix, no secret in the output', async () => {
