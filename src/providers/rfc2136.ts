@@ -49,6 +49,12 @@ class Refused extends BackendError {}
 /** A server error worth another attempt (SERVFAIL, a dropped connection). */
 class TransientError extends Error {}
 
+/** Worth another attempt inside the deadline: a server error or a connection that failed (never a refusal). */
+function isTransient(error: unknown): boolean {
+  if (error instanceof Refused) return false
+  return error instanceof TransientError || error instanceof ConnectionClosed || typeof (error as NodeJS.ErrnoException).code === 'string'
+}
+
 export class Rfc2136Provider implements DnsProvider {
   readonly kind = 'rfc2136'
   readonly settings: Rfc2136Settings
@@ -74,8 +80,9 @@ export class Rfc2136Provider implements DnsProvider {
       this.channel = await TcpChannel.connect(this.settings.server.host, this.settings.server.port, this.options.deadline)
     } catch (error) {
       if (error instanceof ExchangeTimeout) throw new DeadlineError(`${this.label} did not accept a TCP connection before the deadline (--timeout); nothing was changed`)
+      // A primary restarting refuses for a moment: retried inside the deadline like any transient failure.
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message
-      throw new BackendError(`cannot connect to ${this.label} over TCP (${code}); check --server HOST[:PORT] and that the primary listens there`)
+      throw new TransientError(`cannot connect to ${this.label} over TCP (${code}); check --server HOST[:PORT] and that the primary listens there`)
     }
     return this.channel
   }
@@ -165,9 +172,26 @@ export class Rfc2136Provider implements DnsProvider {
 
   async read(zone: string, _names: readonly string[] | 'all'): Promise<ZoneState> {
     try {
-      return await this.withConnection(() => this.transfer(zone))
+      let failures = 0
+      for (;;) {
+        const state = await this.transferOrWhy(zone)
+        if (state instanceof ZoneState) return state
+        await this.backoff(failures++, `could not read ${zone}: ${state}`)
+      }
     } finally {
       this.drop()
+    }
+  }
+
+  /** One transfer, or why it failed this time when trying again may help. */
+  private async transferOrWhy(zone: string): Promise<ZoneState | string> {
+    try {
+      return await this.withConnection(() => this.transfer(zone))
+    } catch (error) {
+      if (!isTransient(error)) throw error
+      this.drop()
+      this.options.log(`rfc2136: ${(error as Error).message}; trying again`)
+      return (error as Error).message
     }
   }
 
@@ -232,15 +256,12 @@ export class Rfc2136Provider implements DnsProvider {
       sent ? 'an update was sent but its answer was lost, so it may or may not have been applied; run the same command again: it is idempotent' : 'nothing was changed; run the same command again'
     try {
       for (let attempt = 1; ; attempt++) {
-        let outcome
-        try {
-          const state = await this.withConnection(() => this.transfer(zone))
-          outcome = await readAndPlan(async () => state, names, plan)
-        } catch (error) {
-          if (!(error instanceof TransientError)) throw error
-          await this.backoff(conflicts++, `${error.message}; ${leftBehind()}`)
+        const state = await this.transferOrWhy(zone)
+        if (!(state instanceof ZoneState)) {
+          await this.backoff(conflicts++, `${state}; ${leftBehind()}`)
           continue
         }
+        const outcome = await readAndPlan(async () => state, names, plan)
         if (outcome.changes.length === 0) {
           if (sent) return {changes: sent.changes, notes: [...sent.notes, 'the answer to the update was lost, but a fresh transfer shows it was applied'], applied: true, attempts: attempt}
           return {changes: [], notes: outcome.notes, applied: false, attempts: attempt}
@@ -255,8 +276,7 @@ export class Rfc2136Provider implements DnsProvider {
         try {
           result = await this.update(zone, prerequisites, ops)
         } catch (error) {
-          if (error instanceof Refused) throw error
-          if (!(error instanceof TransientError || error instanceof ConnectionClosed || error instanceof ExchangeTimeout || (error as NodeJS.ErrnoException).code)) throw error
+          if (!(isTransient(error) || error instanceof ExchangeTimeout)) throw error
           // The update may have landed: the next transfer tells.
           sent = {changes: outcome.changes, notes: outcome.notes}
           this.drop()
@@ -274,7 +294,7 @@ export class Rfc2136Provider implements DnsProvider {
   private async backoff(n: number, why: string): Promise<void> {
     const delay = Math.random() * Math.min(BACKOFF.cap, BACKOFF.base * 2 ** Math.min(n, 16))
     if (Date.now() + delay >= this.options.deadline) {
-      throw new DeadlineError(`${this.label} did not take the update before the deadline (--timeout): ${why}`)
+      throw new DeadlineError(`${this.label}: no success before the deadline (--timeout): ${why}`)
     }
     await sleep(delay)
   }

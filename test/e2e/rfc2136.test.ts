@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
+import net from 'node:net'
 import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -15,7 +16,7 @@ import {checkInvariants} from '../../src/core/invariants.js'
 import {parseZoneFile} from '../../src/core/zonefile.js'
 import {bindZonePolicy, knotAcl} from '../../src/providers/rfc2136-policy.js'
 import {cleanEnv, runCli} from '../helpers/cli.js'
-import {type Running, dig} from '../helpers/dns.js'
+import {type Running, dig, freePort} from '../helpers/dns.js'
 import {type Key, makeKey, startBindPrimary, startKnotPrimary, wrongKey} from '../helpers/primaries.js'
 import {requireTool} from '../helpers/tools.js'
 
@@ -205,6 +206,23 @@ describe('rfc2136 settings are checked before anything is sent', () => {
       assert.equal(r.exitCode, 2, r.stderr)
       assert.match(r.stderr, /--tsig-key-file/)
       assert.ok(!r.stderr.includes(secret.slice(0, 12)), r.stderr)
+    }
+  })
+
+  it('a primary that refuses connections or never answers: retried until --timeout, then exit 5', async () => {
+    const closed = await freePort()
+    const refused = await join_(['--server', `127.0.0.1:${closed}`, '--timeout', '1'])
+    assert.equal(refused.exitCode, 5, refused.stderr)
+    assert.match(refused.stderr, /ECONNREFUSED.*nothing was changed/)
+    const silent = net.createServer(() => undefined)
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (silent.address() as net.AddressInfo).port
+      const r = await join_(['--server', `127.0.0.1:${port}`, '--timeout', '1'])
+      assert.equal(r.exitCode, 5, r.stderr)
+      assert.match(r.stderr, /deadline/)
+    } finally {
+      silent.close()
     }
   })
 
