@@ -65,6 +65,8 @@ describe('dnssd serve as a primary for BIND and NSD secondaries', {skip}, () => 
     console.log(`# join visible on BIND after ${took[0]} ms, on NSD after ${took[1]} ms`)
     assert.ok(serialOf(serve.port)! > before, 'the serial grew')
     assert.match(serve.output(), /notify example\.com serial \d+ -> 127\.0\.0\.1:\d+: acknowledged/)
+    // BIND asks for the change by IXFR once it holds the zone; serve answers with the whole zone (RFC 1995 §4).
+    assert.match(serve.output(), /IXFR example\.com from 127\.0\.0\.1: serial \d+, \d+ records in 1 messages signed with dnssd-key/)
   })
 
   it('dig against each secondary equals dig against serve', async () => {
