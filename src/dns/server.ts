@@ -387,7 +387,7 @@ export class AuthoritativeServer {
       const p = parseQuery(msg)
       if (!p || p.kind !== 'query') return undefined
       this.options.log(`NOTAUTH to a query from ${client ?? 'unknown'}: TSIG ${signed.detail}`)
-      return tsigErrorReply(msg, p, signed.error, 'unknown', 'hmac-sha256')
+      return tsigErrorReply(msg, p, signed.error, signed.keyName, signed.algorithm)
     }
     const reply = this.answer(msg, transport, client)
     return reply && signMessage(reply, signed.key, {requestMac: signed.mac}).signed

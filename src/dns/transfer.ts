@@ -14,7 +14,7 @@ import {FLAG_AA, FLAG_QR, MessageWriter, type Query, RCODE, TYPE} from './messag
 import {labelsToName} from './names.js'
 import {type Server, formatServer} from './server-address.js'
 import {nameWire} from './update.js'
-import {TSIG_ERROR, type TsigKey, describeKey, signMessage, verifyRequest} from './tsig.js'
+import {TSIG_ALGORITHMS, TSIG_ERROR, type TsigKey, describeKey, signMessage, verifyRequest} from './tsig.js'
 
 /** Largest transfer message; leaves room for the TSIG record under 64 KiB. */
 const TRANSFER_MESSAGE_LIMIT = 16_384
@@ -57,7 +57,7 @@ export type SignedCheck =
   /** Signed with a key we hold and verified: sign the answer with it. */
   | {kind: 'signed'; key: TsigKey; mac: Buffer}
   /** Signed, but not verifiable: NOTAUTH with this TSIG error (RFC 8945 §5.2). */
-  | {kind: 'bad'; error: number; detail: string}
+  | {kind: 'bad'; error: number; detail: string; keyName: string; algorithm: string}
 
 /** Check a query's TSIG against the keys; cheap for unsigned queries only when no keys are configured. */
 export function checkSigned(msg: Buffer, keys: readonly TsigKey[]): SignedCheck {
@@ -71,7 +71,7 @@ export function checkSigned(msg: Buffer, keys: readonly TsigKey[]): SignedCheck 
   if (!check.found) return {kind: 'unsigned'}
   if (check.result.ok && check.key) return {kind: 'signed', key: check.key, mac: check.result.mac}
   const error = check.result.ok ? TSIG_ERROR.BADKEY : check.result.failure === 'BADKEY' ? TSIG_ERROR.BADKEY : check.result.failure === 'BADTIME' ? TSIG_ERROR.BADTIME : TSIG_ERROR.BADSIG
-  return {kind: 'bad', error, detail: check.result.ok ? 'unknown key' : check.result.detail}
+  return {kind: 'bad', error, detail: check.result.ok ? 'unknown key' : check.result.detail, keyName: check.found.keyName, algorithm: check.found.fields.algorithm}
 }
 
 /**
@@ -80,6 +80,8 @@ export function checkSigned(msg: Buffer, keys: readonly TsigKey[]): SignedCheck 
  * our time in Other Data, which a client only needs to report).
  */
 export function tsigErrorReply(msg: Buffer, q: Query, error: number, keyName: string, algorithm: string): Buffer {
+  // An algorithm we do not implement cannot even be echoed through our signer: answer with one we do.
+  if (!TSIG_ALGORITHMS.includes(algorithm)) algorithm = 'hmac-sha256'
   const w = new MessageWriter(65_535)
   w.question(msg, q)
   const body = w.finish(q.id, FLAG_QR | RCODE_NOTAUTH)
@@ -124,8 +126,7 @@ export function transferReplies(
   const signed = checkSigned(msg, policy.keys)
   if (signed.kind === 'bad') {
     log(`refused ${what}: TSIG ${signed.detail}`)
-    const found = verifyRequestSafe(msg)
-    return [tsigErrorReply(msg, q, signed.error, found?.keyName ?? 'unknown', found?.algorithm ?? 'hmac-sha256')]
+    return [tsigErrorReply(msg, q, signed.error, signed.keyName, signed.algorithm)]
   }
   const refuse = (why: string): Buffer[] => {
     log(`refused ${what}: ${why}`)
@@ -175,15 +176,6 @@ export function transferReplies(
     out.push(s.signed)
   }
   return out
-}
-
-function verifyRequestSafe(msg: Buffer): {keyName: string; algorithm: string} | undefined {
-  try {
-    const found = verifyRequest(msg, []).found
-    return found ? {keyName: found.keyName, algorithm: found.fields.algorithm} : undefined
-  } catch {
-    return undefined
-  }
 }
 
 /**

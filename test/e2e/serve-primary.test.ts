@@ -105,6 +105,10 @@ describe('dnssd serve as a primary for BIND and NSD secondaries', {skip}, () => 
     const bad = dig(serve.port, ['-y', `hmac-sha256:${wrong.name}:${wrong.secret}`, Z, 'AXFR'])
     assert.doesNotMatch(bad, /\sSRV\s/)
     assert.match(bad, /Transfer failed|tsig|NOTAUTH/i)
+    // A signed query whose MAC fails: NOTAUTH, and an unsigned TSIG naming the key and the error (RFC 8945 §5.2).
+    const query = dig(serve.port, ['-y', `hmac-sha256:${wrong.name}:${wrong.secret}`, Z, 'SOA'])
+    assert.equal(digStatus(query), 'NOTAUTH')
+    assert.match(query, new RegExp(`${key.name}\\.\\s+0\\s+ANY\\s+TSIG\\s+hmac-sha256\\. \\d+ 300 0 \\d+ BADSIG`))
     const good = dig(serve.port, ['-y', `hmac-sha256:${key.name}:${key.secret}`, Z, 'AXFR'])
     assert.match(good, /\sSRV\s/)
     assert.doesNotMatch(good, /could not be validated|failed/i)
