@@ -124,3 +124,30 @@ describe('dnssd serve as a primary for BIND and NSD secondaries', {skip}, () => 
     }
   })
 })
+
+describe('serve primary flags are checked before it listens', () => {
+  it('a bad --allow-transfer, --notify or --transfer-key-file: exit 2 naming the flag', async () => {
+    const dir = await tempDir()
+    try {
+      const secret = 'c2VjcmV0LXRoYXQtbXVzdC1ub3QtYmUtcHJpbnRlZA=='
+      const bad = join(dir.path, 'bad.key')
+      await writeFile(bad, `key "k" { algorithm hmac-md5; secret "${secret}"; };\n`)
+      for (const [flag, value] of [
+        ['--allow-transfer', '10.0.0.0/33'],
+        ['--allow-transfer', 'everyone'],
+        ['--notify', 'ns2.example.com'],
+        ['--notify', '127.0.0.1:0'],
+        ['--transfer-key-file', bad],
+        ['--transfer-key-file', join(dir.path, 'missing.key')],
+      ]) {
+        const r = await runCli(['serve', '--data-dir', dir.path, '--port', '0', flag!, value!])
+        assert.equal(r.exitCode, 2, `${flag} ${value}: ${r.stderr}`)
+        assert.match(r.stderr, new RegExp(flag!))
+        assert.ok(!r.stderr.includes(secret.slice(0, 12)))
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+      }
+    } finally {
+      await dir.cleanup()
+    }
+  })
+})
