@@ -120,8 +120,10 @@ export class Rfc2136Provider implements DnsProvider {
     }
     const result = verifier.verify(message)
     if (result.ok) return
-    const tsigName = TSIG_ERROR_NAMES[result.error]
-    if (rcode === 9 || tsigName) {
+    // An unsigned error answer (Knot's NOTAUTH for a zone it does not serve) says what went wrong in its
+    // RCODE; believing it can only make us stop, never change anything.
+    if (result.failure === 'UNSIGNED' && rcode !== 0) return
+    if (result.error !== 0 && TSIG_ERROR_NAMES[result.error]) {
       const why =
         result.error === 17
           ? 'the server does not know this key, or its ACL does not let it make this change (BADKEY): check the key name and algorithm, and the grant (`dnssd policy rfc2136`)'
@@ -143,22 +145,32 @@ export class Rfc2136Provider implements DnsProvider {
     const state = new ZoneState(zone, 'all')
     let soaSeen = 0
     let records = 0
-    for (let n = 0; soaSeen < 2; n++) {
+    let first = true
+    while (soaSeen < 2) {
       const raw = await channel.receive(this.options.deadline)
-      const msg = parseMessage(raw)
+      let msg
+      try {
+        msg = parseMessage(raw)
+      } catch (error) {
+        throw new Refused(`${this.label} sent a malformed zone transfer message (${(error as Error).message}); is a DNS server listening at --server?`)
+      }
       if (msg.id !== id) continue
       this.checkSigned(verifier, raw, 'zone transfer')
       if (msg.rcode !== 0) {
         const name = RCODE_NAMES[msg.rcode] ?? `RCODE ${msg.rcode}`
         if (msg.rcode === 5 || msg.rcode === 9) {
-          throw new Refused(`${this.label} refused the zone transfer of ${zone} (${name}); dnssd reads the zone by AXFR: allow it to ${this.settings.key ? `key ${this.settings.key.name}` : 'this address'} (BIND: allow-transfer { key NAME; }; Knot: acl with action transfer)`)
+          const who = this.settings.key ? `key ${this.settings.key.name}` : 'this address'
+          throw new Refused(
+            `${this.label} refused the zone transfer of ${zone} (${name}): it is not the primary of ${zone}, or does not let ${who} transfer it (dnssd reads the zone by AXFR; BIND: allow-transfer { key NAME; }; Knot: an acl with action transfer); check --zone and --server`,
+          )
         }
         if (msg.rcode === 3 || msg.rcode === 10) throw new Refused(`${this.label} is not authoritative for ${zone} (${name}); check --zone and --server`)
         throw new TransientError(`${this.label} answered the zone transfer with ${name}`)
       }
-      if (n === 0 && (msg.answers[0]?.type !== 'SOA' || msg.answers[0].name !== zone)) {
+      if (first && (msg.answers[0]?.type !== 'SOA' || msg.answers[0].name !== zone)) {
         throw new Refused(`${this.label} sent a zone transfer of ${zone} that does not start with its SOA; is it authoritative for ${zone}?`)
       }
+      first = false
       for (const r of msg.answers) {
         // The transfer starts and ends with the SOA (RFC 5936 §2.2).
         if (r.type === 'SOA' && r.name === zone && ++soaSeen === 2) break
@@ -223,7 +235,12 @@ export class Rfc2136Provider implements DnsProvider {
     const verifier = this.send(channel, encodeUpdate(zone, id, prerequisites, ops))
     for (;;) {
       const raw = await channel.receive(this.options.deadline)
-      const msg = parseMessage(raw)
+      let msg
+      try {
+        msg = parseMessage(raw)
+      } catch (error) {
+        throw new Refused(`${this.label} sent a malformed answer to the update (${(error as Error).message}); is a DNS server listening at --server?`)
+      }
       if (msg.id !== id) continue
       this.checkSigned(verifier, raw, 'update')
       const name = RCODE_NAMES[msg.rcode] ?? `RCODE ${msg.rcode}`

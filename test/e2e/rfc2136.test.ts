@@ -167,6 +167,12 @@ for (const kind of ['bind', 'knot'] as const) {
       assert.equal(nsupdate(`update delete x._tcp.${Z}. SRV`).status, 0)
     })
 
+    it('a zone the server is not primary for: exit 4 naming --zone', async () => {
+      const r = await runCli(['join', ...base.slice(0, 6), '--zone', 'not-here.test', '--service', '_v1._web._tcp', '--ip', '10.0.3.3', '--port', '80'])
+      assert.equal(r.exitCode, 4, r.stderr)
+      assert.match(r.stderr, /not-here\.test.*--zone/)
+    })
+
     it('an unsigned update is refused with exit 4', async () => {
       const r = await runCli(['join', '--provider', 'rfc2136', '--server', `127.0.0.1:${server.port}`, '--zone', Z, '--service', '_v1._web._tcp', '--ip', '10.0.3.2', '--port', '80'])
       assert.equal(r.exitCode, 4, r.stderr)
