@@ -167,6 +167,23 @@ for (const kind of ['bind', 'knot'] as const) {
       assert.equal(nsupdate(`update delete x._tcp.${Z}. SRV`).status, 0)
     })
 
+    it('--dry-run reads and shows the guarded UPDATE without sending it; list reads by one transfer', async () => {
+      const before = transfer(server.port, key)
+      const dry = await runCli(['join', ...base, '--service', '_v1._web._tcp', '--ip', '10.0.5.1', '--port', '80', '--dry-run', '--json', '--verbose'])
+      assert.equal(dry.exitCode, 0, dry.stderr)
+      const out = JSON.parse(dry.stdout)
+      assert.equal(out.changes.length, 7)
+      assert.equal((dry.stderr.match(/rfc2136: call UPDATE/g) ?? []).length, 0)
+      assert.equal(transfer(server.port, key), before, 'nothing was sent')
+      assert.equal((await runCli(['join', ...base, '--service', '_v1._web._tcp', '--ip', '10.0.5.1', '--port', '80'])).exitCode, 0)
+      const list = await runCli(['list', ...base, '--json', '--verbose'])
+      assert.equal(list.exitCode, 0, list.stderr)
+      assert.equal((list.stderr.match(/rfc2136: call AXFR/g) ?? []).length, 1)
+      const services = JSON.parse(list.stdout).services as {type: string; instances: {name: string}[]}[]
+      assert.ok(services.some((s) => s.instances.some((i) => i.name.startsWith('_v1._web._tcp'))), list.stdout)
+      assert.equal((await runCli(['leave', ...base, '--service', '_v1._web._tcp', '--ip', '10.0.5.1', '--port', '80'])).exitCode, 0)
+    })
+
     it('a zone the server is not primary for: exit 4 naming --zone', async () => {
       const r = await runCli(['join', ...base.slice(0, 6), '--zone', 'not-here.test', '--service', '_v1._web._tcp', '--ip', '10.0.3.3', '--port', '80'])
       assert.equal(r.exitCode, 4, r.stderr)
