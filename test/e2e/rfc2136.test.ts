@@ -14,6 +14,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {checkInvariants} from '../../src/core/invariants.js'
 import {parseZoneFile} from '../../src/core/zonefile.js'
+import {nameWire, valueToRdata} from '../../src/dns/update.js'
 import {bindZonePolicy, knotAcl} from '../../src/providers/rfc2136-policy.js'
 import {cleanEnv, runCli} from '../helpers/cli.js'
 import {type Running, dig, freePort} from '../helpers/dns.js'
@@ -246,6 +247,58 @@ describe('rfc2136 settings are checked before anything is sent', () => {
       assert.match(r.stderr, /deadline/)
     } finally {
       silent.close()
+    }
+  })
+
+  it('an update that keeps conflicting (YXRRSET) is re-read and retried until --timeout, then exit 5', async () => {
+    // A local stand-in primary: a one-SOA zone by AXFR, and YXRRSET to every UPDATE.
+    const soa = `ns1.${Z}. hostmaster.${Z}. 1 3600 600 86400 60`
+    let updates = 0
+    let transfers = 0
+    const stand = net.createServer((socket) => {
+      let buf = Buffer.alloc(0)
+      socket.on('data', (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk])
+        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          const msg = buf.subarray(2, 2 + buf.readUInt16BE(0))
+          buf = buf.subarray(2 + msg.length)
+          const opcode = (msg.readUInt16BE(2) >> 11) & 0xf
+          const questionEnd = 12 + nameWire(Z).length + 4
+          const header = Buffer.from(msg.subarray(0, 12))
+          let reply: Buffer
+          if (opcode === 5) {
+            updates++
+            header.writeUInt16BE((5 << 11) | 0x8000 | 7, 2) // YXRRSET
+            header.writeUInt16BE(0, 6)
+            header.writeUInt16BE(0, 8)
+            header.writeUInt16BE(0, 10)
+            reply = Buffer.concat([header, msg.subarray(12, questionEnd)])
+          } else {
+            transfers++
+            const rr = Buffer.concat([nameWire(Z), Buffer.from([0, 6, 0, 1, 0, 0, 0, 60]), Buffer.alloc(2)])
+            const rdata = valueToRdata('SOA', soa)
+            rr.writeUInt16BE(rdata.length, rr.length - 2)
+            header.writeUInt16BE(0x8400, 2)
+            header.writeUInt16BE(2, 6)
+            reply = Buffer.concat([header, msg.subarray(12, questionEnd), rr, rdata, rr, rdata])
+          }
+          const framed = Buffer.alloc(2)
+          framed.writeUInt16BE(reply.length)
+          socket.write(Buffer.concat([framed, reply]))
+        }
+      })
+      socket.on('error', () => socket.destroy())
+    })
+    await new Promise<void>((resolve) => stand.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (stand.address() as net.AddressInfo).port
+      const r = await join_(['--server', `127.0.0.1:${port}`, '--timeout', '2', '--verbose'])
+      assert.equal(r.exitCode, 5, r.stderr)
+      assert.match(r.stderr, /YXRRSET/)
+      assert.match(r.stderr.trim().split('\n').at(-1)!, /deadline.*conflicting.*nothing was changed/)
+      assert.ok(updates >= 2 && transfers === updates, `each attempt reads again before updating (${transfers} transfers, ${updates} updates)`)
+    } finally {
+      stand.close()
     }
   })
 
