@@ -184,6 +184,8 @@ export async function startNsdSecondary(dir: string, zone: string, primaryPort: 
     server-count: 1
     verbosity: 2
     rrl-ratelimit: 0
+    # NSD waits this long (default 1 s) after a transfer before serving it; the tests ask for 2 s end to end.
+    xfrd-reload-timeout: 0
     logfile: "${join(dir, 'nsd.log')}"
 
 remote-control:
