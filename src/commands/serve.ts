@@ -165,7 +165,9 @@ query, the longest-idle one closed when a new one needs room.`
       udpSizeWithoutCookie,
       tcpClients,
       tcpIdleMs,
-      ...primary,
+      transfer: primary.transfer,
+      // Every worker reloads the same files; one of them is enough to tell the secondaries.
+      notify: cluster.isWorker && cluster.worker?.id !== 1 ? [] : primary.notify,
     })
     let bound: {address: string; port: number}
     try {
