@@ -21,7 +21,6 @@ async function primaryOptions(allowFlag: string | string[] | undefined, keyFile:
   const transfer = emptyPolicy()
   for (const cidr of many(allowFlag)) {
     if (!addCidr(transfer.allow, cidr)) throw new InputError('--allow-transfer', `"${cidr}" is not an address or CIDR (e.g. 192.0.2.0/24, ::1)`)
-    transfer.allowText.push(cidr)
   }
   if (keyFile) {
     const {readKeyFile} = await import('../dns/tsig.js')

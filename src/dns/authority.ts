@@ -148,7 +148,8 @@ export function rdataOf(type: string, value: string): {parts: RdataPart[]; targe
 
 const TYPE_NUMBER = new Map<string, number>(Object.entries(TYPE))
 
-function typeNumber(type: string): number | undefined {
+/** A type mnemonic or TYPEnnn as its number; undefined for a name this server does not know. */
+export function typeNumber(type: string): number | undefined {
   const known = TYPE_NUMBER.get(type)
   if (known !== undefined) return known
   const m = /^TYPE(\d+)$/.exec(type)

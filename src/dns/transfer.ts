@@ -22,13 +22,12 @@ const TRANSFER_MESSAGE_LIMIT = 16_384
 export interface TransferPolicy {
   /** Client networks allowed to transfer without a key. */
   allow: net.BlockList
-  allowText: string[]
   /** Keys whose signed requests may transfer (and whose signed queries get signed answers). */
   keys: TsigKey[]
 }
 
 export function emptyPolicy(): TransferPolicy {
-  return {allow: new net.BlockList(), allowText: [], keys: []}
+  return {allow: new net.BlockList(), keys: []}
 }
 
 /** "10.0.0.0/8", "127.0.0.1", "::1/128" -> added to the list; false when it is not a CIDR. */

@@ -11,10 +11,10 @@
 import {createHmac, timingSafeEqual} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {InputError, registerSecret} from '../core/errors.js'
+import {CLASS_ANY} from './message.js'
 import {NameError, labelsKey, nameToLabels, readName} from './names.js'
 
 export const TYPE_TSIG = 250
-const CLASS_ANY = 255
 export const DEFAULT_FUDGE = 300
 
 /** TSIG error codes (RFC 8945 §5.1 and the RCODE registry). */

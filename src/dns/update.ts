@@ -10,14 +10,12 @@
  */
 import net from 'node:net'
 import {formatTxt} from '../core/txt.js'
-import {rdataOf} from './authority.js'
-import {TYPE, TYPE_NAMES} from './message.js'
+import {typeNumber as knownTypeNumber, rdataOf} from './authority.js'
+import {CLASS_IN, TYPE, TYPE_NAMES} from './message.js'
 import {labelsToName, nameToLabels, readName} from './names.js'
 
 export const OPCODE_UPDATE = 5
-export const CLASS_IN = 1
 export const CLASS_NONE = 254
-export const CLASS_ANY = 255
 
 /** RCODEs of RFC 1035 and RFC 2136 §2.2, and the TSIG ones of RFC 8945. */
 export const RCODE_NAMES: Record<number, string> = {
@@ -35,11 +33,9 @@ export const RCODE_NAMES: Record<number, string> = {
 }
 
 export function typeNumber(type: string): number {
-  const known = (TYPE as Record<string, number>)[type]
-  if (known !== undefined) return known
-  const m = /^TYPE(\d+)$/.exec(type)
-  if (m) return Number(m[1])
-  throw new Error(`record type ${type} cannot be sent`)
+  const n = knownTypeNumber(type)
+  if (n === undefined) throw new Error(`record type ${type} cannot be sent`)
+  return n
 }
 
 const typeName = (n: number): string => TYPE_NAMES[n] ?? `TYPE${n}`

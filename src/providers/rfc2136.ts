@@ -58,8 +58,6 @@ function isTransient(error: unknown): boolean {
 export class Rfc2136Provider implements DnsProvider {
   readonly kind = 'rfc2136'
   readonly settings: Rfc2136Settings
-  /** Exchanges made, by kind (benchmarks read these through the log as well). */
-  readonly calls = {axfr: 0, update: 0}
   private channel?: TcpChannel
 
   constructor(private readonly options: ProviderOptions) {
@@ -139,7 +137,6 @@ export class Rfc2136Provider implements DnsProvider {
   private async transfer(zone: string): Promise<ZoneState> {
     const channel = await this.connect()
     const id = randomInt(0, 65_536)
-    this.calls.axfr++
     this.options.log(`rfc2136: call AXFR ${zone} tcp ${this.label}`)
     const verifier = this.send(channel, encodePlainQuery(zone, TYPE.AXFR, id))
     const state = new ZoneState(zone, 'all')
@@ -230,7 +227,6 @@ export class Rfc2136Provider implements DnsProvider {
   private async update(zone: string, prerequisites: Prerequisite[], ops: UpdateOp[]): Promise<'applied' | 'conflict'> {
     const channel = await this.connect()
     const id = randomInt(0, 65_536)
-    this.calls.update++
     this.options.log(`rfc2136: call UPDATE ${zone} tcp ${this.label} (${prerequisites.length} prerequisites, ${ops.length} updates)`)
     const verifier = this.send(channel, encodeUpdate(zone, id, prerequisites, ops))
     for (;;) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {CLASS_IN, CLASS_NONE, encodeUpdate, nameWire, parseMessage, typeNumber, valueToRdata} from '../../src/dns/update.js'
+import {CLASS_IN} from '../../src/dns/message.js'
+import {CLASS_NONE, encodeUpdate, nameWire, parseMessage, typeNumber, valueToRdata} from '../../src/dns/update.js'
 
 /** A response holding one answer record with this data. */
 function answerWith(type: string, rdata: Buffer): Buffer {
