@@ -9,9 +9,10 @@ import {BIN, ROOT, benchEnv} from './lib.mjs'
 
 // The built server's own port probe and TCP framing (run `npm run build` first).
 const {freePort} = await import(`${ROOT}dist/dns/workers.js`)
+export {freePort}
 const {FrameReader, frame} = await import(`${ROOT}dist/dns/tcp.js`)
 
-function waitFor(child, pattern, what) {
+export function waitFor(child, pattern, what) {
   let out = ''
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), 15000)

@@ -8,6 +8,7 @@ export const COMMAND_LOADERS: Record<string, () => Promise<{default: unknown}>> 
   join: () => import('./commands/join.js'),
   leave: () => import('./commands/leave.js'),
   list: () => import('./commands/list.js'),
+  'policy:rfc2136': () => import('./commands/policy/rfc2136.js'),
   'policy:route53': () => import('./commands/policy/route53.js'),
   reap: () => import('./commands/reap.js'),
   resolve: () => import('./commands/resolve.js'),

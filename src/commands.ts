@@ -10,6 +10,7 @@ import Join from './commands/join.js'
 import Leave from './commands/leave.js'
 import List from './commands/list.js'
 import PolicyRoute53 from './commands/policy/route53.js'
+import PolicyRfc2136 from './commands/policy/rfc2136.js'
 import Reap from './commands/reap.js'
 import Resolve from './commands/resolve.js'
 import Serve from './commands/serve.js'
@@ -22,6 +23,7 @@ export const COMMANDS = {
   join: Join,
   leave: Leave,
   list: List,
+  'policy:rfc2136': PolicyRfc2136,
   'policy:route53': PolicyRoute53,
   reap: Reap,
   resolve: Resolve,

@@ -59,7 +59,7 @@ export const providerFlags = {
   provider: Flags.string({
     env: 'DNSSD_PROVIDER',
     description: 'where the records live',
-    options: ['file', 'route53', 'cloudflare'],
+    options: ['file', 'route53', 'cloudflare', 'rfc2136'],
     default: 'file',
     helpGroup: 'BACKEND',
   }),
@@ -88,6 +88,20 @@ export const dryRunFlag = Flags.boolean({char: 'n', description: 'print the plan
 export const route53Flags = {
   private: Flags.boolean({description: 'route53: use the private hosted zone of --zone', exclusive: ['public'], default: false, helpGroup: 'ROUTE 53'}),
   public: Flags.boolean({description: 'route53: use the public hosted zone of --zone', exclusive: ['private'], default: false, helpGroup: 'ROUTE 53'}),
+}
+
+/** RFC 2136 provider settings (passed to the provider by flag name; checked by providers/rfc2136-settings). */
+export const rfc2136Flags = {
+  server: Flags.string({
+    env: 'DNSSD_SERVER',
+    description: 'rfc2136: the primary to send dynamic updates to, HOST[:PORT] (port 53 by default)',
+    helpGroup: 'RFC 2136',
+  }),
+  'tsig-key-file': Flags.string({
+    env: 'DNSSD_TSIG_KEY_FILE',
+    description: 'rfc2136: TSIG key file as tsig-keygen writes it (key "name" { algorithm hmac-sha256; secret "..."; };)',
+    helpGroup: 'RFC 2136',
+  }),
 }
 
 export const waitFlag = Flags.boolean({

@@ -1,7 +1,7 @@
 import {join} from '../app/membership.js'
 import {type MembershipResult} from '../app/membership.js'
 import {DnssdCommand} from '../cli/base.js'
-import {checkFlags, dryRunFlag, identityFlags, leaseFlag, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
+import {checkFlags, dryRunFlag, identityFlags, leaseFlag, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, rfc2136Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
 import {renderMembership} from '../cli/render.js'
 import {membershipRequest} from '../cli/requests.js'
 
@@ -29,6 +29,7 @@ nothing (a timer may simply re-run it); changed flags update the member.`
     timeout: timeoutFlag(30),
     'dry-run': dryRunFlag,
     ...route53Flags,
+    ...rfc2136Flags,
     wait: waitFlag,
     registry: registryFlag,
     lease: leaseFlag,

@@ -1,6 +1,6 @@
 import {type MembershipResult, leave} from '../app/membership.js'
 import {DnssdCommand} from '../cli/base.js'
-import {dryRunFlag, identityFlags, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
+import {dryRunFlag, identityFlags, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, rfc2136Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
 import {renderMembership} from '../cli/render.js'
 import {membershipRequest} from '../cli/requests.js'
 
@@ -26,6 +26,7 @@ member succeeds with a note, so shutdown scripts can always run it.`
     timeout: timeoutFlag(10),
     'dry-run': dryRunFlag,
     ...route53Flags,
+    ...rfc2136Flags,
     wait: waitFlag,
     registry: registryFlag,
   }

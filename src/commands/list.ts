@@ -1,6 +1,6 @@
 import {type ListResult, list} from '../app/list.js'
 import {DnssdCommand} from '../cli/base.js'
-import {providerFlags, registryFlag, route53Flags, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
+import {providerFlags, registryFlag, route53Flags, rfc2136Flags, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
 import {renderList} from '../cli/render.js'
 import {listRequest} from '../cli/requests.js'
 
@@ -23,6 +23,7 @@ targets (priority, weight, port, addresses) and TXT attributes.`
     ...providerFlags,
     timeout: timeoutFlag(30),
     ...route53Flags,
+    ...rfc2136Flags,
     registry: registryFlag,
   }
 

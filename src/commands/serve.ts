@@ -14,6 +14,30 @@ function servedText(zones: readonly {zone: string; serial: number}[]): string {
   return zones.map((z) => `${z.zone} (serial ${z.serial})`).join(', ') || 'none yet'
 }
 
+/** oclif hands a multiple flag read from the environment over as one string. */
+const many = (value: string | string[] | undefined): string[] =>
+  (typeof value === 'string' ? value.split(/[\s,]+/) : (value ?? [])).map((v) => v.trim()).filter(Boolean)
+
+async function primaryOptions(allowFlag: string | string[] | undefined, keyFile: string | undefined, notifyFlag: string | string[] | undefined) {
+  const {addCidr, emptyPolicy} = await import('../dns/transfer.js')
+  const {parseServer} = await import('../dns/server-address.js')
+  const {isIP} = await import('node:net')
+  const transfer = emptyPolicy()
+  for (const cidr of many(allowFlag)) {
+    if (!addCidr(transfer.allow, cidr)) throw new InputError('--allow-transfer', `"${cidr}" is not an address or CIDR (e.g. 192.0.2.0/24, ::1)`)
+  }
+  if (keyFile) {
+    const {readKeyFile} = await import('../dns/tsig.js')
+    transfer.keys = readKeyFile(keyFile, '--transfer-key-file')
+  }
+  const notify = many(notifyFlag).map((text) => {
+    const target = parseServer(text, '--notify')
+    if (isIP(target.host) === 0) throw new InputError('--notify', `"${text}" is not IP[:PORT]; give the secondary's address`)
+    return target
+  })
+  return {transfer, notify}
+}
+
 export default class Serve extends DnssdCommand {
   static override summary = "Answer DNS queries for the file provider's zones (authoritative, UDP and TCP)"
   static override description = `Serves every zone in the data directory (or only the --zone ones) as an
@@ -58,6 +82,23 @@ query, the longest-idle one closed when a new one needs room.`
     }),
     'tcp-clients': Flags.string({env: 'DNSSD_SERVE_TCP_CLIENTS', description: 'open TCP connections at most; a new one closes the longest-idle', default: String(SERVE_DEFAULTS.tcpClients)}),
     'tcp-idle': Flags.string({env: 'DNSSD_SERVE_TCP_IDLE', description: 'seconds a TCP connection may stay without sending a query', default: String(SERVE_DEFAULTS.tcpIdleMs / 1000)}),
+    'allow-transfer': Flags.string({
+      env: 'DNSSD_SERVE_ALLOW_TRANSFER',
+      multiple: true,
+      description: 'let this address or CIDR transfer the zones (AXFR/IXFR over TCP) without a key (repeatable) [default: nobody]',
+      helpGroup: 'PRIMARY',
+    }),
+    'transfer-key-file': Flags.string({
+      env: 'DNSSD_TRANSFER_KEY_FILE',
+      description: 'TSIG key file (as tsig-keygen writes); requests signed with one of its keys may transfer, and signed queries get signed answers',
+      helpGroup: 'PRIMARY',
+    }),
+    notify: Flags.string({
+      env: 'DNSSD_SERVE_NOTIFY',
+      multiple: true,
+      description: 'send NOTIFY to this secondary, IP[:PORT], whenever a zone changes (repeatable)',
+      helpGroup: 'PRIMARY',
+    }),
     verbose: Flags.boolean({char: 'v', description: 'log zone loads and dropped packets on stderr', default: false}),
   }
 
@@ -95,6 +136,7 @@ query, the longest-idle one closed when a new one needs room.`
     const secretText = flags['cookie-secret']
     // The value is a secret: the message names the rule, never the value.
     if (secretText !== undefined && !/^[0-9a-fA-F]{32}$/.test(secretText)) throw new InputError('--cookie-secret', 'not 32 hex digits (16 octets, e.g. openssl rand -hex 16)')
+    const primary = await primaryOptions(flags['allow-transfer'], flags['transfer-key-file'], flags.notify)
     const dataDir = flags['data-dir'] ?? defaultDataDir()
     const verbose = this.verboseLogger(flags.verbose)
     const {default: cluster} = await import('node:cluster')
@@ -135,6 +177,9 @@ query, the longest-idle one closed when a new one needs room.`
       udpSizeWithoutCookie,
       tcpClients,
       tcpIdleMs,
+      transfer: primary.transfer,
+      // Every worker reloads the same files; one of them is enough to tell the secondaries.
+      notify: cluster.isWorker && cluster.worker?.id !== 1 ? [] : primary.notify,
     })
     let bound: {address: string; port: number}
     try {

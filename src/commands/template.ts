@@ -1,7 +1,7 @@
 import {writeFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 import {DnssdCommand} from '../cli/base.js'
-import {checkFlags, identityFlags, portFlag, providerFlags, recordFlags, registryFlag} from '../cli/flags.js'
+import {checkFlags, identityFlags, portFlag, providerFlags, recordFlags, registryFlag, rfc2136Flags} from '../cli/flags.js'
 import {parseSeconds} from '../core/names.js'
 import {TEMPLATE_KINDS, type TemplateKind, buildSpec, render} from '../templates/render.js'
 
@@ -81,6 +81,8 @@ the environment file /etc/dnssd/NAME.env (mode 0600).`
     jitter: commandLineOnly(recordFlags.jitter),
     provider: commandLineOnly(providerFlags.provider),
     'data-dir': commandLineOnly(providerFlags['data-dir']),
+    server: commandLineOnly(rfc2136Flags.server),
+    'tsig-key-file': commandLineOnly(rfc2136Flags['tsig-key-file']),
     set: Flags.string({
       multiple: true,
       description: 'another provider flag for join and leave, NAME=VALUE (e.g. zone-id=Z0123456789); never a secret',

@@ -89,7 +89,7 @@ export const inZone = (key: string, zoneKey: string): boolean => key === zoneKey
 const nameOfValue = (v: string): string => (v === '.' ? '' : v)
 
 /** Record data in wire parts, or undefined for a type this server does not encode. */
-function rdataOf(type: string, value: string): {parts: RdataPart[]; targets: string[]} | undefined {
+export function rdataOf(type: string, value: string): {parts: RdataPart[]; targets: string[]} | undefined {
   const words = value.trim().split(/\s+/)
   switch (type) {
     case 'A':
@@ -148,7 +148,8 @@ function rdataOf(type: string, value: string): {parts: RdataPart[]; targets: str
 
 const TYPE_NUMBER = new Map<string, number>(Object.entries(TYPE))
 
-function typeNumber(type: string): number | undefined {
+/** A type mnemonic or TYPEnnn as its number; undefined for a name this server does not know. */
+export function typeNumber(type: string): number | undefined {
   const known = TYPE_NUMBER.get(type)
   if (known !== undefined) return known
   const m = /^TYPE(\d+)$/.exec(type)

@@ -13,15 +13,13 @@ import net from 'node:net'
 import {BackendError, DeadlineError, DnssdError, InputError} from '../core/errors.js'
 import {normalizeName} from '../core/names.js'
 import {NameError} from './names.js'
+import {type Server, formatServer} from './server-address.js'
 import {FrameReader, frame} from './tcp.js'
 import {MalformedResponse, type Message, type QueryType, decodeResponse, encodeQuery} from './wire.js'
 
 export const EDNS_SIZE = 1232
 
-export interface Server {
-  host: string
-  port: number
-}
+export {type Server, formatServer, parseServer} from './server-address.js'
 
 export interface ClientOptions {
   servers: Server[]
@@ -58,34 +56,6 @@ export class DnsLookupError extends DnssdError {
 export interface Response extends Message {
   transport: 'udp' | 'tcp' | 'doh'
   server: string
-}
-
-/** `HOST`, `HOST:PORT`, `[V6]:PORT` or a bare IPv6 address. */
-export function parseServer(value: string, input = '--server'): Server {
-  const text = value.trim()
-  let host = text
-  let port = 53
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text)
-  if (bracket) {
-    host = bracket[1]!
-    if (bracket[2] !== undefined) port = Number(bracket[2])
-  } else if (net.isIPv6(text)) {
-    host = text
-  } else {
-    const m = /^([^:]+)(?::(\d+))?$/.exec(text)
-    if (!m) throw new InputError(input, `"${value}" is not HOST, HOST:PORT or [IPv6]:PORT`)
-    host = m[1]!
-    if (m[2] !== undefined) port = Number(m[2])
-  }
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new InputError(input, `"${value}" has a port outside 1-65535`)
-  if (net.isIP(host.split('%')[0]!) === 0 && !/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/i.test(host)) {
-    throw new InputError(input, `"${host}" is not an IP address or host name`)
-  }
-  return {host, port}
-}
-
-export function formatServer(s: Server): string {
-  return s.host.includes(':') ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`
 }
 
 /** The `nameserver` lines of resolv.conf(5); glibc's default when there are none. */

@@ -11,6 +11,8 @@
 import {labelsKey, readName} from './names.js'
 
 export const TYPE = {A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, DNAME: 39, OPT: 41, IXFR: 251, AXFR: 252, ANY: 255} as const
+/** Type mnemonics by number (zone transfers and updates name the types they carry). */
+export const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(TYPE).map(([k, v]) => [v, k]))
 export const CLASS_IN = 1
 export const CLASS_ANY = 255
 

@@ -43,6 +43,22 @@ export function nameToLabels(name: string): Buffer[] {
   return labels
 }
 
+/** Labels -> presentation form without the trailing dot, escaping `.`, `\` and non-printables (zone transfers, updates). */
+export function labelsToName(labels: readonly Buffer[]): string {
+  if (labels.length === 0) return '.'
+  return labels.map(escapeLabel).join('.')
+}
+
+function escapeLabel(label: Buffer): string {
+  let out = ''
+  for (const b of label) {
+    if (b === 0x2e || b === 0x5c) out += `\\${String.fromCharCode(b)}`
+    else if (b > 0x20 && b < 0x7f) out += String.fromCharCode(b)
+    else out += `\\${String(b).padStart(3, '0')}`
+  }
+  return out
+}
+
 /** Compression / lookup key of a name: ASCII-case-folded labels (RFC 4343). */
 export function labelsKey(labels: readonly Buffer[], from = 0): string {
   let key = ''

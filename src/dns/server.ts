@@ -19,6 +19,9 @@ import {type Answer, Authority, type RRset, type Zone, compileZone} from './auth
 import {CookieJar, RateLimiter} from './guard.js'
 import {SERVE_DEFAULTS} from './limits.js'
 import {FrameReader, frame} from './tcp.js'
+import {type Server} from './server-address.js'
+import {Notifier, type TransferPolicy, checkSigned, emptyPolicy, transferReplies, tsigErrorReply} from './transfer.js'
+import {signMessage} from './tsig.js'
 import {
   type BareReply,
   CLASS_ANY,
@@ -60,6 +63,10 @@ export interface ServerOptions {
   tcpClients?: number
   /** A TCP connection that sends no complete query for this long is closed. */
   tcpIdleMs?: number
+  /** Who may transfer the zones (AXFR/IXFR over TCP); nobody when undefined. */
+  transfer?: TransferPolicy
+  /** Secondaries sent a NOTIFY whenever a zone's data changes. */
+  notify?: Server[]
 }
 
 /** A response without its OPT, as built once for a question and reused; `rotations`: where round-robin sets sit. */
@@ -100,6 +107,8 @@ export class AuthoritativeServer {
   private checking?: Promise<void>
   private recheck = false
   private readonly provider: FileProvider
+  private readonly policy: TransferPolicy
+  private readonly notifier?: Notifier
   readonly stats = {queries: 0}
 
   constructor(private readonly options: ServerOptions) {
@@ -110,6 +119,8 @@ export class AuthoritativeServer {
     this.udpSizeWithoutCookie = Math.min(Math.max(512, options.udpSizeWithoutCookie ?? SERVE_DEFAULTS.udpSizeWithoutCookie), SERVER_UDP_SIZE)
     this.tcpClients = options.tcpClients ?? SERVE_DEFAULTS.tcpClients
     this.tcpIdleMs = options.tcpIdleMs ?? SERVE_DEFAULTS.tcpIdleMs
+    this.policy = options.transfer ?? emptyPolicy()
+    if (options.notify && options.notify.length > 0) this.notifier = new Notifier(options.notify, options.log)
   }
 
   zones(): Zone[] {
@@ -173,6 +184,7 @@ export class AuthoritativeServer {
     if (this.poller) clearInterval(this.poller)
     if (this.sweeper) clearInterval(this.sweeper)
     this.watcher?.close()
+    this.notifier?.close()
     for (const c of this.connections) c.socket.destroy()
     await Promise.all([
       new Promise<void>((resolve) => (this.udp ? this.udp.close(() => resolve()) : resolve())),
@@ -215,6 +227,7 @@ export class AuthoritativeServer {
   async checkFiles(): Promise<void> {
     const names = await this.zoneNames()
     let changed = false
+    const reloaded: Zone[] = []
     for (const zone of names) {
       let stamp: string | undefined
       try {
@@ -237,7 +250,10 @@ export class AuthoritativeServer {
         file = await this.provider.load(zone)
         if (!file) continue
         const compiled = compileZone(file, this.options.log)
+        const previous = this.compiled.get(zone)
+        if (previous) keepSerialIncreasing(compiled, previous.serial, this.options.log)
         this.compiled.set(zone, compiled)
+        reloaded.push(compiled)
         this.stamps.set(zone, stamp)
         changed = true
         this.options.log(`${zone}: loaded serial ${compiled.serial}, ${compiled.recordCount} records`)
@@ -258,6 +274,7 @@ export class AuthoritativeServer {
       this.authority = new Authority(this.compiled.values())
       this.cache.clear()
     }
+    for (const z of reloaded) this.notifier?.notify(z.origin, z.serial)
   }
 
   private onDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -305,17 +322,19 @@ export class AuthoritativeServer {
         const msg = frames.next()
         if (!msg) return
         conn.active = performance.now()
-        let reply: Buffer | undefined
+        let replies: Buffer[]
         try {
-          reply = this.respond(msg, 'tcp', socket.remoteAddress)
+          replies = this.transfer(msg, socket.remoteAddress) ?? [this.respond(msg, 'tcp', socket.remoteAddress)].filter((r) => r !== undefined)
         } catch (error) {
           this.options.log(`dropped a TCP message: ${(error as Error).message}`)
           socket.destroy()
           return
         }
-        if (reply && !socket.write(frame(reply))) {
-          blocked = true
-          socket.pause()
+        for (const reply of replies) {
+          if (!socket.write(frame(reply))) {
+            blocked = true
+            socket.pause()
+          }
         }
       }
     }
@@ -349,6 +368,32 @@ export class AuthoritativeServer {
    * may leave it out). Public for tests and the fuzzer.
    */
   respond(msg: Buffer, transport: 'udp' | 'tcp', client?: string): Buffer | undefined {
+    if (this.policy.keys.length === 0) return this.answer(msg, transport, client)
+    // A signed query (a secondary checking the SOA) gets a signed answer, or NOTAUTH when its TSIG fails.
+    const signed = checkSigned(msg, this.policy.keys)
+    if (signed.kind === 'unsigned') return this.answer(msg, transport, client)
+    if (signed.kind === 'bad') {
+      this.stats.queries++
+      const p = parseQuery(msg)
+      if (!p || p.kind !== 'query') return undefined
+      this.options.log(`NOTAUTH to a query from ${client ?? 'unknown'}: TSIG ${signed.detail}`)
+      return tsigErrorReply(msg, p, signed.error, signed.keyName, signed.algorithm)
+    }
+    const reply = this.answer(msg, transport, client)
+    return reply && signMessage(reply, signed.key, {requestMac: signed.mac}).signed
+  }
+
+  /** An AXFR or IXFR query: the transfer's messages (or its refusal); undefined for any other message. */
+  private transfer(msg: Buffer, client: string | undefined): Buffer[] | undefined {
+    if (msg.length < 12) return undefined
+    const p = parseQuery(msg)
+    if (!p || p.kind !== 'query' || (p.qtype !== TYPE.AXFR && p.qtype !== TYPE.IXFR)) return undefined
+    this.stats.queries++
+    const zone = [...this.compiled.values()].find((z) => z.key === p.key)
+    return transferReplies(msg, p, zone, this.policy, client, this.options.log)
+  }
+
+  private answer(msg: Buffer, transport: 'udp' | 'tcp', client?: string): Buffer | undefined {
     this.stats.queries++
     const p = parseQuery(msg)
     if (!p) return undefined
@@ -458,4 +503,20 @@ export class AuthoritativeServer {
     }
     return finish(w, (a.aa ? FLAG_AA : 0) | a.rcode)
   }
+}
+
+/**
+ * Secondaries transfer only when the serial grows (RFC 1982 arithmetic): a
+ * zone file edited without raising it is served with the previous serial + 1.
+ */
+function keepSerialIncreasing(zone: Zone, previous: number, log: (line: string) => void): void {
+  const ahead = (zone.serial - previous + 2 ** 32) % 2 ** 32
+  if (ahead > 0 && ahead < 2 ** 31) return
+  const serial = (previous + 1) % 2 ** 32
+  const bytes = Buffer.alloc(4)
+  bytes.writeUInt32BE(serial)
+  // The SOA data is [mname, rname, serial, ...]; negative answers share these arrays.
+  for (const r of zone.nodes.get(zone.key)?.get(TYPE.SOA)?.records ?? []) r.rdata[2] = bytes
+  log(`${zone.origin}: the zone file's serial ${zone.serial} is not above ${previous}; serving serial ${serial}`)
+  zone.serial = serial
 }

@@ -10,9 +10,10 @@ import {InputError} from '../core/errors.js'
 import {isPublicAddress, parseRoundRobin} from '../core/names.js'
 import {checkCloudflareTtl} from './cloudflare-records.js'
 import {type DnsProvider, type ProviderKind, type ProviderOptions} from './provider.js'
+import {type Rfc2136Settings, parseRfc2136Settings} from './rfc2136-settings.js'
 
 /** Provider-specific features, each named by the flag that asks for it. */
-export type Feature = 'data-dir' | 'zone-id' | 'api-token-file' | 'private' | 'public' | 'wait' | 'proxied' | 'ttl-auto'
+export type Feature = 'data-dir' | 'zone-id' | 'api-token-file' | 'private' | 'public' | 'wait' | 'proxied' | 'ttl-auto' | 'server' | 'tsig-key-file'
 
 /** The raw values of the provider flags, as the command edge has them. */
 export interface ProviderFlags {
@@ -26,6 +27,8 @@ export interface ProviderFlags {
   proxied?: boolean
   ttl?: string
   'a-record'?: string
+  server?: string
+  'tsig-key-file'?: string
 }
 
 export interface FileSettings {
@@ -49,6 +52,7 @@ export interface SettingsByKind {
   file: FileSettings
   route53: Route53Settings
   cloudflare: CloudflareSettings
+  rfc2136: Rfc2136Settings
 }
 
 /** A provider chosen and configured: what the app layer opens. */
@@ -117,7 +121,14 @@ const CLOUDFLARE: ProviderSpec<'cloudflare'> = {
   open: async (options) => new (await import('./cloudflare.js')).CloudflareProvider(options),
 }
 
-export const PROVIDERS: {[K in ProviderKind]: ProviderSpec<K>} = {file: FILE, route53: ROUTE53, cloudflare: CLOUDFLARE}
+const RFC2136: ProviderSpec<'rfc2136'> = {
+  kind: 'rfc2136',
+  supports: new Set(['server', 'tsig-key-file']),
+  settings: (flags) => parseRfc2136Settings({server: flags.server, 'tsig-key-file': flags['tsig-key-file']}),
+  open: async (options) => new (await import('./rfc2136.js')).Rfc2136Provider(options),
+}
+
+export const PROVIDERS: {[K in ProviderKind]: ProviderSpec<K>} = {file: FILE, route53: ROUTE53, cloudflare: CLOUDFLARE, rfc2136: RFC2136}
 export const PROVIDER_KINDS = Object.keys(PROVIDERS) as ProviderKind[]
 
 /** The flags each feature is asked for with, for the refusal message. */
@@ -130,11 +141,13 @@ const FEATURE_FLAG: Record<Feature, string> = {
   wait: '--wait',
   proxied: '--proxied',
   'ttl-auto': '--ttl auto',
+  server: '--server',
+  'tsig-key-file': '--tsig-key-file',
 }
 
 function asked(flags: ProviderFlags): Feature[] {
   const out: Feature[] = []
-  for (const f of ['data-dir', 'zone-id', 'api-token-file'] as const) if (given(flags[f]) !== undefined) out.push(f)
+  for (const f of ['data-dir', 'zone-id', 'api-token-file', 'server', 'tsig-key-file'] as const) if (given(flags[f]) !== undefined) out.push(f)
   for (const f of ['private', 'public', 'wait', 'proxied'] as const) if (flags[f] === true) out.push(f)
   if (flags.ttl?.trim().toLowerCase() === 'auto') out.push('ttl-auto')
   return out

@@ -43,4 +43,4 @@ export interface DnsProvider {
   waitInSync?(changeId: string, onPoll?: (status: string, elapsedMs: number) => void): Promise<{elapsedMs: number}>
 }
 
-export type ProviderKind = 'file' | 'route53' | 'cloudflare'
+export type ProviderKind = 'file' | 'route53' | 'cloudflare' | 'rfc2136'

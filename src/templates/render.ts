@@ -10,6 +10,7 @@ import {fileURLToPath} from 'node:url'
 import {InputError} from '../core/errors.js'
 import {memberForJoin} from '../core/membership.js'
 import {parseSeconds} from '../core/names.js'
+import {formatServer, parseServer} from '../dns/server-address.js'
 import {parseRegistryUrl} from '../registry/registry.js'
 import {parseHealthTarget} from '../platform/health.js'
 import {parseIpSource} from '../platform/ipauto.js'
@@ -35,6 +36,8 @@ export interface TemplateInput {
   'ip-source'?: string
   provider?: string
   'data-dir'?: string
+  server?: string
+  'tsig-key-file'?: string
   set?: string[]
   check?: string
   'check-timeout'?: string
@@ -103,6 +106,12 @@ export function buildSpec(input: TemplateInput, defaultPackage: string): Templat
 
   const provider = [`--provider=${input.provider ?? 'file'}`]
   if (input['data-dir']) provider.push(`--data-dir=${noControl('--data-dir', input['data-dir'])}`)
+  if (input.server !== undefined) provider.push(`--server=${formatServer(parseServer(noControl('--server', input.server)))}`)
+  if (input['tsig-key-file'] !== undefined) {
+    const path = noControl('--tsig-key-file', input['tsig-key-file'])
+    if (!path.startsWith('/')) throw new InputError('--tsig-key-file', `"${path}" must be an absolute path on the instance (the key file itself stays out of the template)`)
+    provider.push(`--tsig-key-file=${path}`)
+  }
   for (const raw of input.set ?? []) {
     const eq = raw.indexOf('=')
     const key = eq < 0 ? raw : raw.slice(0, eq)
@@ -112,6 +121,9 @@ export function buildSpec(input: TemplateInput, defaultPackage: string): Templat
       throw new InputError(`--set ${key}`, `use --${key} itself`)
     }
     provider.push(`--${key}=${noControl(`--set ${key}`, raw.slice(eq + 1))}`)
+  }
+  if (input.provider === 'rfc2136' && !provider.some((a) => a.startsWith('--server='))) {
+    throw new InputError('--server', 'the rfc2136 provider needs the primary to update on the instance: --server HOST[:PORT]')
   }
   const identity = [`--zone=${member.zone}`, `--service=${member.service.relative}`, '--ip=auto']
   if (ipSource) identity.push(`--ip-source=${ipSource}`)

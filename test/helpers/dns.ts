@@ -7,6 +7,8 @@ import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
 import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {freePort} from '../../src/dns/workers.js'
+
+export {freePort}
 import {BIN, type RunResult, cleanEnv, runCli} from './cli.js'
 
 export interface Running {
@@ -17,7 +19,7 @@ export interface Running {
   stop: () => Promise<number | null>
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 30_000): Promise<{match: RegExpExecArray; output: () => string}> {
+export function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 30_000): Promise<{match: RegExpExecArray; output: () => string}> {
   let out = ''
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), timeoutMs)
@@ -38,7 +40,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeout
   })
 }
 
-function stopper(child: ChildProcess): () => Promise<number | null> {
+export function stopper(child: ChildProcess): () => Promise<number | null> {
   return () =>
     new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode)

@@ -1,0 +1,170 @@
+// Self-hosted DNS (issue 15): `dnssd join --provider rfc2136` against a real
+// BIND primary (joins per second; zone reads and UPDATE round trips per join,
+// one at a time and 20 at once), and the query throughput of an NSD secondary
+// fed by `dnssd serve` (AXFR + NOTIFY) beside serve itself, by dnsperf.
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {dig, freePort, have, startServe, waitFor, zoneDir} from './dnslib.mjs'
+import {BIN, benchEnv, printTable} from './lib.mjs'
+
+const JOINS = Number(process.env.BENCH_JOINS ?? 20)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const ZONE = 'bench.example'
+const {dir, data, zone} = zoneDir('dnssd-bench-rfc2136-', ZONE, 30, 8)
+const children = []
+
+function keygen(name) {
+  const r = spawnSync('tsig-keygen', ['-a', 'hmac-sha256', name], {encoding: 'utf8'})
+  const file = join(dir, `${name}.key`)
+  writeFileSync(file, r.stdout, {mode: 0o600})
+  return {name, file, secret: /secret "([^"]+)"/.exec(r.stdout)[1]}
+}
+
+async function startBindPrimary(key) {
+  const bdir = join(dir, 'bind')
+  mkdirSync(bdir)
+  const port = await freePort()
+  writeFileSync(join(bdir, `${ZONE}.db`), zone)
+  const conf = join(bdir, 'named.conf')
+  writeFileSync(
+    conf,
+    `include "${key.file}";
+options { directory "${bdir}"; pid-file "${join(bdir, 'named.pid')}"; session-keyfile "${join(bdir, 'session.key')}";
+  managed-keys-directory "${bdir}"; listen-on port ${port} { 127.0.0.1; }; listen-on-v6 { none; };
+  recursion no; dnssec-validation no; notify no; };
+controls { };
+zone "${ZONE}" { type primary; file "${join(bdir, `${ZONE}.db`)}";
+  update-policy { grant ${key.name} subdomain ${ZONE}. A AAAA SRV TXT PTR; };
+  allow-transfer { key ${key.name}; }; };
+`,
+  )
+  const child = spawn('named', ['-g', '-c', conf, '-n', '1'], {stdio: ['ignore', 'pipe', 'pipe']})
+  children.push(child)
+  await waitFor(child, /running\s*$/m, 'named')
+  return port
+}
+
+function join1(port, key, i) {
+  return new Promise((resolve, reject) => {
+    const args = ['join', '--provider', 'rfc2136', '--server', `127.0.0.1:${port}`, '--tsig-key-file', key.file, '--zone', ZONE]
+    args.push('--service', '_v1._bench._tcp', '--ip', `10.9.${i >> 8}.${i & 255}`, '--port', '8080', '--verbose', '--timeout', '120')
+    const child = spawn(process.execPath, [BIN, ...args], {env: benchEnv(), stdio: ['ignore', 'ignore', 'pipe']})
+    let err = ''
+    child.stderr.on('data', (d) => (err += d))
+    child.on('close', (code) =>
+      code === 0
+        ? resolve({axfr: (err.match(/rfc2136: call AXFR/g) ?? []).length, update: (err.match(/rfc2136: call UPDATE/g) ?? []).length})
+        : reject(new Error(`join ${i} exited ${code}: ${err}`)),
+    )
+  })
+}
+
+async function joins(port, key, from, parallel) {
+  const t = process.hrtime.bigint()
+  const counts = []
+  const queue = Array.from({length: JOINS}, (_, k) => from + k)
+  await Promise.all(
+    Array.from({length: parallel}, async () => {
+      for (let i = queue.shift(); i !== undefined; i = queue.shift()) counts.push(await join1(port, key, i))
+    }),
+  )
+  const s = Number(process.hrtime.bigint() - t) / 1e9
+  const sum = (k) => counts.reduce((a, c) => a + c[k], 0)
+  return [String(parallel), String(JOINS), s.toFixed(2), (JOINS / s).toFixed(1), (sum('update') / JOINS).toFixed(2), (sum('axfr') / JOINS).toFixed(2), String(Math.max(...counts.map((c) => c.update)))]
+}
+
+function perf(port, queries, mode) {
+  const r = spawnSync('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(SECONDS), '-c', '4', '-q', '64', '-m', mode], {encoding: 'utf8'})
+  return {qps: Number(/Queries per second:\s+([\d.]+)/.exec(r.stdout)?.[1]), lost: /Queries lost:\s+(\d+)/.exec(r.stdout)?.[1] ?? '?'}
+}
+
+try {
+  for (const tool of ['named', 'dig', 'tsig-keygen']) if (!have(tool)) throw new Error(`bench/rfc2136.mjs needs ${tool} (bind9, bind9-utils, bind9-dnsutils)`)
+  const key = keygen('dnssd-bench')
+  const primary = await startBindPrimary(key)
+  const rows = [await joins(primary, key, 1, 1), await joins(primary, key, 1001, JOINS)]
+  printTable(
+    `dnssd join --provider rfc2136 against BIND named (each join is a whole CLI process: start-up included)`,
+    ['at once', 'joins', 'wall s', 'joins/s', 'UPDATEs/join', 'reads (AXFR)/join', 'max UPDATEs one join'],
+    rows,
+  )
+  console.log('\nGoal: 1 UPDATE per join uncontended and <= 2 reads. Each read is one AXFR (one TCP round trip); concurrent joins')
+  console.log('that lose the compare-and-swap (YXRRSET/NXRRSET) read and update again.')
+
+  if (!have('nsd') || !have('dnsperf')) {
+    console.log('\nnsd or dnsperf is not installed: the secondary throughput is skipped')
+  } else {
+    const nsdPort = await freePort()
+    const serve = await startServe(data, ['--rrl', '0', '--udp-size-without-cookie', '1232', '--transfer-key-file', key.file, '--notify', `127.0.0.1:${nsdPort}`])
+    children.push({kill: () => serve.stop()})
+    const ndir = join(dir, 'nsd')
+    mkdirSync(ndir)
+    const conf = join(ndir, 'nsd.conf')
+    writeFileSync(
+      conf,
+      `server:
+    ip-address: 127.0.0.1@${nsdPort}
+    port: ${nsdPort}
+    do-ip6: no
+    zonesdir: "${ndir}"
+    database: ""
+    pidfile: "${join(ndir, 'nsd.pid')}"
+    xfrdfile: "${join(ndir, 'xfrd.state')}"
+    zonelistfile: "${join(ndir, 'zone.list')}"
+    xfrdir: "${ndir}"
+    username: ""
+    chroot: ""
+    server-count: 1
+    logfile: "${join(ndir, 'nsd.log')}"
+    rrl-ratelimit: 0
+remote-control:
+    control-enable: no
+key:
+    name: "${key.name}"
+    algorithm: hmac-sha256
+    secret: "${key.secret}"
+zone:
+    name: "${ZONE}"
+    zonefile: "${ZONE}.secondary"
+    allow-notify: 127.0.0.1 NOKEY
+    request-xfr: AXFR 127.0.0.1@${serve.port} ${key.name}
+`,
+    )
+    const nsd = spawn('nsd', ['-d', '-c', conf], {stdio: 'ignore'})
+    children.push(nsd)
+    const until = Date.now() + 30000
+    while (!/status: NOERROR/.test(dig(nsdPort, [ZONE, 'SOA']))) {
+      if (Date.now() > until) throw new Error('the NSD secondary did not load the zone from serve')
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const queries = join(dir, 'queries.txt')
+    const lines = []
+    for (let i = 1; i <= 30; i++) lines.push(`10-0-0-${i}._web._tcp.${ZONE} SRV`, `10-0-0-${i}.${ZONE} A`, `10-0-0-${i}._web._tcp.${ZONE} TXT`)
+    lines.push(`_web._tcp.${ZONE} PTR`, `_v1._api._tcp.${ZONE} SRV`, `nothing.${ZONE} A`, `${ZONE} SOA`)
+    writeFileSync(queries, `${lines.join('\n')}\n`)
+    const targets = [
+      ['dnssd serve (primary, 1 process)', serve.port],
+      ['NSD secondary fed by serve (1 server process)', nsdPort],
+    ]
+    const rowsQps = []
+    for (const mode of ['udp', 'tcp']) {
+      const runs = targets.map(() => [])
+      for (let round = 0; round < ROUNDS; round++) {
+        for (let k = 0; k < targets.length; k++) {
+          const i = (k + round) % targets.length
+          runs[i].push(perf(targets[i][1], queries, mode))
+        }
+      }
+      const med = runs.map((r) => [...r].sort((a, b) => a.qps - b.qps)[Math.floor(r.length / 2)])
+      targets.forEach(([label], i) => rowsQps.push([mode, label, med[i].qps.toFixed(0), med[i].lost, (med[i].qps / med[0].qps).toFixed(2)]))
+    }
+    printTable(`dnsperf, median of ${ROUNDS} rotated runs of ${SECONDS} s, 4 clients, 64 outstanding (same query file, same zone)`, ['transport', 'server', 'qps', 'lost', 'x serve'], rowsQps)
+    console.log('\nA fleet that outgrows one serve adds secondaries: each answers on its own at these rates.')
+  }
+} finally {
+  for (const c of children.reverse()) await c.kill('SIGTERM')
+  await new Promise((r) => setTimeout(r, 200))
+  rmSync(dir, {recursive: true, force: true})
+}
