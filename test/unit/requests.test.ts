@@ -49,6 +49,15 @@ describe('membership requests', () => {
     await assert.rejects(membershipRequest('join', {...base, provider: 'cloudflare', wait: true}), /--wait: is not supported by the cloudflare provider \(only by route53\)/)
   })
 
+  it('--server and --tsig-key-file belong to rfc2136; rfc2136 needs --server', async () => {
+    await assert.rejects(membershipRequest('join', {...base, server: '127.0.0.1:53'}), /--server: is not supported by the file provider \(only by rfc2136\)/)
+    await assert.rejects(membershipRequest('join', {...base, provider: 'route53', 'tsig-key-file': '/k'}), /--tsig-key-file: is not supported by the route53 provider/)
+    await assert.rejects(membershipRequest('join', {...base, provider: 'rfc2136'}), /--server: the rfc2136 provider needs the primary server/)
+    await assert.rejects(membershipRequest('join', {...base, provider: 'rfc2136', server: '127.0.0.1:53', wait: true}), /--wait: is not supported by the rfc2136 provider/)
+    const r = await membershipRequest('join', {...base, provider: 'rfc2136', server: '127.0.0.1:5300'})
+    assert.equal(r.provider.kind, 'rfc2136')
+  })
+
   it('--lease needs --registry; join with --registry needs --lease', async () => {
     await assert.rejects(membershipRequest('join', {...base, lease: '60'}), /--lease: needs --registry/)
     await assert.rejects(membershipRequest('join', {...base, registry: 'file:///tmp/r'}), /--lease: join with --registry needs --lease/)
