@@ -20,17 +20,23 @@ describe('route53 refusals', () => {
   const run = (cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) => runCli([cmd, ...R53, ...args], {env: ep.env(extra)})
 
   it('a pool past what one change batch can swap is refused whole with exit 2 and the numbers; nothing changes', async () => {
-    // 400 members already: a 401st SRV value would exceed Route 53's 400 values per record set.
-    const srv = Array.from({length: 400}, (_, i) => `0 0 8080 m${i}.big.example.com.`)
-    ep.fake.seed(ep.zoneId, '_v1._big._tcp.example.com.', 'SRV', 60, srv)
-    const before = ep.fake.records(ep.zoneId)
-    const changesBefore = ep.fake.count('ChangeResourceRecordSets')
-    const r = await run('join', ['--zone-id', ep.zoneId, '-s', '_v1._big._tcp', '-p', '8080', '--ip', '10.0.9.1'])
-    assert.equal(r.exitCode, 2, r.stderr)
-    assert.match(r.stderr, /^dnssd: --service: _v1\._big\._tcp\.example\.com\. SRV would hold 401 values; Route 53 allows at most 400 in one record set; nothing was changed/)
-    assert.equal(r.stderr.trim().split('\n').length, 1)
-    assert.equal(ep.fake.count('ChangeResourceRecordSets'), changesBefore)
-    assert.deepEqual(ep.fake.records(ep.zoneId), before)
+    // Its own endpoint: the 400 seeded values must not reach the other tests' zone.
+    const own = await startEndpoint()
+    try {
+      // 400 members already: a 401st SRV value would exceed Route 53's 400 values per record set.
+      const srv = Array.from({length: 400}, (_, i) => `0 0 8080 m${i}.big.example.com.`)
+      own.fake.seed(own.zoneId, '_v1._big._tcp.example.com.', 'SRV', 60, srv)
+      const before = own.fake.records(own.zoneId)
+      const changesBefore = own.fake.count('ChangeResourceRecordSets')
+      const r = await runCli(['join', ...R53, '--zone-id', own.zoneId, '-s', '_v1._big._tcp', '-p', '8080', '--ip', '10.0.9.1'], {env: own.env()})
+      assert.equal(r.exitCode, 2, r.stderr)
+      assert.match(r.stderr, /^dnssd: --service: _v1\._big\._tcp\.example\.com\. SRV would hold 401 values; Route 53 allows at most 400 in one record set; nothing was changed/)
+      assert.equal(r.stderr.trim().split('\n').length, 1)
+      assert.equal(own.fake.count('ChangeResourceRecordSets'), changesBefore)
+      assert.deepEqual(own.fake.records(own.zoneId), before)
+    } finally {
+      await own.stop()
+    }
   })
 
   it('refuses with exit 4 and the next action: credentials, AccessDenied, NoSuchHostedZone, no zone', async () => {
