@@ -2,15 +2,16 @@
  * The one entry of every form of the CLI: bin/run.js (npm install, a clone)
  * and the single executables (scripts/dist.mjs) call main().
  *
- * Start-up: `--version` answers from package.json alone, and `resolve` takes
- * its own fast path (src/cli/fast-resolve.ts); neither loads oclif. In a
- * bundle (scripts/bundle.mjs) package.json and oclif.manifest.json are
+ * Start-up: `--version` answers from package.json alone, and join, leave,
+ * list and resolve take the fast path (src/cli/fast-run.ts), which parses
+ * their flags from the oclif manifest; neither loads oclif. In a bundle (scripts/bundle.mjs) package.json and oclif.manifest.json are
  * compiled in (DNSSD_PJSON, DNSSD_MANIFEST) and oclif gets the command
  * classes from COMMANDS (src/commands.ts), so it reads no file at all
  * (src/oclif-entry.ts).
  */
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {type ManifestCommand} from './cli/fast-parse.js'
 
 interface PackageJson {
   name: string
@@ -26,6 +27,20 @@ function packageJson(root: string): PackageJson {
   return bundled ? DNSSD_PJSON! : (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson)
 }
 
+/** The oclif manifest's entry for a command id, or undefined without a manifest. */
+function manifestCommand(root: string, id: string): ManifestCommand | undefined {
+  let manifest: {commands?: Record<string, ManifestCommand>} | undefined
+  if (bundled) manifest = DNSSD_MANIFEST as typeof manifest
+  else {
+    try {
+      manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8')) as typeof manifest
+    } catch {
+      return undefined
+    }
+  }
+  return manifest?.commands && Object.hasOwn(manifest.commands, id) ? manifest.commands[id] : undefined
+}
+
 /** oclif's own --version line (config.userAgent), without loading oclif. */
 export function versionLine(pjson: PackageJson): string {
   return `${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}`
@@ -39,9 +54,9 @@ export async function main(argv: string[], root: string): Promise<void> {
     process.stdout.write(`${versionLine(packageJson(root))}\n`)
     return
   }
-  if (argv[0] === 'resolve') {
-    const {fastResolve} = await import('./cli/fast-resolve.js')
-    if (await fastResolve(argv.slice(1))) return
+  if (argv[0] === 'join' || argv[0] === 'leave' || argv[0] === 'list' || argv[0] === 'resolve') {
+    const {runFast} = await import('./cli/fast-run.js')
+    if (await runFast(argv[0], argv.slice(1), manifestCommand(root, argv[0]))) return
   }
   const oclif = await import('./oclif-entry.js')
   if (bundled) await oclif.runBundled(argv, root, DNSSD_PJSON!, DNSSD_MANIFEST)

@@ -4,8 +4,9 @@
  * JSON mode alike. Plain oclif exits 1 for any error under --json.
  */
 import {Command, Errors, type Interfaces} from '@oclif/core'
-import {type ErrorReport, errorReport, oneLine, redactSecrets} from '../core/errors.js'
+import {type ErrorReport, errorReport, oneLine} from '../core/errors.js'
 import {checkBooleanEnv, rejectEmptyValues} from './input-rules.js'
+import {printJson, reportError, verboseLogger} from './output.js'
 
 export interface ErrorJson {
   error: ErrorReport
@@ -42,21 +43,19 @@ export abstract class DnssdCommand extends Command {
     if (!this.jsonEnabled()) this.log(line)
   }
 
+  /** --json output: plain JSON, the same bytes as the start-up fast path (no oclif theme colours). */
+  protected override logJson(json: unknown): void {
+    printJson(json)
+  }
+
   /** --verbose lines go to stderr so stdout stays parseable. */
   protected verboseLogger(enabled: boolean): (line: string) => void {
-    return enabled || /\bdnssd\b/.test(process.env.DEBUG ?? '') ? (line) => process.stderr.write(`dnssd: ${oneLine(redactSecrets(line))}\n`) : () => {}
+    return verboseLogger(enabled)
   }
 
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err
-    const described = describeError(err)
-    process.exitCode = described.exitCode
-    if (this.jsonEnabled()) {
-      this.logJson({error: described} satisfies ErrorJson)
-    } else {
-      process.stderr.write(`dnssd: ${described.message}\n`)
-      if (described.kind === 'internal' && process.env.DEBUG) process.stderr.write(`${redactSecrets(err.stack ?? '')}\n`)
-    }
+    reportError(describeError(err), err, this.jsonEnabled())
     return undefined
   }
 }

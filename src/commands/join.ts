@@ -1,6 +1,7 @@
 import {DnssdCommand} from '../cli/base.js'
-import {type MembershipResult, formatChange, runMembership} from '../cli/context.js'
+import {type MembershipResult, runMembership} from '../cli/context.js'
 import {checkFlags, dryRunFlag, identityFlags, leaseFlag, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
+import {renderMembership} from '../cli/membership-render.js'
 
 export default class Join extends DnssdCommand {
   static override summary = 'Announce this instance: add its SRV, TXT, PTR and address records'
@@ -38,18 +39,4 @@ nothing (a timer may simply re-run it); changed flags update the member.`
     renderMembership(this, result)
     return result
   }
-}
-
-export function renderMembership(cmd: {log: (s: string) => void; jsonEnabled: () => boolean}, r: MembershipResult): void {
-  if (cmd.jsonEnabled()) return
-  const verb = r.action === 'join' ? 'joined' : 'left'
-  if (r.dryRun) cmd.log(`dry run: ${r.changes.length} change${r.changes.length === 1 ? '' : 's'} would be made (nothing was written)`)
-  for (const c of r.changes) cmd.log(formatChange(c))
-  if (r.dryRun && r.request !== undefined) cmd.log(`request that would be sent:\n${JSON.stringify(r.request, null, 2)}`)
-  for (const n of r.notes) cmd.log(`note: ${n}`)
-  if (!r.dryRun && r.changes.length > 0) {
-    cmd.log(`${r.host} ${verb} ${r.instance} (${r.changes.length} changes, ${r.provider} provider, ${r.elapsedMs} ms)`)
-  }
-  if (r.inSyncMs !== undefined) cmd.log(`${r.changeId} is INSYNC on every name server after ${(r.inSyncMs / 1000).toFixed(1)} s`)
-  if (r.lease) cmd.log(`lease ${r.lease.action}: ${r.lease.registry}${r.lease.expiresAt ? ` (expires ${r.lease.expiresAt})` : ''}`)
 }

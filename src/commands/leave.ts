@@ -1,7 +1,7 @@
 import {DnssdCommand} from '../cli/base.js'
 import {type MembershipResult, runMembership} from '../cli/context.js'
 import {dryRunFlag, identityFlags, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
-import {renderMembership} from './join.js'
+import {renderMembership} from '../cli/membership-render.js'
 
 export default class Leave extends DnssdCommand {
   static override summary = 'Withdraw this instance: remove exactly the records its join added'

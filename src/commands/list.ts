@@ -1,17 +1,6 @@
 import {DnssdCommand} from '../cli/base.js'
-import {openBackend} from '../cli/context.js'
 import {providerFlags, registryFlag, route53Flags, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
-import {type InventoryService, inventory} from '../core/inventory.js'
-import {parseService, parseZone} from '../core/names.js'
-import {type LeaseDrift, leaseDrift} from '../registry/drift.js'
-import {openRegistry, parseRegistryUrl} from '../registry/registry.js'
-
-export interface ListResult {
-  zone: string
-  provider: string
-  services: InventoryService[]
-  leases?: LeaseDrift
-}
+import {type ListResult, renderList, runList} from '../cli/list-run.js'
 
 export default class List extends DnssdCommand {
   static override summary = 'Show the services in a zone: types, instances, targets and TXT'
@@ -37,90 +26,8 @@ targets (priority, weight, port, addresses) and TXT attributes.`
 
   async run(): Promise<ListResult> {
     const {flags} = await this.parse(List)
-    const zone = parseZone(flags.zone)
-    const only = flags.service === undefined ? undefined : `${parseService(flags.service, zone).type}.${zone}`
-    const location = flags.registry ? parseRegistryUrl(flags.registry) : undefined
-    const log = this.verboseLogger(flags.verbose)
-    const backend = await openBackend(flags, log)
-    let services: InventoryService[]
-    let leases: LeaseDrift | undefined
-    try {
-      const state = await backend.provider.read(zone, 'all')
-      services = inventory(state, zone, only)
-      if (location) {
-        const registry = await openRegistry(location, {deadline: backend.deadline, log})
-        try {
-          leases = leaseDrift(state, zone, await registry.list(zone), registry.url, only)
-        } finally {
-          await registry.close()
-        }
-      }
-    } finally {
-      await backend.provider.close()
-    }
-    const result: ListResult = {zone, provider: backend.kind, services, ...(leases ? {leases} : {})}
-    if (!this.jsonEnabled()) {
-      this.log(await renderInventory(result))
-      if (leases) this.log(await renderLeases(leases))
-    }
+    const result = await runList(flags, this.verboseLogger(flags.verbose))
+    if (!this.jsonEnabled()) await renderList(result, (line) => this.log(line))
     return result
   }
-}
-
-export async function renderInventory(result: ListResult): Promise<string> {
-  const instances = result.services.reduce((n, s) => n + s.instances.length, 0)
-  if (result.services.length === 0) return `no services in ${result.zone} (${result.provider} provider)`
-  const {default: Table} = await import('cli-table3')
-  const table = new Table({
-    head: ['SERVICE', 'INSTANCE', 'TARGET', 'PRIO', 'WEIGHT', 'PORT', 'ADDRESS', 'TXT'],
-    style: {head: [], border: [], compact: true},
-    chars: {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  '},
-  })
-  for (const s of result.services) {
-    const type = s.type.slice(0, -(result.zone.length + 1))
-    for (const i of s.instances) {
-      const inst = i.name.slice(0, -(result.zone.length + 1))
-      const txt = Object.entries(i.txt).map(([k, v]) => (v === true ? k : `${k}=${v}`)).join(' ')
-      const rows = i.targets.length > 0 ? i.targets : [undefined]
-      rows.forEach((t, n) =>
-        table.push([
-          n === 0 ? type : '',
-          n === 0 ? inst : '',
-          t ? t.target : '(no SRV)',
-          t ? String(t.priority) : '',
-          t ? String(t.weight) : '',
-          t ? String(t.port) : '',
-          t ? t.addresses.join(' ') || '(none)' : '',
-          n === 0 ? txt : '',
-        ]),
-      )
-    }
-  }
-  const targets = result.services.reduce((n, s) => n + s.instances.reduce((m, i) => m + i.targets.length, 0), 0)
-  return `${table.toString()}\n${result.services.length} service type(s), ${instances} instance(s), ${targets} target(s) in ${result.zone}`
-}
-
-export async function renderLeases(d: LeaseDrift): Promise<string> {
-  if (d.members.length === 0) return `\nno members and no leases (${d.registry})`
-  const {default: Table} = await import('cli-table3')
-  const table = new Table({
-    head: ['SERVICE', 'HOST', 'DNS', 'LEASE', 'EXPIRES', 'PROVIDER'],
-    style: {head: [], border: [], compact: true},
-    chars: {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  '},
-  })
-  for (const m of d.members) {
-    const left = m.lease ? (m.lease.secondsLeft >= 0 ? `in ${m.lease.secondsLeft}s` : `${-m.lease.secondsLeft}s ago`) : ''
-    table.push([m.service, m.host, m.inDns ? 'yes' : 'no', m.lease ? m.lease.state : '(none)', m.lease ? `${m.lease.expiresAt} (${left})` : '', m.lease?.provider ?? ''])
-  }
-  const lines = [`\nleases in ${d.registry}:`, table.toString()]
-  const describe = (rows: typeof d.members): string => rows.map((r) => `${r.service} ${r.host}`).join(', ')
-  lines.push(
-    d.dnsWithoutLease.length > 0
-      ? `drift: ${d.dnsWithoutLease.length} member(s) in DNS with no lease: ${describe(d.dnsWithoutLease)}`
-      : 'drift: every member in DNS has a lease',
-    d.leasesWithoutDns.length > 0
-      ? `drift: ${d.leasesWithoutDns.length} lease(s) with no DNS values: ${describe(d.leasesWithoutDns)}`
-      : 'drift: every lease has its values in DNS',
-  )
-  return lines.join('\n')
 }
