@@ -8,7 +8,7 @@
 //                         executables (Node's SEA takes one CommonJS script).
 // Usage: node scripts/bundle.mjs [--cjs]   (after `npm run build`)
 import {readFileSync, readdirSync, rmSync} from 'node:fs'
-import {createRequire} from 'node:module'
+import {builtinModules, createRequire} from 'node:module'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import * as esbuild from 'esbuild'
@@ -29,27 +29,42 @@ const shim = {
   },
 }
 
-// An ESM import of node:http makes node fill in all of its exports, and the
-// lazy WebSocket/CloseEvent/MessageEvent getters among them load undici
-// (a large part of start-up). require() reads only what is used, so the
-// bundles get http and https through require().
+// An ESM import of a node built-in makes node build the module's whole
+// export list, and that runs its lazy getters: node:fs loads its streams,
+// node:crypto its WebCrypto, node:http the undici WebSocket classes (a large
+// part of start-up). require() reads only what is used, so in the bundles
+// every built-in comes through require(): a stand-in module exports the
+// module's properties, and `default` is the module itself. The stand-in that
+// dnssd's own code (dist/) imports leaves out the lazy getters; the one the
+// dependencies import keeps them (they load only with that dependency).
+const BUILTINS = new Set(builtinModules.flatMap((id) => (id.startsWith('node:') ? [id, id.slice(5)] : [id, `node:${id}`])))
 const UNDICI_GETTERS = new Set(['WebSocket', 'CloseEvent', 'MessageEvent'])
+const STAND_IN = /^dnssd-builtin(-full)?$/
 const viaRequire = {
   name: 'dnssd-builtins-via-require',
   setup(build) {
-    build.onResolve({filter: /^(node:)?https?$/}, (args) =>
+    build.onResolve({filter: /^(node:)?[a-z_/0-9]+$/}, (args) => {
+      if (!BUILTINS.has(args.path)) return undefined
       // The require() inside the stand-in is node's own module.
-      args.namespace === 'dnssd-builtin' ? {path: args.path, external: true} : {path: args.path.replace(/^node:/, ''), namespace: 'dnssd-builtin'},
-    )
-    build.onLoad({filter: /.*/, namespace: 'dnssd-builtin'}, (args) => {
-      const mod = createRequire(import.meta.url)(`node:${args.path}`)
-      const names = Object.getOwnPropertyNames(mod).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && !UNDICI_GETTERS.has(n))
-      return {
-        contents: `const m = require('node:${args.path}');\n${names.map((n) => `export const ${n} = m.${n};`).join('\n')}\nexport default m;\n`,
-        loader: 'js',
-      }
+      if (STAND_IN.test(args.namespace)) return {path: args.path, external: true}
+      const own = args.importer.startsWith(join(root, 'dist'))
+      return {path: args.path.replace(/^node:/, ''), namespace: own ? 'dnssd-builtin' : 'dnssd-builtin-full'}
     })
+    build.onLoad({filter: /.*/, namespace: 'dnssd-builtin'}, (args) => standIn(args.path, false))
+    build.onLoad({filter: /.*/, namespace: 'dnssd-builtin-full'}, (args) => standIn(args.path, true))
   },
+}
+
+function standIn(id, getters) {
+  const mod = createRequire(import.meta.url)(`node:${id}`)
+  const names = Object.getOwnPropertyNames(mod).filter((n) => {
+    const d = Object.getOwnPropertyDescriptor(mod, n)
+    return /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default' && !UNDICI_GETTERS.has(n) && (getters || d?.get === undefined)
+  })
+  return {
+    contents: `const m = require('node:${id}');\n${names.map((n) => `export const ${n} = m.${n};`).join('\n')}\nexport default m;\n`,
+    loader: 'js',
+  }
 }
 
 const common = {
@@ -87,10 +102,8 @@ if (cjs) {
 } else {
   const outdir = join(root, 'dist', 'bundle')
   rmSync(outdir, {recursive: true, force: true})
-  await esbuild.build({
+  const esm = {
     ...common,
-    entryPoints: {main: join(root, 'dist', 'main.js')},
-    outdir,
     format: 'esm',
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
@@ -98,11 +111,26 @@ if (cjs) {
     banner: {
       js: [
         "import {createRequire as __dnssdCreateRequire} from 'node:module';",
-        "import {fileURLToPath as __dnssdFileURLToPath} from 'node:url';",
         'const require = __dnssdCreateRequire(import.meta.url);',
-        'const __filename = __dnssdFileURLToPath(import.meta.url);',
-        "const __dirname = __dnssdFileURLToPath(new URL('.', import.meta.url));",
+        'const __filename = import.meta.filename;',
+        "const __dirname = `${import.meta.dirname}/`;",
       ].join(' '),
     },
-  })
+  }
+  // Two module graphs. The oclif side (dist/bundle/oclif/): oclif and every
+  // command class. The entry (dist/bundle/main.js): --version and the fast
+  // path of join/leave/list/resolve, which never load oclif; it imports the
+  // oclif side only when oclif runs the command. Kept apart, the entry's graph
+  // has a few chunks instead of one per set of commands sharing a module
+  // (each chunk is one more file for node's ESM loader to resolve and link).
+  // The oclif side has its own copy of dnssd's modules; the entry hands it
+  // nothing but argv.
+  await esbuild.build({...esm, entryPoints: {'oclif-entry': join(root, 'dist', 'oclif-entry.js')}, outdir: join(outdir, 'oclif')})
+  const oclifSide = {
+    name: 'dnssd-oclif-side',
+    setup(build) {
+      build.onResolve({filter: /^\.\/oclif-entry\.js$/}, () => ({path: './oclif/oclif-entry.js', external: true}))
+    },
+  }
+  await esbuild.build({...esm, plugins: [...common.plugins, oclifSide], entryPoints: {main: join(root, 'dist', 'main.js')}, outdir})
 }

@@ -86,7 +86,13 @@ const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every
  * Parse argv (the words after the command id) as oclif would for `cmd`, or
  * undefined when oclif should. Throws InputError for the input rules.
  */
-export function fastParse(cmd: ManifestCommand, argv: readonly string[], env: NodeJS.ProcessEnv = process.env, stdinIsTty = Boolean(process.stdin.isTTY)): FastParsed | undefined {
+export function fastParse(
+  cmd: ManifestCommand,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  // A function: touching process.stdin sets up the stdin stream (a few ms), so only when an arg is missing.
+  stdinIsTty: () => boolean = () => Boolean(process.stdin.isTTY),
+): FastParsed | undefined {
   if (!supported(cmd)) return undefined
   // oclif shows help for these anywhere in argv; the rest of `--` handling is left to oclif too.
   if (argv.some((a) => a === '--help' || a === '-h' || a === '--')) return undefined
@@ -175,7 +181,7 @@ function tokenize(cmd: ManifestCommand, argv: readonly string[]): {raw: RawFlag[
   return {raw, positionals}
 }
 
-function assignArgs(cmd: ManifestCommand, positionals: string[], stdinIsTty: boolean): FastParsed['args'] {
+function assignArgs(cmd: ManifestCommand, positionals: string[], stdinIsTty: () => boolean): FastParsed['args'] {
   const defs = Object.values(cmd.args)
   if (positionals.length > defs.length) throw new NotMine()
   const args: FastParsed['args'] = {}
@@ -183,7 +189,7 @@ function assignArgs(cmd: ManifestCommand, positionals: string[], stdinIsTty: boo
     const input = positionals[i]
     // oclif reads a missing arg from stdin when stdin is not a terminal.
     if (input === undefined) {
-      if (def.required || !stdinIsTty) throw new NotMine()
+      if (def.required || !stdinIsTty()) throw new NotMine()
       return
     }
     if (def.options && !def.options.includes(input)) throw new NotMine()
