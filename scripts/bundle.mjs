@@ -8,6 +8,7 @@
 //                         executables (Node's SEA takes one CommonJS script).
 // Usage: node scripts/bundle.mjs [--cjs]   (after `npm run build`)
 import {readFileSync, readdirSync, rmSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
 import {builtinModules, createRequire} from 'node:module'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -33,39 +34,56 @@ const shim = {
 // export list, and that runs its lazy getters: node:fs loads its streams,
 // node:crypto its WebCrypto, node:http the undici WebSocket classes (a large
 // part of start-up). require() reads only what is used, so in the bundles
-// every built-in comes through require(): a stand-in module exports the
-// module's properties, and `default` is the module itself. The stand-in that
-// dnssd's own code (dist/) imports leaves out the lazy getters; the one the
-// dependencies import keeps them (they load only with that dependency).
+// built-ins come through require():
+// - dnssd's own modules (dist/, from tsc): each `import ... from 'node:x'`
+//   becomes a `require('node:x')` in place, so no extra module is loaded;
+// - dependencies: a stand-in module exports the module's properties, and
+//   `default` is the module itself.
 const BUILTINS = new Set(builtinModules.flatMap((id) => (id.startsWith('node:') ? [id, id.slice(5)] : [id, `node:${id}`])))
 const UNDICI_GETTERS = new Set(['WebSocket', 'CloseEvent', 'MessageEvent'])
-const STAND_IN = /^dnssd-builtin(-full)?$/
 const viaRequire = {
   name: 'dnssd-builtins-via-require',
   setup(build) {
     build.onResolve({filter: /^(node:)?[a-z_/0-9]+$/}, (args) => {
       if (!BUILTINS.has(args.path)) return undefined
-      // The require() inside the stand-in is node's own module.
-      if (STAND_IN.test(args.namespace)) return {path: args.path, external: true}
-      const own = args.importer.startsWith(join(root, 'dist'))
-      return {path: args.path.replace(/^node:/, ''), namespace: own ? 'dnssd-builtin' : 'dnssd-builtin-full'}
+      // The require() inside the stand-in, or one written below: node's own module.
+      if (args.namespace === 'dnssd-builtin' || args.kind === 'require-call') return {path: args.path, external: true}
+      return {path: args.path.replace(/^node:/, ''), namespace: 'dnssd-builtin'}
     })
-    build.onLoad({filter: /.*/, namespace: 'dnssd-builtin'}, (args) => standIn(args.path, false))
-    build.onLoad({filter: /.*/, namespace: 'dnssd-builtin-full'}, (args) => standIn(args.path, true))
+    build.onLoad({filter: /.*/, namespace: 'dnssd-builtin'}, (args) => standIn(args.path))
+    build.onLoad({filter: /\.js$/}, async (args) => {
+      if (!args.path.startsWith(join(root, 'dist'))) return undefined
+      return {contents: importsToRequire(await readFile(args.path, 'utf8'), args.path), loader: 'js'}
+    })
   },
 }
 
-function standIn(id, getters) {
+/** tsc's `import ... from 'node:x'` and `import('node:x')` as require() (node:module stays: the shim above). */
+function importsToRequire(source, file) {
+  const bindings = (names) => names.replace(/\s+as\s+/g, ': ')
+  const out = source
+    .replace(/^import\s+(?:(\w+)\s*,\s*)?(?:\{([^}]*)\}|\*\s+as\s+(\w+)|(\w+))\s+from\s+'(node:(?!module')[^']+)';?$/gm, (_, def, named, star, only, id) => {
+      const whole = def ?? star ?? only
+      if (whole && named) return `const ${whole} = require('${id}'); const {${bindings(named)}} = ${whole};`
+      return whole ? `const ${whole} = require('${id}');` : `const {${bindings(named)}} = require('${id}');`
+    })
+    .replace(/\bimport\('(node:(?!module')[^']+)'\)/g, (_, id) => `Promise.resolve().then(() => { const m = require('${id}'); return Object.create(m, {default: {value: m}}) })`)
+  const left = /^import\b[^;]*'node:(?!module')[^']+'/m.exec(out)
+  if (left) throw new Error(`${file}: an import of a built-in the bundler cannot turn into require(): ${left[0]}`)
+  return out
+}
+
+function standIn(id) {
   const mod = createRequire(import.meta.url)(`node:${id}`)
-  const names = Object.getOwnPropertyNames(mod).filter((n) => {
-    const d = Object.getOwnPropertyDescriptor(mod, n)
-    return /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default' && !UNDICI_GETTERS.has(n) && (getters || d?.get === undefined)
-  })
+  const names = Object.getOwnPropertyNames(mod).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default' && !UNDICI_GETTERS.has(n))
   return {
     contents: `const m = require('node:${id}');\n${names.map((n) => `export const ${n} = m.${n};`).join('\n')}\nexport default m;\n`,
     loader: 'js',
   }
 }
+
+// The template command's files (src/templates/render.ts), on the oclif side only.
+const TEMPLATES = {DNSSD_EMBEDDED_TEMPLATES: JSON.stringify(templates)}
 
 const common = {
   bundle: true,
@@ -79,10 +97,11 @@ const common = {
   plugins: [shim, viaRequire],
   // oclif loads TypeScript only to run commands from .ts sources in development.
   external: ['typescript', 'ts-node'],
+  // String literals, parsed where used (src/main.ts): an object-valued define
+  // becomes a module that every chunk imports.
   define: {
-    DNSSD_PJSON: read('package.json'),
-    DNSSD_MANIFEST: read('oclif.manifest.json'),
-    DNSSD_EMBEDDED_TEMPLATES: JSON.stringify(templates),
+    DNSSD_PJSON_TEXT: JSON.stringify(read('package.json')),
+    DNSSD_MANIFEST_TEXT: JSON.stringify(read('oclif.manifest.json')),
   },
 }
 
@@ -96,7 +115,7 @@ if (cjs) {
     // built-in (node:crypto, ...) becomes require().
     supported: {'dynamic-import': false},
     // No import.meta in CommonJS: the executable's own path stands in.
-    define: {...common.define, 'import.meta.url': 'DNSSD_MODULE_URL'},
+    define: {...common.define, ...TEMPLATES, 'import.meta.url': 'DNSSD_MODULE_URL'},
     banner: {js: "var DNSSD_MODULE_URL = require('node:url').pathToFileURL(process.execPath).href;"},
   })
 } else {
@@ -125,7 +144,7 @@ if (cjs) {
   // (each chunk is one more file for node's ESM loader to resolve and link).
   // The oclif side has its own copy of dnssd's modules; the entry hands it
   // nothing but argv.
-  await esbuild.build({...esm, entryPoints: {'oclif-entry': join(root, 'dist', 'oclif-entry.js')}, outdir: join(outdir, 'oclif')})
+  await esbuild.build({...esm, define: {...esm.define, ...TEMPLATES}, entryPoints: {'oclif-entry': join(root, 'dist', 'oclif-entry.js')}, outdir: join(outdir, 'oclif')})
   const oclifSide = {
     name: 'dnssd-oclif-side',
     setup(build) {

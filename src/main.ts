@@ -5,7 +5,7 @@
  * Start-up: `--version` answers from package.json alone, and join, leave,
  * list and resolve take the fast path (src/cli/fast-run.ts), which parses
  * their flags from the oclif manifest; neither loads oclif. In a bundle (scripts/bundle.mjs) package.json and oclif.manifest.json are
- * compiled in (DNSSD_PJSON, DNSSD_MANIFEST) and oclif gets the command
+ * compiled in (DNSSD_PJSON_TEXT, DNSSD_MANIFEST_TEXT) and oclif gets the command
  * classes from COMMANDS (src/commands.ts), so it reads no file at all
  * (src/oclif-entry.ts).
  */
@@ -18,26 +18,32 @@ interface PackageJson {
   version: string
   [key: string]: unknown
 }
-declare const DNSSD_PJSON: PackageJson | undefined
-declare const DNSSD_MANIFEST: Record<string, unknown> | undefined
+// The text of package.json and oclif.manifest.json: string literals in the
+// bundle, parsed when needed (an object would be a module of its own).
+declare const DNSSD_PJSON_TEXT: string | undefined
+declare const DNSSD_MANIFEST_TEXT: string | undefined
 
-const bundled = typeof DNSSD_PJSON !== 'undefined'
+const bundled = typeof DNSSD_PJSON_TEXT !== 'undefined'
 
 function packageJson(root: string): PackageJson {
-  return bundled ? DNSSD_PJSON! : (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson)
+  return JSON.parse(bundled ? DNSSD_PJSON_TEXT! : readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson
+}
+
+interface Manifest {
+  commands?: Record<string, ManifestCommand>
+}
+
+function readManifest(root: string): Manifest | undefined {
+  try {
+    return JSON.parse(bundled ? DNSSD_MANIFEST_TEXT! : readFileSync(join(root, 'oclif.manifest.json'), 'utf8')) as Manifest
+  } catch {
+    return undefined
+  }
 }
 
 /** The oclif manifest's entry for a command id, or undefined without a manifest. */
 function manifestCommand(root: string, id: string): ManifestCommand | undefined {
-  let manifest: {commands?: Record<string, ManifestCommand>} | undefined
-  if (bundled) manifest = DNSSD_MANIFEST as typeof manifest
-  else {
-    try {
-      manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8')) as typeof manifest
-    } catch {
-      return undefined
-    }
-  }
+  const manifest = readManifest(root)
   return manifest?.commands && Object.hasOwn(manifest.commands, id) ? manifest.commands[id] : undefined
 }
 
@@ -59,6 +65,6 @@ export async function main(argv: string[], root: string): Promise<void> {
     if (await runFast(argv[0], argv.slice(1), manifestCommand(root, argv[0]))) return
   }
   const oclif = await import('./oclif-entry.js')
-  if (bundled) await oclif.runBundled(argv, root, DNSSD_PJSON!, DNSSD_MANIFEST)
+  if (bundled) await oclif.runBundled(argv, root, packageJson(root), readManifest(root))
   else await oclif.runFromDisk(argv, root)
 }

@@ -13,7 +13,7 @@
  *   back from `data`: its `content` is "weight port target" WITHOUT the
  *   priority, so it is only a fallback.
  */
-import net, {isIPv4, isIPv6} from 'node:net'
+import {BlockList, isIPv4, isIPv6} from 'node:net'
 import {type Change, type RecordType, ZoneState, formatSrv, nameOf} from '../core/records.js'
 import {canonicalTxt} from '../core/txt.js'
 
@@ -162,7 +162,7 @@ export function createBody(c: Change, comment: string, proxied: boolean): Create
   }
 }
 
-const nonPublic = new net.BlockList()
+const nonPublic = new BlockList()
 for (const [net, bits] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
