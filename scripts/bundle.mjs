@@ -4,8 +4,12 @@
 //   dist/bundle/main.js   ESM with code splitting: what bin/run.js loads. The
 //                         SDKs and the commands' heavy modules stay in chunks
 //                         that are read only when a command imports them.
-//   build/dnssd.cjs       one CommonJS file (--cjs): the script of the single
-//                         executables (Node's SEA takes one CommonJS script).
+//   build/dnssd.cjs       (--cjs) the main script of the single executables
+//                         (Node's SEA takes one CommonJS script): --version and
+//                         the fast path of join/leave/list/resolve;
+//   build/dnssd-full.js   (--cjs) everything, oclif and the SDKs included, as
+//                         one CommonJS function: an asset of the executables,
+//                         run for every other command.
 // Usage: node scripts/bundle.mjs [--cjs]   (after `npm run build`)
 import {readFileSync, readdirSync, rmSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
@@ -33,12 +37,13 @@ const shim = {
 // An ESM import of a node built-in makes node build the module's whole
 // export list, and that runs its lazy getters: node:fs loads its streams,
 // node:crypto its WebCrypto, node:http the undici WebSocket classes (a large
-// part of start-up). require() reads only what is used, so in the bundles
-// built-ins come through require():
+// part of start-up). require() reads only what is used, so:
 // - dnssd's own modules (dist/, from tsc): each `import ... from 'node:x'`
 //   becomes a `require('node:x')` in place, so no extra module is loaded;
-// - dependencies: a stand-in module exports the module's properties, and
-//   `default` is the module itself.
+// - dependencies get node:http and node:https from a stand-in module that
+//   require()s them and exports their plain properties (not the undici
+//   getters); their other built-ins stay imports (reading every property of
+//   node:fs or node:crypto would print Node's deprecation warnings).
 const BUILTINS = new Set(builtinModules.flatMap((id) => (id.startsWith('node:') ? [id, id.slice(5)] : [id, `node:${id}`])))
 const UNDICI_GETTERS = new Set(['WebSocket', 'CloseEvent', 'MessageEvent'])
 const viaRequire = {
@@ -48,6 +53,7 @@ const viaRequire = {
       if (!BUILTINS.has(args.path)) return undefined
       // The require() inside the stand-in, or one written below: node's own module.
       if (args.namespace === 'dnssd-builtin' || args.kind === 'require-call') return {path: args.path, external: true}
+      if (!/^(node:)?https?$/.test(args.path)) return undefined
       return {path: args.path.replace(/^node:/, ''), namespace: 'dnssd-builtin'}
     })
     build.onLoad({filter: /.*/, namespace: 'dnssd-builtin'}, (args) => standIn(args.path))
@@ -106,10 +112,8 @@ const common = {
 }
 
 if (cjs) {
-  await esbuild.build({
+  const sea = {
     ...common,
-    entryPoints: [join(root, 'scripts', 'bundle', 'sea-main.mjs')],
-    outfile: join(root, 'build', 'dnssd.cjs'),
     format: 'cjs',
     // Node's SEA runs the script without an ESM loader: import() of a
     // built-in (node:crypto, ...) becomes require().
@@ -117,6 +121,34 @@ if (cjs) {
     // No import.meta in CommonJS: the executable's own path stands in.
     define: {...common.define, ...TEMPLATES, 'import.meta.url': 'DNSSD_MODULE_URL'},
     banner: {js: "var DNSSD_MODULE_URL = require('node:url').pathToFileURL(process.execPath).href;"},
+  }
+  // The full program: everything, as one function an executable compiles
+  // from its asset (scripts/bundle/sea-full.mjs).
+  await esbuild.build({
+    ...sea,
+    entryPoints: [join(root, 'scripts', 'bundle', 'sea-main.mjs')],
+    outfile: join(root, 'build', 'dnssd-full.js'),
+    banner: {js: `(function (exports, require, module, __filename, __dirname) {\n${sea.banner.js}`},
+    footer: {js: '})'},
+  })
+  // The main script: the light part (scripts/bundle/sea-light.mjs). oclif
+  // and the SDKs are not in it; what would load them runs the full program.
+  const light = {
+    name: 'dnssd-sea-light',
+    setup(build) {
+      build.onResolve({filter: /^\.\/oclif-entry\.js$/}, () => ({path: join(root, 'scripts', 'bundle', 'sea-oclif-stub.mjs')}))
+      build.onResolve({filter: /^(@aws-sdk\/|@smithy\/|cloudflare$|yocto-spinner$)/}, (args) => ({path: args.path, namespace: 'dnssd-sea-heavy'}))
+      build.onLoad({filter: /.*/, namespace: 'dnssd-sea-heavy'}, (args) => ({
+        contents: `throw new Error(${JSON.stringify(`internal error: the executable's light part loaded ${args.path}; run the command with DNSSD_NO_FAST_PATH=1`)})`,
+        loader: 'js',
+      }))
+    },
+  }
+  await esbuild.build({
+    ...sea,
+    plugins: [...sea.plugins, light],
+    entryPoints: [join(root, 'scripts', 'bundle', 'sea-light.mjs')],
+    outfile: join(root, 'build', 'dnssd.cjs'),
   })
 } else {
   const outdir = join(root, 'dist', 'bundle')

