@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Bundles the compiled CLI (dist/, from tsc) with esbuild, with package.json,
 // oclif.manifest.json and templates/userdata compiled in:
-//   dist/bundle/main.js   ESM with code splitting: what bin/run.js loads. The
-//                         SDKs and the commands' heavy modules stay in chunks
-//                         that are read only when a command imports them.
+//   dist/bundle/light.cjs the light part (scripts/bundle/light.mjs), what
+//                         bin/run.js loads first: --version and the fast path
+//                         of join/leave/list/resolve in one CommonJS file;
+//   dist/bundle/main.js   the full program, ESM with code splitting: the SDKs
+//                         and the commands' heavy modules stay in chunks that
+//                         are read only when a command imports them.
 //   build/dnssd.cjs       (--cjs) the main script of the single executables
 //                         (Node's SEA takes one CommonJS script): --version and
 //                         the fast path of join/leave/list/resolve;
@@ -111,17 +114,32 @@ const common = {
   },
 }
 
+// The light part (scripts/bundle/light.mjs) as one CommonJS script: oclif's
+// entry hands over to the full program, and a cloud SDK would be a bug (the
+// light part runs only commands that need none).
+const lightPart = {
+  name: 'dnssd-light-part',
+  setup(build) {
+    build.onResolve({filter: /^\.\/oclif-entry\.js$/}, () => ({path: join(root, 'scripts', 'bundle', 'oclif-stub.mjs')}))
+    build.onResolve({filter: /^(@aws-sdk\/|@smithy\/|cloudflare$|yocto-spinner$)/}, (args) => ({path: args.path, namespace: 'dnssd-heavy'}))
+    build.onLoad({filter: /.*/, namespace: 'dnssd-heavy'}, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`internal error: the light part loaded ${args.path}; run the command with DNSSD_NO_FAST_PATH=1`)})`,
+      loader: 'js',
+    }))
+  },
+}
+const cjsCommon = {
+  ...common,
+  format: 'cjs',
+  // Node's SEA runs the script without an ESM loader: import() of a
+  // built-in (node:crypto, ...) becomes require().
+  supported: {'dynamic-import': false},
+  // No import.meta in CommonJS: the script's own path (or the executable's) stands in.
+  define: {...common.define, ...TEMPLATES, 'import.meta.url': 'DNSSD_MODULE_URL'},
+}
+
 if (cjs) {
-  const sea = {
-    ...common,
-    format: 'cjs',
-    // Node's SEA runs the script without an ESM loader: import() of a
-    // built-in (node:crypto, ...) becomes require().
-    supported: {'dynamic-import': false},
-    // No import.meta in CommonJS: the executable's own path stands in.
-    define: {...common.define, ...TEMPLATES, 'import.meta.url': 'DNSSD_MODULE_URL'},
-    banner: {js: "var DNSSD_MODULE_URL = require('node:url').pathToFileURL(process.execPath).href;"},
-  }
+  const sea = {...cjsCommon, banner: {js: "var DNSSD_MODULE_URL = require('node:url').pathToFileURL(process.execPath).href;"}}
   // The full program: everything, as one function an executable compiles
   // from its asset (scripts/bundle/sea-full.mjs).
   await esbuild.build({
@@ -131,22 +149,10 @@ if (cjs) {
     banner: {js: `(function (exports, require, module, __filename, __dirname) {\n${sea.banner.js}`},
     footer: {js: '})'},
   })
-  // The main script: the light part (scripts/bundle/sea-light.mjs). oclif
-  // and the SDKs are not in it; what would load them runs the full program.
-  const light = {
-    name: 'dnssd-sea-light',
-    setup(build) {
-      build.onResolve({filter: /^\.\/oclif-entry\.js$/}, () => ({path: join(root, 'scripts', 'bundle', 'sea-oclif-stub.mjs')}))
-      build.onResolve({filter: /^(@aws-sdk\/|@smithy\/|cloudflare$|yocto-spinner$)/}, (args) => ({path: args.path, namespace: 'dnssd-sea-heavy'}))
-      build.onLoad({filter: /.*/, namespace: 'dnssd-sea-heavy'}, (args) => ({
-        contents: `throw new Error(${JSON.stringify(`internal error: the executable's light part loaded ${args.path}; run the command with DNSSD_NO_FAST_PATH=1`)})`,
-        loader: 'js',
-      }))
-    },
-  }
+  // The main script: the light part.
   await esbuild.build({
     ...sea,
-    plugins: [...sea.plugins, light],
+    plugins: [...sea.plugins, lightPart],
     entryPoints: [join(root, 'scripts', 'bundle', 'sea-light.mjs')],
     outfile: join(root, 'build', 'dnssd.cjs'),
   })
@@ -184,4 +190,12 @@ if (cjs) {
     },
   }
   await esbuild.build({...esm, plugins: [...common.plugins, oclifSide], entryPoints: {main: join(root, 'dist', 'main.js')}, outdir})
+  // The light part for bin/run.js; the full program is dist/bundle/main.js.
+  await esbuild.build({
+    ...cjsCommon,
+    plugins: [...cjsCommon.plugins, lightPart],
+    entryPoints: [join(root, 'scripts', 'bundle', 'light.mjs')],
+    outfile: join(outdir, 'light.cjs'),
+    banner: {js: "var DNSSD_MODULE_URL = require('node:url').pathToFileURL(__filename).href;"},
+  })
 }

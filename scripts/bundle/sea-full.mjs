@@ -2,9 +2,8 @@
 // dnssd, oclif and the SDKs, one CommonJS script wrapped in a function) is an
 // asset of the executable, compiled here with the V8 code cache made for it
 // at build time (scripts/dist.mjs; x64 only) and run with this process's argv.
-// The light main script (sea-light.mjs) hands over before it has printed or
-// changed anything, and the oclif side of the light part comes here too
-// (sea-oclif-stub.mjs).
+// The light part (light.mjs) hands over before it has printed or changed
+// anything.
 export function runFull() {
   const {getAsset} = require('node:sea')
   const {Script} = require('node:vm')
