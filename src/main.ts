@@ -42,7 +42,7 @@ function readManifest(root: string): Manifest | undefined {
 }
 
 /** The oclif manifest's entry for a command id, or undefined without a manifest. */
-function manifestCommand(root: string, id: string): ManifestCommand | undefined {
+export function manifestCommand(root: string, id: string): ManifestCommand | undefined {
   const manifest = readManifest(root)
   return manifest?.commands && Object.hasOwn(manifest.commands, id) ? manifest.commands[id] : undefined
 }

@@ -7,20 +7,22 @@
 // and whatever the fast path leaves to oclif, goes to the full program before
 // anything has been printed or changed.
 import {fastParse} from '../../dist/cli/fast-parse.js'
-import {main} from '../../dist/main.js'
+import {main, manifestCommand} from '../../dist/main.js'
 import {setFullRunner} from './full-runner.mjs'
 
 const LIGHT = new Set(['join', 'leave', 'list', 'resolve'])
 const SDK_PROVIDERS = new Set(['route53', 'cloudflare'])
 
 /** Can this part run argv to the end? Only the file provider and a file:// registry (or none) need no SDK. */
-function light(argv) {
+function light(argv, root) {
   const [id, ...rest] = argv
   if (id === '--version') return argv.length === 1
   if (!LIGHT.has(id)) return false
   let flags
   try {
-    const parsed = fastParse(JSON.parse(DNSSD_MANIFEST_TEXT).commands[id], rest)
+    const command = manifestCommand(root, id)
+    if (command === undefined) return false
+    const parsed = fastParse(command, rest)
     // Not the fast path's (help, oclif's parse errors): oclif, in the full program.
     if (parsed === undefined) return false
     flags = parsed.flags
@@ -36,6 +38,6 @@ function light(argv) {
 /** Run argv here when this part can, else with runFull (the full program's main on the same argv). */
 export async function runLight(argv, root, runFull) {
   setFullRunner(runFull)
-  if (light(argv)) await main(argv, root)
+  if (light(argv, root)) await main(argv, root)
   else await runFull()
 }
