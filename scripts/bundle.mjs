@@ -8,11 +8,12 @@
 //                         and the commands' heavy modules stay in chunks that
 //                         are read only when a command imports them.
 //   build/dnssd.cjs       (--cjs) the main script of the single executables
-//                         (Node's SEA takes one CommonJS script): --version and
-//                         the fast path of join/leave/list/resolve;
-//   build/dnssd-full.js   (--cjs) everything, oclif and the SDKs included, as
-//                         one CommonJS function: an asset of the executables,
-//                         run for every other command.
+//                         (Node's SEA takes one CommonJS script): runs
+//   build/dnssd-light.js  (--cjs) the light part as one CommonJS function, an
+//                         asset of the executables: --version and the fast
+//                         path of join/leave/list/resolve;
+//   build/dnssd-full.js   (--cjs) everything, oclif and the SDKs included, the
+//                         same way: run for every other command.
 // Usage: node scripts/bundle.mjs [--cjs]   (after `npm run build`)
 import {readFileSync, readdirSync, rmSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
@@ -149,13 +150,17 @@ if (cjs) {
     banner: {js: `(function (exports, require, module, __filename, __dirname) {\n${sea.banner.js}`},
     footer: {js: '})'},
   })
-  // The main script: the light part.
+  // The light part, an asset like the full program, and the main script
+  // that runs it (scripts/bundle/sea-boot.mjs).
   await esbuild.build({
     ...sea,
     plugins: [...sea.plugins, lightPart],
     entryPoints: [join(root, 'scripts', 'bundle', 'sea-light.mjs')],
-    outfile: join(root, 'build', 'dnssd.cjs'),
+    outfile: join(root, 'build', 'dnssd-light.js'),
+    banner: {js: `(function (exports, require, module, __filename, __dirname) {\n${sea.banner.js}`},
+    footer: {js: '})'},
   })
+  await esbuild.build({...sea, entryPoints: [join(root, 'scripts', 'bundle', 'sea-boot.mjs')], outfile: join(root, 'build', 'dnssd.cjs')})
 } else {
   const outdir = join(root, 'dist', 'bundle')
   rmSync(outdir, {recursive: true, force: true})
