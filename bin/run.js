@@ -5,26 +5,61 @@
 //    they need neither oclif nor a cloud SDK (scripts/bundle/light.mjs);
 //  - dist/bundle/main.js, the full program (ESM, chunks read when used),
 //    runs everything else.
-// Node's compile cache (in the OS temp dir) skips re-compiling them on the
-// next run. Without a bundle (only `tsc` ran) the same entry runs from
-// dist/main.js. See src/main.ts.
+// Node's compile cache (in the OS temp dir) skips re-compiling the full
+// program on the next run. Its cache is made when a script is compiled, so
+// it holds only the top level; the light part is compiled here instead, with
+// a V8 code cache per command written into the same directory after the
+// first run of that command, which holds every function the command called.
+// Without a bundle (only `tsc` ran) the same entry runs from dist/main.js.
+// See src/main.ts.
 'use strict'
-const {existsSync} = require('node:fs')
-const module_ = require('node:module')
-const {join} = require('node:path')
+const fs = require('node:fs')
+const nodeModule = require('node:module')
+const path = require('node:path')
 const {pathToFileURL} = require('node:url')
 
-module_.enableCompileCache?.()
-const root = join(__dirname, '..')
+nodeModule.enableCompileCache?.()
+const root = path.join(__dirname, '..')
 const argv = process.argv.slice(2)
-const bundle = join(root, 'dist', 'bundle')
+const bundle = path.join(root, 'dist', 'bundle')
 const full = async () => {
-  const entry = existsSync(join(bundle, 'main.js')) ? join(bundle, 'main.js') : join(root, 'dist', 'main.js')
+  const entry = fs.existsSync(path.join(bundle, 'main.js')) ? path.join(bundle, 'main.js') : path.join(root, 'dist', 'main.js')
   const {main} = await import(pathToFileURL(entry).href)
   await main(argv, `${root}/`)
 }
-const light = join(bundle, 'light.cjs')
-;(existsSync(light) ? require(light).runLight(argv, `${root}/`, full) : full()).catch((error) => {
+
+/** light.cjs compiled with the code cache of this command (made after its first run), run like require(). */
+function loadLight(file) {
+  const {Script} = require('node:vm')
+  const source = fs.readFileSync(file, 'utf8')
+  const dir = nodeModule.getCompileCacheDir?.()
+  const st = fs.statSync(file)
+  const command = /^(--version|join|leave|list|resolve)$/.test(argv[0] ?? '') ? argv[0] : 'other'
+  const cacheFile = dir && path.join(dir, `dnssd-light-${command}-${st.size}-${Math.trunc(st.mtimeMs)}.cache`)
+  let cachedData
+  try {
+    cachedData = cacheFile ? fs.readFileSync(cacheFile) : undefined
+  } catch {
+    cachedData = undefined
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {filename: file, cachedData})
+  const module = {exports: {}}
+  script.runInThisContext()(module.exports, nodeModule.createRequire(file), module, file, path.dirname(file))
+  const saveCache = () => {
+    if (!cacheFile || (cachedData && !script.cachedDataRejected)) return
+    try {
+      const temp = `${cacheFile}.${process.pid}.tmp`
+      fs.writeFileSync(temp, script.createCachedData())
+      fs.renameSync(temp, cacheFile)
+    } catch {
+      // A cache is an optimisation: a read-only or full disk changes nothing.
+    }
+  }
+  return {runLight: async (...args) => module.exports.runLight(...args).finally(saveCache)}
+}
+
+const light = path.join(bundle, 'light.cjs')
+;(fs.existsSync(light) ? loadLight(light).runLight(argv, `${root}/`, full) : full()).catch((error) => {
   process.exitCode = 1
   throw error
 })
