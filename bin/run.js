@@ -18,9 +18,15 @@ const nodeModule = require('node:module')
 const path = require('node:path')
 const {pathToFileURL} = require('node:url')
 
-nodeModule.enableCompileCache?.()
 const root = path.join(__dirname, '..')
 const argv = process.argv.slice(2)
+if (argv.length === 1 && argv[0] === '--version') {
+  // oclif's --version line (versionLine in src/main.ts), before any bundle is read.
+  const pjson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
+  process.stdout.write(`${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}\n`)
+  return
+}
+nodeModule.enableCompileCache?.()
 const bundle = path.join(root, 'dist', 'bundle')
 const full = async () => {
   const entry = fs.existsSync(path.join(bundle, 'main.js')) ? path.join(bundle, 'main.js') : path.join(root, 'dist', 'main.js')

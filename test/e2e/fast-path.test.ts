@@ -97,6 +97,12 @@ describe('fast path: the same output as the oclif path', () => {
     })
   })
 
+  it('--version prints oclif\'s line (oclif answers `--version x`)', async () => {
+    const [mine, oclifs] = [await runCli(['--version']), await runCli(['--version', 'x'])]
+    assert.deepEqual(mine, oclifs)
+    assert.match(mine.stdout, /^\S+\/\d+\.\d+\.\d+\S* linux-\w+ node-v\d+/)
+  })
+
   it('covers successes and each kind of failure', () => {
     const codes = new Set(oclif.map((r) => r.exitCode))
     assert.ok(codes.has(0) && codes.has(2), `exit codes seen: ${[...codes].join(', ')}`)
