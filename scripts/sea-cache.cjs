@@ -31,6 +31,8 @@ const COMMANDS = [
 async function main() {
   if (warm === '--warm') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnssd-cache-'))
+    // Only the flags above count: no DNSSD_* setting of the build's environment.
+    for (const key of Object.keys(process.env)) if (key.startsWith('DNSSD_')) delete process.env[key]
     process.env.DNSSD_DATA_DIR = dir
     const write = process.stdout.write.bind(process.stdout)
     const writeErr = process.stderr.write.bind(process.stderr)
