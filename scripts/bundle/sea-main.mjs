@@ -1,7 +1,8 @@
-// Script of the single executables (bundled by `node scripts/bundle.mjs --cjs`):
-// argv after the executable, as bin/run.js passes it; the root is the
-// executable's directory (oclif keeps no files there; package.json,
-// the manifest and the templates are compiled in).
+// Entry of the executables' full program (bundled by `node scripts/bundle.mjs
+// --cjs` into build/dnssd-full.js, an asset that sea-full.mjs runs): every
+// command, oclif and the SDKs included. argv after the executable, as
+// bin/run.js passes it; the root is the executable's directory (oclif keeps
+// no files there; package.json, the manifest and the templates are compiled in).
 import {dirname} from 'node:path'
 import {main} from '../../dist/main.js'
 

@@ -5,8 +5,9 @@
  */
 import {Command, Errors, type Interfaces} from '@oclif/core'
 import {type AppEnv} from '../app/request.js'
-import {type ErrorReport, errorReport, oneLine, redactSecrets} from '../core/errors.js'
+import {type ErrorReport, errorReport, oneLine} from '../core/errors.js'
 import {checkBooleanEnv, rejectEmptyValues, splitListEnv} from './input-rules.js'
+import {printJson, reportError, verboseLogger} from './output.js'
 import {spinnerProgress} from './wait.js'
 
 export interface ErrorJson {
@@ -59,9 +60,14 @@ export abstract class DnssdCommand extends Command {
     if (!this.jsonEnabled()) for (const line of lines) this.log(line)
   }
 
+  /** --json output: plain JSON, the same bytes as the start-up fast path (no oclif theme colours). */
+  protected override logJson(json: unknown): void {
+    printJson(json)
+  }
+
   /** --verbose lines go to stderr so stdout stays parseable. */
   protected verboseLogger(enabled: boolean): (line: string) => void {
-    return enabled || /\bdnssd\b/.test(process.env.DEBUG ?? '') ? (line) => process.stderr.write(`dnssd: ${oneLine(redactSecrets(line))}\n`) : () => {}
+    return verboseLogger(enabled)
   }
 
   /** What the app functions need from the command: the --verbose log and a spinner for long waits. */
@@ -71,14 +77,7 @@ export abstract class DnssdCommand extends Command {
 
   protected override async catch(err: Error & {exitCode?: number}): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err
-    const described = describeError(err)
-    process.exitCode = described.exitCode
-    if (this.jsonEnabled()) {
-      this.logJson({error: described} satisfies ErrorJson)
-    } else {
-      process.stderr.write(`dnssd: ${described.message}\n`)
-      if (described.kind === 'internal' && process.env.DEBUG) process.stderr.write(`${redactSecrets(err.stack ?? '')}\n`)
-    }
+    reportError(describeError(err), err, this.jsonEnabled())
     return undefined
   }
 }

@@ -8,24 +8,14 @@
  * `help`, `-h` and `version --json` are oclif's (src/commands/help.ts,
  * src/commands/version.ts, package.json oclif.additionalHelpFlags).
  */
-import {DnssdError, errorReport} from '../core/errors.js'
-import {COMMAND_LOADERS} from '../commands-lazy.js'
-
-/** Write an error the way every command does: one stderr line, or {error} on stdout under --json. */
-export function writeError(err: unknown, json: boolean): void {
-  const described = errorReport(err)
-  process.exitCode = described.exitCode
-  if (json) process.stdout.write(`${JSON.stringify({error: described}, null, 2)}\n`)
-  else process.stderr.write(`dnssd: ${described.message}\n`)
-}
+import {DnssdError} from '../core/errors.js'
 
 /** The command argv names, or the "is not a dnssd command" error; undefined when argv starts with a flag. */
-export async function unknownCommand(argv: readonly string[]): Promise<DnssdError | undefined> {
+export async function unknownCommand(argv: readonly string[], ids: readonly string[]): Promise<DnssdError | undefined> {
   const words = argv[0] === 'help' ? argv.slice(1) : argv
   const end = words.findIndex((w) => w.startsWith('-'))
   const given = (end < 0 ? words : words.slice(0, end)).slice(0, 2)
   if (given.length === 0) return undefined
-  const ids = Object.keys(COMMAND_LOADERS)
   if (ids.includes(given[0]!)) return undefined
   const topics = new Set(ids.filter((id) => id.includes(':')).map((id) => id.split(':')[0]!))
   // A topic alone shows its commands (oclif); a topic and a word must name one of them.

@@ -27,16 +27,6 @@ export function renderMembership(r: MembershipResult): string[] {
   return lines
 }
 
-const BORDERLESS = {
-  top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-  left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
-}
-
-async function table(head: string[]): Promise<{push: (row: string[]) => void; toString: () => string}> {
-  const {default: Table} = await import('cli-table3')
-  return new Table({head, style: {head: [], border: [], compact: true}, chars: BORDERLESS})
-}
-
 export async function renderList(result: ListResult): Promise<string[]> {
   const lines = [await renderInventory(result)]
   if (result.leases) lines.push(await renderLeases(result.leases))
@@ -46,39 +36,39 @@ export async function renderList(result: ListResult): Promise<string[]> {
 async function renderInventory(result: ListResult): Promise<string> {
   const instances = result.services.reduce((n, s) => n + s.instances.length, 0)
   if (result.services.length === 0) return `no services in ${result.zone} (${result.provider} provider)`
-  const t = await table(['SERVICE', 'INSTANCE', 'TARGET', 'PRIO', 'WEIGHT', 'PORT', 'ADDRESS', 'TXT'])
+  const rows: string[][] = []
   for (const s of result.services) {
     const type = s.type.slice(0, -(result.zone.length + 1))
     for (const i of s.instances) {
       const inst = i.name.slice(0, -(result.zone.length + 1))
       const txt = Object.entries(i.txt).map(([k, v]) => (v === true ? k : `${k}=${v}`)).join(' ')
-      const rows = i.targets.length > 0 ? i.targets : [undefined]
-      rows.forEach((tg, n) =>
-        t.push([
+      const targets = i.targets.length > 0 ? i.targets : [undefined]
+      targets.forEach((t, n) =>
+        rows.push([
           n === 0 ? type : '',
           n === 0 ? inst : '',
-          tg ? tg.target : '(no SRV)',
-          tg ? String(tg.priority) : '',
-          tg ? String(tg.weight) : '',
-          tg ? String(tg.port) : '',
-          tg ? tg.addresses.join(' ') || '(none)' : '',
+          t ? t.target : '(no SRV)',
+          t ? String(t.priority) : '',
+          t ? String(t.weight) : '',
+          t ? String(t.port) : '',
+          t ? t.addresses.join(' ') || '(none)' : '',
           n === 0 ? txt : '',
         ]),
       )
     }
   }
   const targets = result.services.reduce((n, s) => n + s.instances.reduce((m, i) => m + i.targets.length, 0), 0)
-  return `${t.toString()}\n${result.services.length} service type(s), ${instances} instance(s), ${targets} target(s) in ${result.zone}`
+  const table = await renderTable(['SERVICE', 'INSTANCE', 'TARGET', 'PRIO', 'WEIGHT', 'PORT', 'ADDRESS', 'TXT'], rows)
+  return `${table}\n${result.services.length} service type(s), ${instances} instance(s), ${targets} target(s) in ${result.zone}`
 }
 
 async function renderLeases(d: LeaseDrift): Promise<string> {
   if (d.members.length === 0) return `\nno members and no leases (${d.registry})`
-  const t = await table(['SERVICE', 'HOST', 'DNS', 'LEASE', 'EXPIRES', 'PROVIDER'])
-  for (const m of d.members) {
+  const rows = d.members.map((m) => {
     const left = m.lease ? (m.lease.secondsLeft >= 0 ? `in ${m.lease.secondsLeft}s` : `${-m.lease.secondsLeft}s ago`) : ''
-    t.push([m.service, m.host, m.inDns ? 'yes' : 'no', m.lease ? m.lease.state : '(none)', m.lease ? `${m.lease.expiresAt} (${left})` : '', m.lease?.provider ?? ''])
-  }
-  const lines = [`\nleases in ${d.registry}:`, t.toString()]
+    return [m.service, m.host, m.inDns ? 'yes' : 'no', m.lease ? m.lease.state : '(none)', m.lease ? `${m.lease.expiresAt} (${left})` : '', m.lease?.provider ?? '']
+  })
+  const lines = [`\nleases in ${d.registry}:`, await renderTable(['SERVICE', 'HOST', 'DNS', 'LEASE', 'EXPIRES', 'PROVIDER'], rows)]
   const describe = (rows: typeof d.members): string => rows.map((r) => `${r.service} ${r.host}`).join(', ')
   lines.push(
     d.dnsWithoutLease.length > 0
@@ -89,6 +79,31 @@ async function renderLeases(d: LeaseDrift): Promise<string> {
       : 'drift: every lease has its values in DNS',
   )
   return lines.join('\n')
+}
+
+/** Printable ASCII: one character is one column, so the table needs no width library. */
+const PLAIN = /^[\x20-\x7e]*$/
+
+/**
+ * The borderless table of `list`: each cell padded by one space on either
+ * side to its column's width, columns two spaces apart. cli-table3 draws it
+ * (display widths of any Unicode, multi-line cells); plain ASCII, which is
+ * what DNS names, addresses and most TXT values are, is laid out here with
+ * the same result and without loading it (test/unit/list-table.test.ts).
+ */
+export async function renderTable(head: string[], rows: string[][]): Promise<string> {
+  if ([head, ...rows].every((row) => row.every((cell) => PLAIN.test(cell)))) {
+    const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)))
+    return [head, ...rows].map((row) => widths.map((w, c) => ` ${(row[c] ?? '').padEnd(w)} `).join('  ')).join('\n')
+  }
+  const {default: Table} = await import('cli-table3')
+  const table = new Table({
+    head,
+    style: {head: [], border: [], compact: true},
+    chars: {top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  '},
+  })
+  table.push(...rows)
+  return table.toString()
 }
 
 export function renderReap(r: ReapResult): string[] {

@@ -1,8 +1,8 @@
 /**
- * The flags of `dnssd resolve`, declared once without importing oclif: the
- * oclif command turns them into oclif flags, and the start-up fast path
- * (fast-resolve.ts) parses them with node:util, so `resolve` does not pay
- * for loading @oclif/core.
+ * The flags of `dnssd resolve`, which the oclif command turns into oclif
+ * flags, and their parsed shape (ResolveFlags) that runResolve takes. The
+ * start-up fast path reads them from the oclif manifest like every other
+ * command's (src/cli/fast-parse.ts).
  */
 export interface FlagSpec {
   type: 'string' | 'boolean'

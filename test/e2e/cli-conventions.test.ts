@@ -88,9 +88,9 @@ for (const [form, run] of forms) {
       }
       assert.deepEqual(complete(['dnssd', 'jo']), ['join'])
       assert.deepEqual(complete(['dnssd', 're']), ['reap', 'resolve'])
-      assert.deepEqual(complete(['dnssd', 'policy', '']), ['route53'])
+      assert.deepEqual(complete(['dnssd', 'policy', '']), ['rfc2136', 'route53'])
       assert.deepEqual(complete(['dnssd', 'join', '--tx']), ['--txt'])
-      assert.deepEqual(complete(['dnssd', 'join', '--provider', '']), ['cloudflare', 'file', 'route53'])
+      assert.deepEqual(complete(['dnssd', 'join', '--provider', '']), ['cloudflare', 'file', 'rfc2136', 'route53'])
       assert.deepEqual(complete(['dnssd', 'template', 'ec']), ['ec2', 'ec2-script'])
       assert.deepEqual(complete(['dnssd', 'resolve', '--p']), ['--pool'])
       assert.deepEqual(complete(['dnssd', 'help', 'te']), ['template'])
