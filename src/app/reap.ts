@@ -134,8 +134,8 @@ async function reapOne(s: StoredLease, o: ReapOptions, now: () => number): Promi
 export async function reap(request: ReapRequest, env: AppEnv): Promise<ReapResult> {
   const {deadline} = request
   const providers = new Map<ProviderKind, Promise<DnsProvider>>()
-  const providerFor = (name: string): Promise<DnsProvider> => {
-    const choice = request.provider(parseProviderKind(name))
+  const providerFor = async (name: string): Promise<DnsProvider> => {
+    const choice = await request.provider(parseProviderKind(name))
     let opened = providers.get(choice.kind)
     if (!opened) {
       opened = openProvider(choice, {deadline, log: env.log})

@@ -67,7 +67,7 @@ export interface ReapRequest {
   dryRun: boolean
   deadline: Deadline
   /** The provider to remove a lease's member through, by the kind the lease names. */
-  provider: (kind: ProviderKind) => ProviderChoice
+  provider: (kind: ProviderKind) => Promise<ProviderChoice>
 }
 
 /** What the app functions need from their caller besides the request. */

@@ -49,7 +49,7 @@ const BODIES: Record<string, () => Promise<Body>> = {
   list: async () => {
     const {list} = await import('../app/list.js')
     return async ({flags}, json) => {
-      const result = await list(listRequest(flags), appEnv(flags, json))
+      const result = await list(await listRequest(flags), appEnv(flags, json))
       if (!json) for (const text of await renderList(result)) line(text)
       return result
     }

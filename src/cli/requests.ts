@@ -44,7 +44,7 @@ export function jitterMs(value: string | undefined, random: () => number = Math.
 }
 
 export async function membershipRequest(action: 'join' | 'leave', flags: MembershipFlags): Promise<MembershipRequest> {
-  const provider = chooseProvider(flags, given(flags.zone) ? flags.zone : undefined)
+  const provider = await chooseProvider(flags, given(flags.zone) ? flags.zone : undefined)
   // `--ttl auto` is the provider's automatic TTL (Cloudflare stores it as 1); the catalog refused it elsewhere.
   const ttl = flags.ttl?.trim().toLowerCase() === 'auto' && supports(provider.kind, 'ttl-auto') ? '1' : flags.ttl
   const spec = memberSpec(action, {
@@ -132,13 +132,13 @@ export interface ListFlags extends ProviderFlags {
   registry?: string
 }
 
-export function listRequest(flags: ListFlags): ListRequest {
+export async function listRequest(flags: ListFlags): Promise<ListRequest> {
   const zone = parseZone(flags.zone)
   return {
     zone,
     serviceType: flags.service === undefined ? undefined : `${parseService(flags.service, zone).type}.${zone}`,
     deadline: deadlineOf(flags.timeout, 30),
-    provider: chooseProvider(flags, zone),
+    provider: await chooseProvider(flags, zone),
     registry: given(flags.registry) ? parseRegistryUrl(flags.registry) : undefined,
   }
 }
@@ -152,7 +152,7 @@ export interface ReapFlags extends ProviderFlags {
   'dry-run'?: boolean
 }
 
-export function reapRequest(flags: ReapFlags): ReapRequest {
+export async function reapRequest(flags: ReapFlags): Promise<ReapRequest> {
   const zone = parseZone(flags.zone)
   const service = flags.service === undefined ? undefined : parseService(flags.service, zone).relative
   if (!given(flags.registry)) throw new InputError('--registry', 'reap needs the lease registry: file:///dir or s3://bucket/prefix (or DNSSD_REGISTRY)')
@@ -160,7 +160,7 @@ export function reapRequest(flags: ReapFlags): ReapRequest {
   const grace = flags.grace === undefined || flags.grace === '0' ? 0 : parseSeconds(flags.grace, '--grace')
   // --provider removes every member through one provider: its flags are checked now. Without it,
   // each lease names its own provider, and each takes the provider flags it supports.
-  const fixed = flags.provider === undefined ? undefined : chooseProvider(flags, zone)
+  const fixed = flags.provider === undefined ? undefined : await chooseProvider(flags, zone)
   return {
     zone,
     service,
@@ -168,6 +168,6 @@ export function reapRequest(flags: ReapFlags): ReapRequest {
     graceMs: grace * 1000,
     dryRun: flags['dry-run'] === true,
     deadline: deadlineOf(flags.timeout, 60),
-    provider: (kind) => fixed ?? chooseProvider({...flags, provider: kind}, zone, {lenient: true}),
+    provider: async (kind) => fixed ?? chooseProvider({...flags, provider: kind}, zone, {lenient: true}),
   }
 }

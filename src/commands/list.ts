@@ -29,7 +29,7 @@ targets (priority, weight, port, addresses) and TXT attributes.`
 
   async run(): Promise<ListResult> {
     const {flags} = await this.parse(List)
-    const result = await list(listRequest(flags), this.appEnv(flags.verbose))
+    const result = await list(await listRequest(flags), this.appEnv(flags.verbose))
     this.print(await renderList(result))
     return result
   }

@@ -39,7 +39,7 @@ every instance at once: a second reaper finds nothing left to do.`
 
   async run(): Promise<ReapResult> {
     const {flags} = await this.parse(Reap)
-    const result = await reap(reapRequest(flags), this.appEnv(flags.verbose))
+    const result = await reap(await reapRequest(flags), this.appEnv(flags.verbose))
     this.print(renderReap(result))
     const failed = result.items.filter((i) => i.status === 'failed')
     if (failed.length > 0) {

@@ -10,7 +10,7 @@ import {InputError} from '../core/errors.js'
 import {isPublicAddress, parseRoundRobin} from '../core/names.js'
 import {checkCloudflareTtl} from './cloudflare-records.js'
 import {type DnsProvider, type ProviderKind, type ProviderOptions} from './provider.js'
-import {type Rfc2136Settings, parseRfc2136Settings} from './rfc2136-settings.js'
+import {type Rfc2136Settings} from './rfc2136-settings.js'
 
 /** Provider-specific features, each named by the flag that asks for it. */
 export type Feature = 'data-dir' | 'zone-id' | 'api-token-file' | 'private' | 'public' | 'wait' | 'proxied' | 'ttl-auto' | 'server' | 'tsig-key-file'
@@ -62,7 +62,7 @@ export interface ProviderSpec<K extends ProviderKind> {
   kind: K
   supports: ReadonlySet<Feature>
   /** The provider's own flags as typed settings; bad values are InputError (exit 2). */
-  settings(flags: ProviderFlags, zone: string | undefined): SettingsByKind[K]
+  settings(flags: ProviderFlags, zone: string | undefined): SettingsByKind[K] | Promise<SettingsByKind[K]>
   /** Checks that need the member with its address known (after `--ip auto`). */
   checkMember?(settings: SettingsByKind[K], member: Member): void
   open(options: ProviderOptions<SettingsByKind[K]>): Promise<DnsProvider>
@@ -124,7 +124,8 @@ const CLOUDFLARE: ProviderSpec<'cloudflare'> = {
 const RFC2136: ProviderSpec<'rfc2136'> = {
   kind: 'rfc2136',
   supports: new Set(['server', 'tsig-key-file']),
-  settings: (flags) => parseRfc2136Settings({server: flags.server, 'tsig-key-file': flags['tsig-key-file']}),
+  // Loaded only for this provider: the key file reader brings node:crypto.
+  settings: async (flags) => (await import('./rfc2136-settings.js')).parseRfc2136Settings({server: flags.server, 'tsig-key-file': flags['tsig-key-file']}),
   open: async (options) => new (await import('./rfc2136.js')).Rfc2136Provider(options),
 }
 
@@ -166,7 +167,7 @@ export function parseProviderKind(value: string | undefined): ProviderKind {
  * flag that the provider does not support is bad input naming both, so a
  * boot script never believes `--wait` or `--zone-id` did something.
  */
-export function chooseProvider(flags: ProviderFlags, zone: string | undefined, opts: {lenient?: boolean} = {}): ProviderChoice {
+export async function chooseProvider(flags: ProviderFlags, zone: string | undefined, opts: {lenient?: boolean} = {}): Promise<ProviderChoice> {
   const kind = parseProviderKind(flags.provider)
   const spec = PROVIDERS[kind] as ProviderSpec<ProviderKind>
   // lenient: flags meant for other providers are left aside (reap through the provider each lease names).
@@ -175,7 +176,7 @@ export function chooseProvider(flags: ProviderFlags, zone: string | undefined, o
     const others = PROVIDER_KINDS.filter((k) => PROVIDERS[k].supports.has(feature))
     throw new InputError(FEATURE_FLAG[feature], `is not supported by the ${kind} provider (only by ${others.join(', ')}); leave it out or choose --provider ${others[0]}`)
   }
-  return {kind, settings: spec.settings(flags, zone)} as ProviderChoice
+  return {kind, settings: await spec.settings(flags, zone)} as ProviderChoice
 }
 
 export function supports(kind: ProviderKind, feature: Feature): boolean {

@@ -102,7 +102,7 @@ describe('app layer, in-process', () => {
           graceMs: 0,
           dryRun: false,
           deadline: new Deadline(30),
-          provider: () => ({kind: 'file', settings: {dataDir: dir.path}}),
+          provider: async () => ({kind: 'file', settings: {dataDir: dir.path}}),
         },
         env,
       )

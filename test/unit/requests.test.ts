@@ -74,16 +74,16 @@ describe('membership requests', () => {
 })
 
 describe('list and reap requests', () => {
-  it('list checks the provider flags too', () => {
-    assert.throws(() => listRequest({zone: 'example.com', 'zone-id': 'Z1'}), /--zone-id: is not supported by the file provider/)
-    assert.equal(listRequest({zone: 'example.com', service: '_web._tcp'}).serviceType, '_web._tcp.example.com')
+  it('list checks the provider flags too', async () => {
+    await assert.rejects(listRequest({zone: 'example.com', 'zone-id': 'Z1'}), /--zone-id: is not supported by the file provider/)
+    assert.equal((await listRequest({zone: 'example.com', service: '_web._tcp'})).serviceType, '_web._tcp.example.com')
   })
 
-  it('reap without --provider gives each lease its own provider and leaves the others\' flags aside', () => {
-    const r = reapRequest({zone: 'example.com', registry: 'file:///tmp/r', 'data-dir': '/tmp/d'})
-    assert.deepEqual(r.provider('file'), {kind: 'file', settings: {dataDir: '/tmp/d'}})
-    assert.deepEqual(r.provider('route53'), {kind: 'route53', settings: {zoneId: undefined, visibility: undefined}})
-    assert.throws(() => reapRequest({zone: 'example.com', registry: 'file:///tmp/r', provider: 'route53', 'data-dir': '/tmp/d'}), /--data-dir: is not supported by the route53 provider/)
+  it('reap without --provider gives each lease its own provider and leaves the others\' flags aside', async () => {
+    const r = await reapRequest({zone: 'example.com', registry: 'file:///tmp/r', 'data-dir': '/tmp/d'})
+    assert.deepEqual(await r.provider('file'), {kind: 'file', settings: {dataDir: '/tmp/d'}})
+    assert.deepEqual(await r.provider('route53'), {kind: 'route53', settings: {zoneId: undefined, visibility: undefined}})
+    await assert.rejects(reapRequest({zone: 'example.com', registry: 'file:///tmp/r', provider: 'route53', 'data-dir': '/tmp/d'}), /--data-dir: is not supported by the route53 provider/)
   })
 })
 
