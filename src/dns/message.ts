@@ -103,7 +103,8 @@ function parseOpt(klass: number, ttl: number, rdata: Buffer): {edns: Edns; cooki
   return {edns, cookieError}
 }
 
-function skipRecord(buf: Buffer, offset: number): {type: number; klass: number; ttl: number; rdata: Buffer; next: number; root: boolean} {
+/** One resource record at `offset`: owner, header fields, where its data lies, and where the next record starts. */
+export function readRecord(buf: Buffer, offset: number): {labels: Buffer[]; type: number; klass: number; ttl: number; rdataAt: number; rdata: Buffer; next: number} {
   const {labels, next} = readName(buf, offset)
   if (next + 10 > buf.length) throw new Error('record header runs past the end')
   const type = buf.readUInt16BE(next)
@@ -111,7 +112,7 @@ function skipRecord(buf: Buffer, offset: number): {type: number; klass: number; 
   const ttl = buf.readUInt32BE(next + 4)
   const len = buf.readUInt16BE(next + 8)
   if (next + 10 + len > buf.length) throw new Error('record data runs past the end')
-  return {type, klass, ttl, rdata: buf.subarray(next + 10, next + 10 + len), next: next + 10 + len, root: labels.length === 0}
+  return {labels, type, klass, ttl, rdataAt: next + 10, rdata: buf.subarray(next + 10, next + 10 + len), next: next + 10 + len}
 }
 
 /**
@@ -146,11 +147,11 @@ export function parseQuery(buf: Buffer): Query | BareReply | undefined {
   let optProblem: string | undefined
   for (let i = 0; i < records + ar && problem === undefined; i++) {
     try {
-      const r = skipRecord(buf, pos)
+      const r = readRecord(buf, pos)
       pos = r.next
       if (r.type !== TYPE.OPT || i < records) continue
       if (edns) throw new Error('more than one OPT record (RFC 6891 §6.1.1)')
-      if (!r.root) throw new Error('an OPT record not owned by the root')
+      if (r.labels.length !== 0) throw new Error('an OPT record not owned by the root')
       const opt = parseOpt(r.klass, r.ttl, r.rdata)
       edns = opt.edns
       optProblem = opt.cookieError

@@ -11,7 +11,7 @@
 import net from 'node:net'
 import {formatTxt} from '../core/txt.js'
 import {typeNumber as knownTypeNumber, rdataOf} from './authority.js'
-import {CLASS_IN, TYPE, TYPE_NAMES} from './message.js'
+import {CLASS_IN, TYPE, TYPE_NAMES, readRecord} from './message.js'
 import {labelsToName, nameToLabels, readName} from './names.js'
 
 export const OPCODE_UPDATE = 5
@@ -193,15 +193,9 @@ export function parseMessage(msg: Buffer): ParsedMessage {
   }
   const answers: ParsedRecord[] = []
   for (let i = 0; i < an; i++) {
-    const {labels, next} = readName(msg, pos)
-    if (next + 10 > msg.length) throw new Error('record header runs past the end')
-    const type = msg.readUInt16BE(next)
-    const klass = msg.readUInt16BE(next + 2)
-    const ttl = msg.readUInt32BE(next + 4)
-    const len = msg.readUInt16BE(next + 8)
-    if (next + 10 + len > msg.length) throw new Error('record data runs past the end')
-    answers.push({name: lowerName(labels), type: typeName(type), klass, ttl, value: rdataValue(msg, type, next + 10, len)})
-    pos = next + 10 + len
+    const r = readRecord(msg, pos)
+    answers.push({name: lowerName(r.labels), type: typeName(r.type), klass: r.klass, ttl: r.ttl, value: rdataValue(msg, r.type, r.rdataAt, r.rdata.length)})
+    pos = r.next
   }
   return {id: msg.readUInt16BE(0), qr: (flags & 0x8000) !== 0, opcode: (flags >> 11) & 0xf, rcode: flags & 0xf, aa: (flags & 0x0400) !== 0, question, answers}
 }
