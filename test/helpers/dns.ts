@@ -60,6 +60,22 @@ export async function startServe(dataDir: string, extra: string[] = [], env: Nod
   return {port: Number(match[1]), child, output, stop: stopper(child)}
 }
 
+/** The options of every named.conf here: loopback only, authoritative only, no NOTIFY of its own. */
+export function namedOptions(dir: string, port: number, extra = ''): string {
+  return `options {
+  directory "${dir}";
+  pid-file "${join(dir, 'named.pid')}";
+  session-keyfile "${join(dir, 'session.key')}";
+  managed-keys-directory "${dir}";
+  listen-on port ${port} { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  dnssec-validation no;
+  notify no;
+${extra}};
+controls { };`
+}
+
 /** A real BIND named, authoritative for `zones` (name -> zone file text), on loopback. */
 export async function startNamed(dir: string, zones: Record<string, string>, threads = 1): Promise<Running> {
   const port = await freePort('127.0.0.1')
@@ -72,20 +88,7 @@ export async function startNamed(dir: string, zones: Record<string, string>, thr
   const conf = join(dir, 'named.conf')
   await writeFile(
     conf,
-    `options {
-  directory "${dir}";
-  pid-file "${join(dir, 'named.pid')}";
-  session-keyfile "${join(dir, 'session.key')}";
-  managed-keys-directory "${dir}";
-  listen-on port ${port} { 127.0.0.1; };
-  listen-on-v6 { none; };
-  recursion no;
-  dnssec-validation no;
-  notify no;
-  check-integrity no;
-  max-records-per-type 0;
-};
-controls { };
+    `${namedOptions(dir, port, '  check-integrity no;\n  max-records-per-type 0;\n')}
 ${zoneConf.join('\n')}
 `,
   )

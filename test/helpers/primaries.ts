@@ -10,7 +10,7 @@ import {readFileSync} from 'node:fs'
 import {mkdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {bindZonePolicy, knotAcl, knotAclIds} from '../../src/providers/rfc2136-policy.js'
-import {type Running, dig, freePort, stopper, waitForLine} from './dns.js'
+import {type Running, dig, freePort, namedOptions, stopper, waitForLine} from './dns.js'
 
 export const KEY_NAME = 'dnssd-key'
 
@@ -48,21 +48,6 @@ async function waitForText(child: ChildProcess, pattern: RegExp, what: string): 
   return (await waitForLine(child, pattern, what, 20_000)).output
 }
 
-/** The options of every named.conf here: loopback only, authoritative only, no NOTIFY of its own. */
-function namedOptions(dir: string, port: number): string {
-  return `options {
-  directory "${dir}";
-  pid-file "${join(dir, 'named.pid')}";
-  session-keyfile "${join(dir, 'session.key')}";
-  managed-keys-directory "${dir}";
-  listen-on port ${port} { 127.0.0.1; };
-  listen-on-v6 { none; };
-  recursion no;
-  dnssec-validation no;
-  notify no;
-};
-controls { };`
-}
 
 /** BIND as a primary taking TSIG-signed updates for `zone` (its data: zoneText plus `records`). */
 export async function startBindPrimary(dir: string, zone: string, key: Key, records = ''): Promise<Running> {
