@@ -5,46 +5,20 @@
 import {spawn, spawnSync} from 'node:child_process'
 import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {dig, freePort, have, startServe, waitFor, zoneDir} from './dnslib.mjs'
+import {register} from 'tsx/esm/api'
+import {dig, freePort, have, startServe, zoneDir} from './dnslib.mjs'
 import {BIN, benchEnv, printTable} from './lib.mjs'
+
+// The BIND primary and the NSD secondary the tests run (test/helpers/primaries.ts), not copies of their configs.
+register()
+const {makeKey, startBindPrimary, startNsdSecondary} = await import('../test/helpers/primaries.ts')
 
 const JOINS = Number(process.env.BENCH_JOINS ?? 20)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const ZONE = 'bench.example'
-const {dir, data, zone} = zoneDir('dnssd-bench-rfc2136-', ZONE, 30, 8)
+const {dir, data} = zoneDir('dnssd-bench-rfc2136-', ZONE, 30, 8)
 const children = []
-
-function keygen(name) {
-  const r = spawnSync('tsig-keygen', ['-a', 'hmac-sha256', name], {encoding: 'utf8'})
-  const file = join(dir, `${name}.key`)
-  writeFileSync(file, r.stdout, {mode: 0o600})
-  return {name, file, secret: /secret "([^"]+)"/.exec(r.stdout)[1]}
-}
-
-async function startBindPrimary(key) {
-  const bdir = join(dir, 'bind')
-  mkdirSync(bdir)
-  const port = await freePort()
-  writeFileSync(join(bdir, `${ZONE}.db`), zone)
-  const conf = join(bdir, 'named.conf')
-  writeFileSync(
-    conf,
-    `include "${key.file}";
-options { directory "${bdir}"; pid-file "${join(bdir, 'named.pid')}"; session-keyfile "${join(bdir, 'session.key')}";
-  managed-keys-directory "${bdir}"; listen-on port ${port} { 127.0.0.1; }; listen-on-v6 { none; };
-  recursion no; dnssec-validation no; notify no; };
-controls { };
-zone "${ZONE}" { type primary; file "${join(bdir, `${ZONE}.db`)}";
-  update-policy { grant ${key.name} subdomain ${ZONE}. A AAAA SRV TXT PTR; };
-  allow-transfer { key ${key.name}; }; };
-`,
-  )
-  const child = spawn('named', ['-g', '-c', conf, '-n', '1'], {stdio: ['ignore', 'pipe', 'pipe']})
-  children.push(child)
-  await waitFor(child, /running\s*$/m, 'named')
-  return port
-}
 
 function join1(port, key, i) {
   return new Promise((resolve, reject) => {
@@ -82,8 +56,12 @@ function perf(port, queries, mode) {
 
 try {
   for (const tool of ['named', 'dig', 'tsig-keygen']) if (!have(tool)) throw new Error(`bench/rfc2136.mjs needs ${tool} (bind9, bind9-utils, bind9-dnsutils)`)
-  const key = keygen('dnssd-bench')
-  const primary = await startBindPrimary(key)
+  const key = await makeKey(dir, 'dnssd-bench')
+  const bdir = join(dir, 'bind')
+  mkdirSync(bdir)
+  const bind = await startBindPrimary(bdir, ZONE, key)
+  children.push({kill: () => bind.stop()})
+  const primary = bind.port
   const rows = [await joins(primary, key, 1, 1), await joins(primary, key, 1001, JOINS)]
   printTable(
     `dnssd join --provider rfc2136 against BIND named (each join is a whole CLI process: start-up included)`,
@@ -99,41 +77,8 @@ try {
     const nsdPort = await freePort()
     const serve = await startServe(data, ['--rrl', '0', '--udp-size-without-cookie', '1232', '--transfer-key-file', key.file, '--notify', `127.0.0.1:${nsdPort}`])
     children.push({kill: () => serve.stop()})
-    const ndir = join(dir, 'nsd')
-    mkdirSync(ndir)
-    const conf = join(ndir, 'nsd.conf')
-    writeFileSync(
-      conf,
-      `server:
-    ip-address: 127.0.0.1@${nsdPort}
-    port: ${nsdPort}
-    do-ip6: no
-    zonesdir: "${ndir}"
-    database: ""
-    pidfile: "${join(ndir, 'nsd.pid')}"
-    xfrdfile: "${join(ndir, 'xfrd.state')}"
-    zonelistfile: "${join(ndir, 'zone.list')}"
-    xfrdir: "${ndir}"
-    username: ""
-    chroot: ""
-    server-count: 1
-    logfile: "${join(ndir, 'nsd.log')}"
-    rrl-ratelimit: 0
-remote-control:
-    control-enable: no
-key:
-    name: "${key.name}"
-    algorithm: hmac-sha256
-    secret: "${key.secret}"
-zone:
-    name: "${ZONE}"
-    zonefile: "${ZONE}.secondary"
-    allow-notify: 127.0.0.1 NOKEY
-    request-xfr: AXFR 127.0.0.1@${serve.port} ${key.name}
-`,
-    )
-    const nsd = spawn('nsd', ['-d', '-c', conf], {stdio: 'ignore'})
-    children.push(nsd)
+    const nsd = await startNsdSecondary(join(dir, 'nsd'), ZONE, serve.port, key, nsdPort)
+    children.push({kill: () => nsd.stop()})
     const until = Date.now() + 30000
     while (!/status: NOERROR/.test(dig(nsdPort, [ZONE, 'SOA']))) {
       if (Date.now() > until) throw new Error('the NSD secondary did not load the zone from serve')
