@@ -8,7 +8,7 @@ import {type HealthGate, type LeaseRequest, type ListRequest, type MembershipReq
 import {Deadline} from '../core/deadline.js'
 import {InputError} from '../core/errors.js'
 import {type Member, completeMember, memberSpec} from '../core/membership.js'
-import {type Address, parseAddress, parseSeconds, parseService, parseZone} from '../core/names.js'
+import {parseAddress, parseSeconds, parseService, parseZone} from '../core/names.js'
 import {type ProviderFlags, checkMemberFor, chooseProvider, supports} from '../providers/catalog.js'
 import {type Registry, type RegistryOptions, parseRegistryUrl} from '../registry/registry.js'
 
@@ -59,20 +59,22 @@ export async function membershipRequest(action: 'join' | 'leave', flags: Members
     txt: flags.txt,
     aRecord: flags['a-record'],
   })
-  const lookup = await addressLookup(flags)
+  // --ip-source is checked even without --ip auto; the platform modules load only when either is given.
+  const ipauto = spec.address === 'auto' || given(flags['ip-source']) ? await import('../platform/ipauto.js') : undefined
+  const source = ipauto?.parseIpSource(flags['ip-source'])
   let member: Member | PendingMember
-  if (lookup && spec.address === 'auto') {
+  if (spec.address === 'auto') {
+    const resolveAutoAddress = ipauto!.resolveAutoAddress
     member = {
       pending: true,
       async find(log, timeoutMs) {
-        const found = await lookup(log, timeoutMs)
-        const complete = completeMember(spec, found.address)
+        const found = await resolveAutoAddress({source, log, timeoutMs})
+        const complete = completeMember(spec, parseAddress(found.address))
         checkMemberFor(provider, complete)
         return {member: complete, from: found.from}
       },
     }
   } else {
-    if (spec.address === 'auto') throw new InputError('--ip', 'auto needs an address lookup; give --ip ADDR')
     member = completeMember(spec, spec.address)
     checkMemberFor(provider, member)
   }
@@ -86,21 +88,6 @@ export async function membershipRequest(action: 'join' | 'leave', flags: Members
     deadline: deadlineOf(flags.timeout, action === 'join' ? 30 : 10),
     provider,
     lease: leaseRequest(action, flags),
-  }
-}
-
-/** `--ip auto` (and `--ip-source`, checked even without auto): the platform modules load only when asked for. */
-type AddressLookup = (log: (line: string) => void, timeoutMs: number) => Promise<{address: Address; from: string}>
-
-async function addressLookup(flags: MembershipFlags): Promise<AddressLookup | undefined> {
-  const auto = flags.ip?.trim().toLowerCase() === 'auto'
-  if (!auto && !given(flags['ip-source'])) return undefined
-  const {parseIpSource, resolveAutoAddress} = await import('../platform/ipauto.js')
-  const source = parseIpSource(flags['ip-source'])
-  if (!auto) return undefined
-  return async (log, timeoutMs) => {
-    const found = await resolveAutoAddress({source, log, timeoutMs})
-    return {address: parseAddress(found.address), from: found.from}
   }
 }
 
