@@ -13,7 +13,7 @@
 import {type Deadline} from '../core/deadline.js'
 import {DnssdError} from '../core/errors.js'
 import {type Member} from '../core/membership.js'
-import {type Lease, type Registry, type StoredLease} from '../registry/registry.js'
+import {type Lease, type Registry, type StoredLease, memberIdOf} from '../registry/registry.js'
 import {type LeaseRequest} from './request.js'
 
 export interface LeaseReport {
@@ -60,8 +60,7 @@ export async function prepareLease(
   options: {deadline: Deadline; log: (line: string) => void; dryRun: boolean},
 ): Promise<LeaseSession> {
   const registry: Registry = await request.open(options)
-  // The member id is its host name: unique per member within a service.
-  const memberId = member.host
+  const memberId = memberIdOf(member.host)
   const service = member.service.relative
   const seconds = request.seconds ?? 0
   const {dryRun} = options

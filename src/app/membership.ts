@@ -10,6 +10,7 @@ import {DeadlineError} from '../core/errors.js'
 import {type Member} from '../core/membership.js'
 import {planJoin, planLeave} from '../core/planner.js'
 import {type Change} from '../core/records.js'
+import {sleep} from '../core/retry.js'
 import {openProvider} from '../providers/catalog.js'
 import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
 import {type LeaseReport, type LeaseSession, prepareLease} from './lease.js'
@@ -61,7 +62,7 @@ async function membership(request: MembershipRequest, env: AppEnv): Promise<Memb
   if (gate) await deadline.excluding(() => gate.wait(log))
   if (request.jitterMs > 0 && !dryRun) {
     log(`jitter: waiting ${request.jitterMs} ms before the first API call`)
-    await deadline.excluding(() => new Promise((resolve) => setTimeout(resolve, request.jitterMs)))
+    await deadline.excluding(() => sleep(request.jitterMs))
   }
   // Lease registry (--registry): checked before the DNS change, written after it.
   const lease = leaseRequest ? await prepareLease(action, leaseRequest, member, choice.kind, {deadline, log, dryRun}) : undefined
