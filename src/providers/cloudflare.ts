@@ -371,11 +371,12 @@ export class CloudflareProvider implements DnsProvider {
     }
     if (applied.length === 0) return {body, applied}
     const deleted = new Set(body.deletes.map((d) => d.id))
+    const kept = snap.all().filter((r) => r.marked && !deleted.has(r.id))
     for (const name of new Set(applied.map((c) => c.name).filter((n) => shared.includes(n)))) {
       const guard = guardName(name)
       for (const r of snap.records(guard, 'TXT', GUARD_VALUE)) body.deletes.push({id: r.id})
       // The guard stays while dnssd has values at the name; a name left with none (or hand-made ones only) loses it.
-      const ours = snap.all().some((r) => r.name === name && r.marked && !deleted.has(r.id)) || body.posts.some((p) => p.name === name)
+      const ours = kept.some((r) => r.name === name) || body.posts.some((p) => p.name === name)
       if (ours) body.posts.push({type: 'TXT', name: guard, ttl: applied[0]!.ttl, content: GUARD_VALUE, comment})
     }
     return {body, applied}
