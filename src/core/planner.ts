@@ -251,3 +251,47 @@ export function planLeave(m: Member): Work {
     return {changes: b.changes, notes}
   })
 }
+
+/**
+ * Where a change stands in the order a backend that splits one plan into
+ * several batches must keep: addresses and markers exist before anything
+ * points at the host, and pointers go before what they point at goes.
+ */
+function phaseOf(c: Change): number {
+  const address = c.type === 'A' || c.type === 'AAAA'
+  const marker = c.type === 'TXT' && c.name.startsWith(`${MARKER_LABEL}.`)
+  if (c.action === 'add') return address ? 0 : marker ? 1 : c.type === 'PTR' ? 4 : c.type === 'SRV' ? 3 : 2
+  return c.type === 'PTR' ? 2 : c.type === 'SRV' ? 3 : marker ? 5 : address ? 6 : 4
+}
+
+/**
+ * Many members' works as one (the coalesced apply): each planner runs in
+ * turn on the state the earlier ones leave, so the changes compose as if
+ * the members had gone one after another; the result is then put in phase
+ * order (stable), so no batch boundary can publish an SRV before its
+ * address or keep one after its address is gone.
+ */
+export function combineWorks(zone: string, works: readonly Work[]): Work {
+  const names = [...new Set(works.flatMap((w) => w.names))]
+  const shared = [...new Set(works.flatMap((w) => w.shared))]
+  const plan: Planner = (state) => {
+    const need = new Set<string>()
+    const current = state.clone()
+    const changes: Change[] = []
+    const notes: string[] = []
+    for (const w of works) {
+      const step = w.plan(current)
+      if ('need' in step) {
+        for (const n of step.need) need.add(n)
+        continue
+      }
+      current.apply(step.changes)
+      for (const c of step.changes) changes.push({...c, owner: w.host})
+      notes.push(...step.notes)
+    }
+    if (need.size > 0) return {need: [...need]}
+    const ordered = changes.map((c, i) => ({c, i, p: phaseOf(c)})).sort((a, b) => a.p - b.p || a.i - b.i)
+    return {changes: ordered.map((o) => o.c), notes}
+  }
+  return {zone, host: works.length === 1 ? works[0]!.host : zone, names, shared, plan}
+}

@@ -22,6 +22,8 @@ export interface Change {
   type: RecordType
   ttl: number
   value: string
+  /** The member whose work made this change, when several members' works are combined (Cloudflare marks records with it). */
+  owner?: string
 }
 
 export interface SrvValue {
