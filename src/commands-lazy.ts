@@ -13,6 +13,7 @@ export const COMMAND_LOADERS: Record<string, () => Promise<{default: unknown}>> 
   reap: () => import('./commands/reap.js'),
   resolve: () => import('./commands/resolve.js'),
   serve: () => import('./commands/serve.js'),
+  sync: () => import('./commands/sync.js'),
   template: () => import('./commands/template.js'),
   version: () => import('./commands/version.js'),
 }

@@ -14,6 +14,7 @@ import PolicyRfc2136 from './commands/policy/rfc2136.js'
 import Reap from './commands/reap.js'
 import Resolve from './commands/resolve.js'
 import Serve from './commands/serve.js'
+import Sync from './commands/sync.js'
 import Template from './commands/template.js'
 import Version from './commands/version.js'
 
@@ -28,6 +29,7 @@ export const COMMANDS = {
   reap: Reap,
   resolve: Resolve,
   serve: Serve,
+  sync: Sync,
   template: Template,
   version: Version,
 }

@@ -19,7 +19,7 @@ import {type LeaseRequest} from './request.js'
 export interface LeaseReport {
   registry: string
   key?: string
-  action: 'written' | 'renewed' | 'deleted' | 'absent' | 'skipped (dry run)'
+  action: 'written' | 'renewed' | 'deleted' | 'absent' | 'skipped (dry run)' | 'tombstone written'
   expiresAt?: string
   /** Times the DNS join was re-applied because the lease changed under us (a reap raced the renewal). */
   rejoined?: number

@@ -13,6 +13,7 @@ import {type Change} from '../core/records.js'
 import {sleep} from '../core/retry.js'
 import {openProvider} from '../providers/catalog.js'
 import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
+import {type CoalescedOutcome, coalesced} from './coalesce.js'
 import {type LeaseReport, type LeaseSession, prepareLease} from './lease.js'
 import {type AppEnv, type MembershipRequest} from './request.js'
 
@@ -36,6 +37,8 @@ export interface MembershipResult {
   /** --wait: milliseconds until the change was live everywhere. */
   inSyncMs?: number
   lease?: LeaseReport
+  /** With a registry: who applied this member's intent, and this member's own apply. */
+  coalesced?: {appliedBy: CoalescedOutcome['appliedBy']; applies: number; apply?: {intents: number; changes: number; joined: number; left: number; expired: number}}
 }
 
 export function join(request: MembershipRequest, env: AppEnv): Promise<MembershipResult> {
@@ -64,7 +67,8 @@ async function membership(request: MembershipRequest, env: AppEnv): Promise<Memb
     log(`jitter: waiting ${request.jitterMs} ms before the first API call`)
     await deadline.excluding(() => sleep(request.jitterMs))
   }
-  // Lease registry (--registry): checked before the DNS change, written after it.
+  if (leaseRequest && !dryRun) return coalescedMembership(action, request, member, env, started)
+  // Lease registry with --dry-run: checked, and the plan shown, but nothing written.
   const lease = leaseRequest ? await prepareLease(action, leaseRequest, member, choice.kind, {deadline, log, dryRun}) : undefined
   let provider: DnsProvider | undefined
   try {
@@ -118,5 +122,73 @@ async function membership(request: MembershipRequest, env: AppEnv): Promise<Memb
   } finally {
     await lease?.close()
     await provider?.close()
+  }
+}
+
+/**
+ * With a registry: record the intent there, then apply every pending intent
+ * of the zone (or see another member apply ours). See coalesce.ts.
+ */
+async function coalescedMembership(action: 'join' | 'leave', request: MembershipRequest, member: Member, env: AppEnv, started: number): Promise<MembershipResult> {
+  const {deadline, provider: choice} = request
+  const {log} = env
+  const outcome = await coalesced(action, request.lease!, member, {
+    deadline,
+    log,
+    providerKind: choice.kind,
+    provider: () => openProvider(choice, {deadline, log}),
+  })
+  const notes = coalescedNotes(action, outcome)
+  let inSyncMs: number | undefined
+  if (request.wait && outcome.changeId && outcome.appliedBy !== 'pending') {
+    const provider = await openProvider(choice, {deadline, log})
+    try {
+      const changeId = outcome.changeId
+      const shown = env.progress?.(`waiting for ${changeId} to reach every name server`)
+      inSyncMs = (await provider.waitInSync?.(changeId, (status, ms) => shown?.update(`${changeId}: ${status} after ${(ms / 1000).toFixed(1)} s`)))?.elapsedMs
+      shown?.done(inSyncMs !== undefined, `${changeId}: INSYNC after ${((inSyncMs ?? 0) / 1000).toFixed(1)} s`)
+    } finally {
+      await provider.close()
+    }
+  }
+  const report = outcome.report
+  return {
+    action,
+    zone: member.zone,
+    service: member.service.relative,
+    instance: member.instance,
+    host: member.host,
+    address: member.address?.address,
+    port: member.port,
+    provider: choice.kind,
+    dryRun: false,
+    applied: outcome.appliedBy === 'self' && (report?.changes ?? 0) > 0,
+    changes: [],
+    notes,
+    attempts: report?.attempts ?? 0,
+    elapsedMs: Date.now() - started,
+    changeId: outcome.changeId,
+    inSyncMs,
+    lease: {
+      registry: outcome.registry,
+      key: outcome.key,
+      action: outcome.intent === 'tombstone' ? 'tombstone written' : outcome.intent,
+      expiresAt: outcome.expiresAt,
+    },
+    coalesced: {appliedBy: outcome.appliedBy, applies: outcome.applies, ...(report ? {apply: {intents: report.pending, changes: report.changes, joined: report.joined.length, left: report.left.length, expired: report.expired.length}} : {})},
+  }
+}
+
+function coalescedNotes(action: 'join' | 'leave', o: CoalescedOutcome): string[] {
+  const r = o.report
+  switch (o.appliedBy) {
+    case 'self':
+      return [`applied by this member: ${r?.pending ?? 0} pending intent(s) of the zone in one plan of ${r?.changes ?? 0} change(s)`]
+    case 'other':
+      return [`applied by another member's apply (read from ${o.registry})`]
+    case 'superseded':
+      return [`a newer ${action === 'join' ? 'leave' : 'join'} of this member replaced this intent in ${o.registry}`]
+    case 'pending':
+      return [`the tombstone is written in ${o.registry}; the DNS removal is pending and the next apply (any member's join or leave in this zone, or dnssd sync) makes it`]
   }
 }

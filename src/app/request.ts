@@ -70,6 +70,20 @@ export interface ReapRequest {
   provider: (kind: ProviderKind) => Promise<ProviderChoice>
 }
 
+export interface SyncRequest {
+  zone: string
+  registry: RegistryLocation
+  graceMs: number
+  dryRun: boolean
+  /** Each cycle's own deadline. */
+  timeoutSeconds: number
+  /** Seconds between cycles (without --once). */
+  intervalSeconds: number
+  once: boolean
+  /** The provider for the members that joined through `kind`. */
+  provider: (kind: ProviderKind) => Promise<ProviderChoice>
+}
+
 /** What the app functions need from their caller besides the request. */
 export interface AppEnv {
   /** One line per API call or step (`--verbose`). */

@@ -5,6 +5,7 @@
 import {type ListResult} from '../app/list.js'
 import {type MembershipResult} from '../app/membership.js'
 import {type ReapResult} from '../app/reap.js'
+import {type SyncCycle} from '../app/sync.js'
 import {type Change} from '../core/records.js'
 import {type LeaseDrift} from '../registry/drift.js'
 
@@ -21,6 +22,10 @@ export function renderMembership(r: MembershipResult): string[] {
   for (const n of r.notes) lines.push(`note: ${n}`)
   if (!r.dryRun && r.changes.length > 0) {
     lines.push(`${r.host} ${verb} ${r.instance} (${r.changes.length} changes, ${r.provider} provider, ${r.elapsedMs} ms)`)
+  }
+  if (r.coalesced) {
+    const pending = r.coalesced.appliedBy === 'pending'
+    lines.push(`${r.host} ${verb} ${r.instance}${pending ? ' in the registry (DNS removal pending)' : ''} (${r.provider} provider, through the registry, ${r.elapsedMs} ms)`)
   }
   if (r.inSyncMs !== undefined) lines.push(`${r.changeId} is INSYNC on every name server after ${(r.inSyncMs / 1000).toFixed(1)} s`)
   if (r.lease) lines.push(`lease ${r.lease.action}: ${r.lease.registry}${r.lease.expiresAt ? ` (expires ${r.lease.expiresAt})` : ''}`)
@@ -116,5 +121,20 @@ export function renderReap(r: ReapResult): string[] {
   }
   const what = r.dryRun ? 'would reap' : 'reaped'
   lines.push(`${what} ${r.dryRun ? r.expired : r.removed} of ${r.expired} expired member(s); ${r.leases} lease(s) in ${r.registry} for ${r.zone} (${r.elapsedMs} ms)`)
+  return lines
+}
+
+export function renderSync(r: SyncCycle): string[] {
+  const lines: string[] = []
+  if (r.waitedMs > 1000) lines.push(`waited ${(r.waitedMs / 1000).toFixed(1)} s for a member's apply to finish`)
+  for (const {provider, report: a} of r.providers) {
+    for (const k of a.skipped.filter((k) => !k.why.startsWith('joined through'))) lines.push(`skipped ${k.host} ${k.service}: ${k.why}`)
+    const verb = r.dryRun ? 'would apply' : 'applied'
+    const parts = [`${a.joined.length} joined`, `${a.left.length} left`, `${a.expired.length} expired removed`]
+    if (a.superseded > 0) parts.push(`${a.superseded} rewritten meanwhile (next cycle)`)
+    lines.push(`${provider}: ${verb} ${a.changes} change(s) in ${a.attempts} attempt(s); ${r.dryRun ? `${a.pending} pending intent(s)` : parts.join(', ')}`)
+  }
+  if (r.providers.length === 0) lines.push(`no leases in ${r.registry} for ${r.zone}`)
+  lines.push(`sync cycle ${r.cycle}: ${r.leases} lease(s) in ${r.registry} for ${r.zone} (${r.elapsedMs} ms)`)
   return lines
 }

@@ -4,7 +4,7 @@
  * input is exit 2 with nothing changed; the deadline (`--timeout`) starts
  * here, once. Nothing below this file sees a flag.
  */
-import {type HealthGate, type LeaseRequest, type ListRequest, type MembershipRequest, type PendingMember, type ReapRequest} from '../app/request.js'
+import {type HealthGate, type LeaseRequest, type ListRequest, type MembershipRequest, type PendingMember, type ReapRequest, type SyncRequest} from '../app/request.js'
 import {Deadline} from '../core/deadline.js'
 import {InputError} from '../core/errors.js'
 import {type Member, completeMember, memberSpec} from '../core/membership.js'
@@ -155,6 +155,34 @@ export async function reapRequest(flags: ReapFlags): Promise<ReapRequest> {
     graceMs: grace * 1000,
     dryRun: flags['dry-run'] === true,
     deadline: deadlineOf(flags.timeout, 60),
+    provider: async (kind) => fixed ?? chooseProvider({...flags, provider: kind}, zone, {lenient: true}),
+  }
+}
+
+export interface SyncFlags extends ProviderFlags {
+  zone?: string
+  registry?: string
+  grace?: string
+  timeout?: string
+  interval?: string
+  once?: boolean
+  'dry-run'?: boolean
+}
+
+export async function syncRequest(flags: SyncFlags): Promise<SyncRequest> {
+  const zone = parseZone(flags.zone)
+  if (!given(flags.registry)) throw new InputError('--registry', 'sync needs the lease registry: file:///dir or s3://bucket/prefix (or DNSSD_REGISTRY)')
+  const registry = parseRegistryUrl(flags.registry)
+  const grace = flags.grace === undefined || flags.grace === '0' ? 0 : parseSeconds(flags.grace, '--grace')
+  const fixed = flags.provider === undefined ? undefined : await chooseProvider(flags, zone)
+  return {
+    zone,
+    registry,
+    graceMs: grace * 1000,
+    dryRun: flags['dry-run'] === true,
+    timeoutSeconds: flags.timeout === undefined ? 60 : parseSeconds(flags.timeout, '--timeout'),
+    intervalSeconds: flags.interval === undefined ? 30 : parseSeconds(flags.interval, '--interval', 86_400),
+    once: flags.once === true,
     provider: async (kind) => fixed ?? chooseProvider({...flags, provider: kind}, zone, {lenient: true}),
   }
 }

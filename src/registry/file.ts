@@ -14,8 +14,8 @@ import {dirname, join} from 'node:path'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {checkPrivateDir} from '../platform/datadir.js'
 import {FileLock} from '../platform/filelock.js'
-import type {DeleteOutcome, Lease, PutCondition, Registry, RegistryOptions, StoredLease} from './registry.js'
-import {decodeLease, encodeLease, leaseKey, memberIdOf} from './registry.js'
+import type {ApplyLease, DeleteOutcome, Lease, PutCondition, Registry, RegistryOptions, StoredLease} from './registry.js'
+import {applyKey, decodeApplyLease, decodeLease, encodeLease, leaseKey, memberIdOf} from './registry.js'
 
 export const etagOf = (bytes: string | Buffer): string => `"${createHash('sha256').update(bytes).digest('hex')}"`
 
@@ -94,22 +94,32 @@ export class FileRegistry implements Registry {
     const memberId = memberIdOf(lease.host)
     const path = this.path(lease.zone, lease.service, memberId)
     this.options.log(`file: call PutLease ${path}${condition ? ` ${'ifMatch' in condition ? 'if-match' : 'if-none-match'}` : ''}`)
+    const written = await this.putAt(path, encodeLease(lease), condition)
+    if (written === 'changed') return written
+    return {key: leaseKey('', lease.zone, lease.service, memberId), memberId, etag: written.etag, lease}
+  }
+
+  /** Write `text` at `path` under its lock, if the condition holds. */
+  private async putAt(path: string, text: string, condition: PutCondition): Promise<{etag: string} | 'changed'> {
     await mkdir(dirname(path), {recursive: true}).catch((error: unknown) => this.fail('create', dirname(path), error))
     return this.underLock(path, async (lock) => {
       const current = await this.readAt(path)
       if (condition && ('ifMatch' in condition ? current?.etag !== condition.ifMatch : current !== undefined)) return 'changed'
-      const text = encodeLease(lease)
       const result = await lock
         .replace(text, 0o644, async () => (await this.readAt(path))?.etag === current?.etag)
         .catch((error: unknown) => this.fail('write', path, error))
       if (result !== 'written') return result === 'lost' ? 'lost' : 'changed-under-lock'
-      return {key: leaseKey('', lease.zone, lease.service, memberId), memberId, etag: etagOf(Buffer.from(text)), lease}
+      return {etag: etagOf(Buffer.from(text))}
     })
   }
 
   async delete(zone: string, service: string, memberId: string, ifMatch?: string): Promise<DeleteOutcome> {
     const path = this.path(zone, service, memberId)
     this.options.log(`file: call DeleteLease ${path}${ifMatch ? ' if-match' : ''}`)
+    return this.deleteAt(path, ifMatch)
+  }
+
+  private async deleteAt(path: string, ifMatch: string | undefined): Promise<DeleteOutcome> {
     try {
       await stat(dirname(path))
     } catch {
@@ -126,6 +136,26 @@ export class FileRegistry implements Registry {
       })
       return 'deleted'
     })
+  }
+
+  async getApply(zone: string): Promise<{etag: string; lease: ApplyLease} | undefined> {
+    const path = join(this.dir, applyKey('', zone))
+    this.options.log(`file: call GetApplyLease ${path}`)
+    const got = await this.readAt(path)
+    const lease = got && decodeApplyLease(got.text)
+    return got && lease ? {etag: got.etag, lease} : undefined
+  }
+
+  async putApply(zone: string, lease: ApplyLease, condition: {ifMatch: string} | {ifNoneMatch: '*'}): Promise<{etag: string} | 'changed'> {
+    const path = join(this.dir, applyKey('', zone))
+    this.options.log(`file: call PutApplyLease ${path} ${'ifMatch' in condition ? 'if-match' : 'if-none-match'}`)
+    return this.putAt(path, encodeLease(lease), condition)
+  }
+
+  async deleteApply(zone: string, ifMatch: string): Promise<DeleteOutcome> {
+    const path = join(this.dir, applyKey('', zone))
+    this.options.log(`file: call DeleteApplyLease ${path} if-match`)
+    return this.deleteAt(path, ifMatch)
   }
 
   async list(zone: string, service?: string): Promise<StoredLease[]> {

@@ -33,6 +33,27 @@ export interface Lease {
   aRecord?: string
   /** Lease length in seconds, as given to --lease. */
   leaseSeconds?: number
+  /**
+   * Coalesced apply: 'leave' makes this a tombstone, the durable part of a
+   * leave; the next apply removes the member from DNS and then deletes it.
+   * Absent: a join intent (or a lease written before intents existed).
+   */
+  intent?: 'leave'
+  /** Set by the member that applied this intent to DNS; absent while it is pending. */
+  appliedAt?: string
+  /** The provider's change id for that apply (Route 53), so the member can --wait on it. */
+  appliedChange?: string
+}
+
+/**
+ * The zone's apply lease: at most one member at a time applies the zone's
+ * pending intents. Its holder renews it while it works; once `expiresAt`
+ * passes (the holder died), the next member takes it over.
+ */
+export interface ApplyLease {
+  holder: string
+  acquiredAt: string
+  expiresAt: string
 }
 
 export interface StoredLease {
@@ -61,6 +82,12 @@ export interface Registry {
   delete(zone: string, service: string, memberId: string, ifMatch?: string): Promise<DeleteOutcome>
   /** Every lease in the zone (optionally one service). Unreadable objects are skipped with a log line. */
   list(zone: string, service?: string): Promise<StoredLease[]>
+  /** The zone's apply lease (`<zone>/.apply.json`), or undefined. */
+  getApply(zone: string): Promise<{etag: string; lease: ApplyLease} | undefined>
+  /** Write it conditionally: create with ifNoneMatch, renew or take over with ifMatch. */
+  putApply(zone: string, lease: ApplyLease, condition: {ifMatch: string} | {ifNoneMatch: '*'}): Promise<{etag: string} | 'changed'>
+  /** Release it, only while it is still the one we wrote. */
+  deleteApply(zone: string, ifMatch: string): Promise<DeleteOutcome>
   close(): Promise<void>
 }
 
@@ -76,7 +103,23 @@ export function leaseKey(prefix: string, zone: string, service: string, memberId
   return [prefix, zone, service, `${memberId}.json`].filter((p) => p !== '').join('/')
 }
 
-export function encodeLease(lease: Lease): string {
+/** Beside the zone's service directories; no lease listing ever reads it. */
+export function applyKey(prefix: string, zone: string): string {
+  return [prefix, zone, '.apply.json'].filter((p) => p !== '').join('/')
+}
+
+export function decodeApplyLease(text: string): ApplyLease | undefined {
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>
+    if (typeof v !== 'object' || v === null || !isString(v.holder) || !isString(v.acquiredAt) || !isString(v.expiresAt)) return undefined
+    if (Number.isNaN(Date.parse(v.expiresAt))) return undefined
+    return v as unknown as ApplyLease
+  } catch {
+    return undefined
+  }
+}
+
+export function encodeLease(lease: Lease | ApplyLease): string {
   return `${JSON.stringify(lease, null, 2)}\n`
 }
 
@@ -99,6 +142,8 @@ export function decodeLease(text: string): Lease | undefined {
   }
   if (v.port !== undefined && !isInt(v.port)) return undefined
   if (v.txt !== undefined && !(Array.isArray(v.txt) && v.txt.every((s) => typeof s === 'string'))) return undefined
+  if (v.intent !== undefined && v.intent !== 'leave') return undefined
+  if (v.appliedAt !== undefined && (!isString(v.appliedAt) || Number.isNaN(Date.parse(v.appliedAt)))) return undefined
   return v as unknown as Lease
 }
 

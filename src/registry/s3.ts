@@ -9,8 +9,8 @@
 import type {ListObjectsV2CommandOutput, S3Client as S3ClientType} from '@aws-sdk/client-s3'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {type Backoff, backoffMs, retry} from '../core/retry.js'
-import type {DeleteOutcome, Lease, PutCondition, Registry, RegistryOptions, StoredLease} from './registry.js'
-import {decodeLease, encodeLease, leaseKey, memberIdOf} from './registry.js'
+import type {ApplyLease, DeleteOutcome, Lease, PutCondition, Registry, RegistryOptions, StoredLease} from './registry.js'
+import {applyKey, decodeApplyLease, decodeLease, encodeLease, leaseKey, memberIdOf} from './registry.js'
 
 type S3Module = typeof import('@aws-sdk/client-s3')
 
@@ -148,12 +148,11 @@ export class S3Registry implements Registry {
     )
   }
 
-  private async getKey(key: string, zone: string, service: string, memberId: string, tolerant = false): Promise<StoredLease | undefined> {
+  /** An object's text and ETag; undefined when it is missing (or, tolerant, unreadable now). */
+  private async getText(key: string, tolerant = false): Promise<{text: string; etag: string} | undefined> {
     const {sdk, client} = await this.open()
-    let text: string
-    let etag: string
     try {
-      const got = await this.bounded('GetObject', async (abortSignal) => {
+      return await this.bounded('GetObject', async (abortSignal) => {
         const out = await client.send(new sdk.GetObjectCommand({Bucket: this.bucket, Key: key}), {abortSignal})
         // The SDK stops watching the signal once the headers are in: a body that
         // stalls would keep its socket (and the process) alive past the deadline.
@@ -166,8 +165,6 @@ export class S3Registry implements Registry {
           abortSignal.removeEventListener('abort', drop)
         }
       })
-      text = got.text
-      etag = got.etag
     } catch (error) {
       if (S3Registry.isMissing(error)) return undefined
       if (tolerant && !S3Registry.isStoreWide(error)) {
@@ -177,26 +174,35 @@ export class S3Registry implements Registry {
       }
       this.fail('GetObject', error)
     }
-    const lease = decodeLease(text)
+  }
+
+  private async getKey(key: string, memberId: string, tolerant = false): Promise<StoredLease | undefined> {
+    const got = await this.getText(key, tolerant)
+    if (!got) return undefined
+    const lease = decodeLease(got.text)
     if (!lease) {
       this.options.log(`s3: skipping ${key}: not a dnssd lease`)
       return undefined
     }
-    return {key, memberId, etag, lease}
+    return {key, memberId, etag: got.etag, lease}
   }
 
   async get(zone: string, service: string, memberId: string): Promise<StoredLease | undefined> {
-    return this.getKey(this.key(zone, service, memberId), zone, service, memberId)
+    return this.getKey(this.key(zone, service, memberId), memberId)
   }
 
   /** The GetObject that join does first already proves the bucket exists and is readable. */
   async prepareWrite(): Promise<void> {}
 
   async put(lease: Lease, condition: PutCondition): Promise<StoredLease | 'changed'> {
-    const {sdk, client} = await this.open()
     const memberId = memberIdOf(lease.host)
     const key = this.key(lease.zone, lease.service, memberId)
-    const body = encodeLease(lease)
+    const written = await this.putKey(key, encodeLease(lease), condition)
+    return written === 'changed' ? written : {key, memberId, etag: written.etag, lease}
+  }
+
+  private async putKey(key: string, body: string, condition: PutCondition): Promise<{etag: string} | 'changed'> {
+    const {sdk, client} = await this.open()
     try {
       const out = await this.bounded('PutObject', (abortSignal) => client.send(
         new sdk.PutObjectCommand({
@@ -209,7 +215,7 @@ export class S3Registry implements Registry {
         }),
         {abortSignal},
       ))
-      return {key, memberId, etag: out.ETag ?? '', lease}
+      return {etag: out.ETag ?? ''}
     } catch (error) {
       if (condition && (S3Registry.isConditionFailed(error) || S3Registry.isMissing(error))) return 'changed'
       this.fail('PutObject', error)
@@ -217,8 +223,11 @@ export class S3Registry implements Registry {
   }
 
   async delete(zone: string, service: string, memberId: string, ifMatch?: string): Promise<DeleteOutcome> {
+    return this.deleteKey(this.key(zone, service, memberId), ifMatch)
+  }
+
+  private async deleteKey(key: string, ifMatch: string | undefined): Promise<DeleteOutcome> {
     const {sdk, client} = await this.open()
-    const key = this.key(zone, service, memberId)
     try {
       await this.bounded('DeleteObject', (abortSignal) =>
         client.send(new sdk.DeleteObjectCommand({Bucket: this.bucket, Key: key, ...(ifMatch ? {IfMatch: ifMatch} : {})}), {abortSignal}),
@@ -229,6 +238,20 @@ export class S3Registry implements Registry {
       if (ifMatch && S3Registry.isConditionFailed(error)) return 'changed'
       this.fail('DeleteObject', error)
     }
+  }
+
+  async getApply(zone: string): Promise<{etag: string; lease: ApplyLease} | undefined> {
+    const got = await this.getText(applyKey(this.prefix, zone))
+    const lease = got && decodeApplyLease(got.text)
+    return got && lease ? {etag: got.etag, lease} : undefined
+  }
+
+  putApply(zone: string, lease: ApplyLease, condition: {ifMatch: string} | {ifNoneMatch: '*'}): Promise<{etag: string} | 'changed'> {
+    return this.putKey(applyKey(this.prefix, zone), encodeLease(lease), condition)
+  }
+
+  deleteApply(zone: string, ifMatch: string): Promise<DeleteOutcome> {
+    return this.deleteKey(applyKey(this.prefix, zone), ifMatch)
   }
 
   async list(zone: string, service?: string): Promise<StoredLease[]> {
@@ -257,7 +280,7 @@ export class S3Registry implements Registry {
         const parts = rest.split('/')
         if (parts.length !== 2) continue
         const [svc, file] = parts as [string, string]
-        const s = await this.getKey(key, zone, svc, file.slice(0, -'.json'.length), true)
+        const s = await this.getKey(key, file.slice(0, -'.json'.length), true)
         if (s) leases.push(s)
       }
     }

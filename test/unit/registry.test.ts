@@ -53,3 +53,9 @@ describe('lease objects', () => {
     assert.equal(d.members.length, 2)
   })
 })
+
+test('every command the manifest lists has a lazy loader for the bundle, and no other', async () => {
+  const {COMMANDS} = await import('../../src/commands.js')
+  const {COMMAND_LOADERS} = await import('../../src/commands-lazy.js')
+  assert.deepEqual(Object.keys(COMMAND_LOADERS).sort(), Object.keys(COMMANDS).sort())
+})
