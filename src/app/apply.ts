@@ -7,7 +7,7 @@
  * once then cost a handful of provider calls instead of thousands.
  *
  * The plan from the registry:
- * - a tombstone, or a join lease whose time ran out: the member's leave;
+ * - a tombstone, or (sync only) a join lease whose time ran out: the member's leave;
  * - a pending join lease (no `appliedAt`): the member's join;
  * - with `reconcile` (sync), every live join lease too, so DNS values lost
  *   meanwhile come back (the planner makes no change for what is there).
@@ -23,7 +23,7 @@ import {type Work, combineWorks, planJoin, planLeave} from '../core/planner.js'
 import {fqdn} from '../core/records.js'
 import {sleep} from '../core/retry.js'
 import {type DnsProvider} from '../providers/provider.js'
-import {type ApplyLease, type Registry, type StoredLease, isExpired} from '../registry/registry.js'
+import {type ApplyLease, type Registry, type StoredLease, isExpired, isPendingJoin} from '../registry/registry.js'
 import {joinInputOf} from './reap.js'
 
 /** How long an apply lease lasts without renewal; its holder renews it every third of that. */
@@ -58,6 +58,12 @@ export interface ApplyOptions {
   log: (line: string) => void
   /** Re-assert every live lease, not only pending ones (sync). */
   reconcile?: boolean
+  /**
+   * Remove members whose lease expired (sync, with its --grace). A member's
+   * own apply leaves expired leases alone: whether a silent member is gone is
+   * the operator's call (sync or reap, with their grace), not a neighbour's.
+   */
+  expire?: boolean
   graceMs?: number
   dryRun?: boolean
   now?: () => number
@@ -78,11 +84,14 @@ export async function applyPending(o: ApplyOptions): Promise<ApplyReport> {
       continue
     }
     try {
-      if (s.lease.intent === 'leave' || isExpired(s.lease, now(), o.graceMs ?? 0)) {
+      const expired = isExpired(s.lease, now(), o.graceMs ?? 0)
+      if (s.lease.intent === 'leave' || (expired && o.expire)) {
         const member = memberForLeave({zone: o.zone, service: s.lease.service, host: fqdn(s.lease.host)})
         removals.push({s, work: planLeave(member), kind: s.lease.intent === 'leave' ? 'left' : 'expired'})
-      } else if (s.lease.appliedAt === undefined || o.reconcile) {
-        joins.push({s, work: planJoin(memberForJoin(joinInputOf(s.lease))), pending: s.lease.appliedAt === undefined})
+      } else if (expired) {
+        continue
+      } else if (isPendingJoin(s.lease) || o.reconcile) {
+        joins.push({s, work: planJoin(memberForJoin(joinInputOf(s.lease))), pending: isPendingJoin(s.lease)})
       }
     } catch (error) {
       report.skipped.push({host: s.lease.host, service: s.lease.service, why: errorReport(error).message})
@@ -191,7 +200,7 @@ export async function takeApplyTurn(registry: Registry, zone: string, holder: st
  */
 export async function settle(registry: Registry, zone: string, deadline: Deadline, log: (line: string) => void): Promise<void> {
   const pendingCount = async (): Promise<number> =>
-    (await registry.list(zone)).filter((s) => s.lease.intent === 'leave' || s.lease.appliedAt === undefined).length
+    (await registry.list(zone)).filter((s) => s.lease.intent === 'leave' || isPendingJoin(s.lease)).length
   let count = await pendingCount()
   if (count <= 1) return
   let waited = 0

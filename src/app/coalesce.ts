@@ -142,7 +142,7 @@ function pastDeadline(action: 'join' | 'leave', outcome: CoalescedOutcome, membe
 async function writeJoin(registry: Registry, request: LeaseRequest, member: Member, current: StoredLease | undefined, o: Options): Promise<StoredLease> {
   for (let round = 0; ; round++) {
     const joinedAt = current && current.lease.intent !== 'leave' ? current.lease.joinedAt : undefined
-    const lease = leaseFor(member, o.providerKind, request.seconds ?? 0, request.txt, joinedAt)
+    const lease: Lease = {...leaseFor(member, o.providerKind, request.seconds ?? 0, request.txt, joinedAt), intent: 'join'}
     // Four conditional writes lost in a row: someone keeps changing this lease. Write it plainly.
     const put = await registry.put(lease, round >= 3 ? undefined : current ? {ifMatch: current.etag} : {ifNoneMatch: '*'})
     if (put !== 'changed') return put

@@ -172,7 +172,8 @@ async function coalescedMembership(action: 'join' | 'leave', request: Membership
     lease: {
       registry: outcome.registry,
       key: outcome.key,
-      action: outcome.intent === 'tombstone' ? 'tombstone written' : outcome.intent,
+      // A leave applied (by anyone) has its tombstone, and with it the lease, deleted.
+      action: outcome.intent !== 'tombstone' ? outcome.intent : outcome.appliedBy === 'pending' ? 'tombstone written' : 'deleted',
       expiresAt: outcome.expiresAt,
     },
     coalesced: {appliedBy: outcome.appliedBy, applies: outcome.applies, ...(report ? {apply: {intents: report.pending, changes: report.changes, joined: report.joined.length, left: report.left.length, expired: report.expired.length}} : {})},

@@ -56,7 +56,7 @@ export async function syncOnce(request: SyncRequest, env: AppEnv, cycle = 1): Pr
         const provider = await openProvider(choice, {deadline, log})
         const progress = env.progress?.(`applying ${request.zone} through ${choice.kind}`)
         try {
-          const report = await applyPending({zone: request.zone, registry, provider, deadline, log, reconcile: true, graceMs: request.graceMs, dryRun: request.dryRun})
+          const report = await applyPending({zone: request.zone, registry, provider, deadline, log, reconcile: true, expire: true, graceMs: request.graceMs, dryRun: request.dryRun})
           progress?.done(true, `${choice.kind}: ${report.changes} change(s)`)
           providers.push({provider: choice.kind, report})
         } catch (error) {

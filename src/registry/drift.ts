@@ -8,7 +8,7 @@ import {memberForLeave} from '../core/membership.js'
 import {serviceTypeOf} from '../core/names.js'
 import {MARKER_LABEL, parseMarker} from '../core/planner.js'
 import {type ZoneState, fqdn, formatSrv} from '../core/records.js'
-import {type StoredLease, isExpired} from './registry.js'
+import {type StoredLease, isExpired, isPendingJoin} from './registry.js'
 
 export interface LeaseRow {
   service: string
@@ -16,7 +16,8 @@ export interface LeaseRow {
   instance: string
   /** This member's SRV value is in DNS. */
   inDns: boolean
-  lease?: {state: 'active' | 'expired'; expiresAt: string; renewedAt: string; joinedAt: string; provider: string; secondsLeft: number}
+  /** pending: a join intent no apply took yet; leaving: a tombstone the next apply removes. */
+  lease?: {state: 'active' | 'expired' | 'pending' | 'leaving'; expiresAt: string; renewedAt: string; joinedAt: string; provider: string; secondsLeft: number}
 }
 
 export interface LeaseDrift {
@@ -67,7 +68,7 @@ export function leaseDrift(state: ZoneState, zone: string, leases: readonly Stor
     }
     const expires = Date.parse(s.lease.expiresAt)
     row.lease = {
-      state: isExpired(s.lease, now) ? 'expired' : 'active',
+      state: s.lease.intent === 'leave' ? 'leaving' : isExpired(s.lease, now) ? 'expired' : isPendingJoin(s.lease) ? 'pending' : 'active',
       expiresAt: s.lease.expiresAt,
       renewedAt: s.lease.renewedAt,
       joinedAt: s.lease.joinedAt,
@@ -80,6 +81,7 @@ export function leaseDrift(state: ZoneState, zone: string, leases: readonly Stor
     registry,
     members,
     dnsWithoutLease: members.filter((m) => m.inDns && !m.lease),
-    leasesWithoutDns: members.filter((m) => !m.inDns && m.lease),
+    // A pending join or a tombstone without DNS values is on its way, not drift.
+    leasesWithoutDns: members.filter((m) => !m.inDns && m.lease && m.lease.state !== 'pending' && m.lease.state !== 'leaving'),
   }
 }

@@ -34,12 +34,13 @@ export interface Lease {
   /** Lease length in seconds, as given to --lease. */
   leaseSeconds?: number
   /**
-   * Coalesced apply: 'leave' makes this a tombstone, the durable part of a
-   * leave; the next apply removes the member from DNS and then deletes it.
-   * Absent: a join intent (or a lease written before intents existed).
+   * Coalesced apply: 'join' is a join intent, pending until `appliedAt` is
+   * set; 'leave' makes this a tombstone, the durable part of a leave, which
+   * the next apply removes from DNS and then deletes. Absent: a lease
+   * written before intents existed, taken as applied.
    */
-  intent?: 'leave'
-  /** Set by the member that applied this intent to DNS; absent while it is pending. */
+  intent?: 'join' | 'leave'
+  /** Set by the member that applied a join intent to DNS. */
   appliedAt?: string
   /** The provider's change id for that apply (Route 53), so the member can --wait on it. */
   appliedChange?: string
@@ -142,10 +143,13 @@ export function decodeLease(text: string): Lease | undefined {
   }
   if (v.port !== undefined && !isInt(v.port)) return undefined
   if (v.txt !== undefined && !(Array.isArray(v.txt) && v.txt.every((s) => typeof s === 'string'))) return undefined
-  if (v.intent !== undefined && v.intent !== 'leave') return undefined
+  if (v.intent !== undefined && v.intent !== 'join' && v.intent !== 'leave') return undefined
   if (v.appliedAt !== undefined && (!isString(v.appliedAt) || Number.isNaN(Date.parse(v.appliedAt)))) return undefined
   return v as unknown as Lease
 }
+
+/** A join intent no apply has taken yet. */
+export const isPendingJoin = (lease: Lease): boolean => lease.intent === 'join' && lease.appliedAt === undefined
 
 export function isExpired(lease: Lease, now: number, graceMs = 0): boolean {
   return Date.parse(lease.expiresAt) + graceMs <= now

@@ -54,7 +54,7 @@ describe('lease objects', () => {
   })
 })
 
-test('every command the manifest lists has a lazy loader for the bundle, and no other', async () => {
+it('every command the manifest lists has a lazy loader for the bundle, and no other', async () => {
   const {COMMANDS} = await import('../../src/commands.js')
   const {COMMAND_LOADERS} = await import('../../src/commands-lazy.js')
   assert.deepEqual(Object.keys(COMMAND_LOADERS).sort(), Object.keys(COMMANDS).sort())
