@@ -88,9 +88,9 @@ export async function applyPending(o: ApplyOptions): Promise<ApplyReport> {
       if (s.lease.intent === 'leave' || (expired && o.expire)) {
         const member = memberForLeave({zone: o.zone, service: s.lease.service, host: fqdn(s.lease.host)})
         removals.push({s, work: planLeave(member), kind: s.lease.intent === 'leave' ? 'left' : 'expired'})
-      } else if (expired) {
-        continue
-      } else if (isPendingJoin(s.lease) || o.reconcile) {
+      } else if (isPendingJoin(s.lease) || (o.reconcile && !expired)) {
+        // A pending join is applied even if its (short) lease ran out while it waited: its member is alive,
+        // waiting for it; whether an expired member is gone is for sync and reap to decide, with their grace.
         joins.push({s, work: planJoin(memberForJoin(joinInputOf(s.lease))), pending: isPendingJoin(s.lease)})
       }
     } catch (error) {

@@ -267,9 +267,10 @@ function phaseOf(c: Change): number {
 /**
  * Many members' works as one (the coalesced apply): each planner runs in
  * turn on the state the earlier ones leave, so the changes compose as if
- * the members had gone one after another; the result is then put in phase
- * order (stable), so no batch boundary can publish an SRV before its
- * address or keep one after its address is gone.
+ * the members had gone one after another. The result is the net change per
+ * RRset (what the last state holds that the first did not, and the
+ * reverse), in phase order, so no batch boundary can publish an SRV before
+ * its address or keep one after its address is gone.
  */
 export function combineWorks(zone: string, works: readonly Work[]): Work {
   const names = [...new Set(works.flatMap((w) => w.names))]
@@ -277,7 +278,8 @@ export function combineWorks(zone: string, works: readonly Work[]): Work {
   const plan: Planner = (state) => {
     const need = new Set<string>()
     const current = state.clone()
-    const changes: Change[] = []
+    const touched = new Map<string, {name: string; type: RecordType; ttl: number}>()
+    const owners = new Map<string, string>()
     const notes: string[] = []
     for (const w of works) {
       const step = w.plan(current)
@@ -286,10 +288,25 @@ export function combineWorks(zone: string, works: readonly Work[]): Work {
         continue
       }
       current.apply(step.changes)
-      for (const c of step.changes) changes.push({...c, owner: w.host})
+      for (const c of step.changes) {
+        touched.set(`${c.name} ${c.type}`, {name: c.name, type: c.type, ttl: c.ttl})
+        if (c.action === 'add') owners.set(`${c.name} ${c.type} ${c.value}`, w.host)
+      }
       notes.push(...step.notes)
     }
     if (need.size > 0) return {need: [...need]}
+    // The net effect per RRset: a later member's change may undo an earlier one's (two members
+    // joining one pool each set its TXT), so the sequence itself must not be reordered.
+    const changes: Change[] = []
+    for (const {name, type, ttl} of touched.values()) {
+      const before = state.values(name, type)
+      const after = current.values(name, type)
+      const setTtl = current.get(name, type)?.ttl ?? state.get(name, type)?.ttl ?? ttl
+      for (const value of before) if (!after.includes(value)) changes.push({action: 'remove', name, type, ttl: setTtl, value})
+      for (const value of after) {
+        if (!before.includes(value)) changes.push({action: 'add', name, type, ttl: setTtl, value, owner: owners.get(`${name} ${type} ${value}`)})
+      }
+    }
     const ordered = changes.map((c, i) => ({c, i, p: phaseOf(c)})).sort((a, b) => a.p - b.p || a.i - b.i)
     return {changes: ordered.map((o) => o.c), notes}
   }

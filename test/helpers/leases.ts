@@ -143,7 +143,7 @@ export async function tenMembersTwoReapers(o: ScenarioOptions): Promise<void> {
       const r = await runCli(joinArgs(m, o.registry, 3), {env: o.env})
       gaps.push(Date.now() - last)
       last = Date.now()
-      assert.equal(r.exitCode, 0, r.stderr)
+      assert.equal(r.exitCode, 0, r.stderr || r.stdout)
       assert.equal(JSON.parse(r.stdout).lease.action, 'renewed', `keeper ${m.host} lost its lease: ${r.stdout}`)
       renewals.set(m.n, renewals.get(m.n)! + 1)
     }
@@ -153,7 +153,7 @@ export async function tenMembersTwoReapers(o: ScenarioOptions): Promise<void> {
     const joined = await Promise.all(
       all.map(async (m) => {
         const r = await runCli(joinArgs(m, o.registry, 3), {env: o.env})
-        assert.equal(r.exitCode, 0, r.stderr)
+        assert.equal(r.exitCode, 0, r.stderr || r.stdout)
         if (keepers.includes(m)) renewers.push(keep(m))
         return JSON.parse(r.stdout) as {lease: {expiresAt: string}}
       }),
@@ -234,7 +234,7 @@ export async function renewDuringReap(o: ScenarioOptions): Promise<{reaper: stri
     await release()
   }
   const [r, j] = await Promise.all([reaper.done, member.done])
-  assert.equal(r.exitCode, 0, r.stderr)
+  assert.equal(r.exitCode, 0, r.stderr || r.stdout)
   assert.equal(j.exitCode, 0, j.stderr)
   const item = JSON.parse(r.stdout).items[0] as {status: string}
   assert.ok(['renewed', 'removed'].includes(item.status), item.status)
@@ -279,7 +279,7 @@ export async function renewedAfterRead(o: ScenarioOptions & {writeLease: (key: s
     await release()
   }
   const r = await reaper.done
-  assert.equal(r.exitCode, 0, r.stderr)
+  assert.equal(r.exitCode, 0, r.stderr || r.stdout)
   const item = JSON.parse(r.stdout).items[0] as {status: string; changes: unknown[]; restored: unknown[]; lease: string}
   assert.equal(item.status, 'renewed')
   assert.equal(item.lease, 'kept')

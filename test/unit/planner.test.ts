@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {checkStateInvariants} from '../../src/core/invariants.js'
 import {type MembershipInput, memberForJoin, memberForLeave} from '../../src/core/membership.js'
-import {markerName, parseMarker, planJoin, planLeave} from '../../src/core/planner.js'
+import {combineWorks, markerName, parseMarker, planJoin, planLeave} from '../../src/core/planner.js'
 import {ZoneState} from '../../src/core/records.js'
 import {records, runPlan} from '../helpers/plan.js'
+import {seededRandom} from '../helpers/seed.js'
 
 const Z = 'example.com'
 const fresh = (): ZoneState => new ZoneState(Z, 'all', [{name: Z, type: 'SOA', ttl: 3600, values: ['localhost. hostmaster.example.com. 1 3600 600 1209600 60']}])
@@ -171,5 +172,47 @@ describe('planLeave: reference counting', () => {
     const partial = new ZoneState(Z, mp.names, s.rrsets().filter((r) => mp.names.includes(r.name)))
     const step = mp.plan(partial)
     assert.deepEqual(step, {need: ['www.example.com']})
+  })
+})
+
+describe('combineWorks: many members as one plan', () => {
+  it('two members joining one pool with different TXT end with the last one\'s TXT, as one after the other would', () => {
+    const a = {service: '_v1._web._tcp', port: 8080, ip: '10.0.0.1', txt: ['n=1']}
+    const b = {service: '_v1._web._tcp', port: 8080, ip: '10.0.0.2', txt: ['n=2']}
+    const one = fresh()
+    join(one, a)
+    join(one, b)
+    const both = fresh()
+    runPlan(both, combineWorks(Z, [planJoin(memberForJoin({zone: Z, ...a})), planJoin(memberForJoin({zone: Z, ...b}))]))
+    assert.equal(snapshot(both), snapshot(one))
+    assert.deepEqual(both.values('_v1._web._tcp.example.com', 'TXT'), ['"n=2"'])
+  })
+
+  it('random joins and leaves (seeded): the combined plan ends where the members one by one would, in phase order, invariants holding', () => {
+    const random = seededRandom('combineWorks')
+    for (let trial = 0; trial < 200; trial++) {
+      const start = fresh()
+      const inputs = Array.from({length: 12}, (_, i) => ({
+        service: ['_v1._web._tcp', '_v2._web._tcp', '_api._tcp'][i % 3]!,
+        port: 8000 + random.int(3),
+        ip: `10.0.${random.int(2)}.${1 + (i % 6)}`,
+        txt: random() < 0.5 ? [`n=${random.int(4)}`] : undefined,
+      }))
+      for (const input of inputs) if (random() < 0.5) join(start, input)
+      const works = inputs.filter(() => random() < 0.7).map((input) => (random() < 0.5 ? planJoin(memberForJoin({zone: Z, ...input})) : planLeave(memberForLeave({zone: Z, ...input}))))
+      const sequential = start.clone()
+      for (const w of works) runPlan(sequential, w)
+      const combined = start.clone()
+      const {changes} = runPlan(combined, combineWorks(Z, works))
+      assert.equal(snapshot(combined), snapshot(sequential), `trial ${trial} (seed ${random.seed})`)
+      assert.deepEqual(checkStateInvariants(combined), [], `trial ${trial} (seed ${random.seed})`)
+      // No SRV is added before every address add, and none removed after an address removal.
+      const firstSrvAdd = changes.findIndex((c) => c.action === 'add' && c.type === 'SRV')
+      const lastAddressAdd = changes.findLastIndex((c) => c.action === 'add' && (c.type === 'A' || c.type === 'AAAA'))
+      if (firstSrvAdd >= 0) assert.ok(lastAddressAdd < firstSrvAdd, `trial ${trial}: addresses first`)
+      const lastSrvRemove = changes.findLastIndex((c) => c.action === 'remove' && c.type === 'SRV')
+      const firstAddressRemove = changes.findIndex((c) => c.action === 'remove' && (c.type === 'A' || c.type === 'AAAA'))
+      if (firstAddressRemove >= 0) assert.ok(lastSrvRemove < firstAddressRemove, `trial ${trial}: SRV removals before address removals`)
+    }
   })
 })
