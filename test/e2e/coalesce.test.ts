@@ -63,7 +63,7 @@ describe('coalesced apply through the registry', () => {
     try {
       const ips = Array.from({length: 20}, (_, i) => ipOf(i))
       const common = ['--provider', 'route53', '--zone-id', ep.zoneId, '--verbose']
-      const joins = await Promise.all(ips.map((ip) => runCli(joinArgs(ip, s.registry, [...common, '--timeout', '120']), {env: ep.env(s.env), timeoutMs: 150_000})))
+      const joins = await Promise.all(ips.map((ip) => runCli(joinArgs(ip, s.registry, [...common, '--timeout', '120']), {env: ep.env(), timeoutMs: 150_000})))
       joins.forEach((j, i) => assert.equal(j.exitCode, 0, `join ${ips[i]}: ${j.stderr}`))
       const by = joins.map((j) => JSON.parse(j.stdout).coalesced.appliedBy as string)
       assert.ok(by.every((b) => b === 'self' || b === 'other'), by.join(' '))
@@ -73,14 +73,14 @@ describe('coalesced apply through the registry', () => {
       const joinCalls = ep.fake.log.length
       console.log(`# 20 coalesced joins: ${joinCalls} Route 53 requests (${by.filter((b) => b === 'self').length} members applied)`)
 
-      const leaves = await Promise.all(ips.map((ip) => runCli(leaveArgs(ip, s.registry, [...common, '--timeout', '5']), {env: ep.env(s.env), timeoutMs: 60_000})))
+      const leaves = await Promise.all(ips.map((ip) => runCli(leaveArgs(ip, s.registry, [...common, '--timeout', '5']), {env: ep.env(), timeoutMs: 60_000})))
       leaves.forEach((l, i) => assert.equal(l.exitCode, 0, `leave ${ips[i]}: ${l.stderr}`))
       for (const l of leaves) {
         const out = JSON.parse(l.stdout)
         if (out.coalesced.appliedBy === 'pending') assert.match(out.notes.join(' '), /tombstone is written/)
       }
       assert.deepEqual(checkInvariants(ZONE, ep.fake.records(ep.zoneId)), [])
-      const sync = await runCli(['sync', '--zone', ZONE, '--registry', s.registry, '--provider', 'route53', '--zone-id', ep.zoneId, '--once', '--json', '--verbose'], {env: ep.env(s.env)})
+      const sync = await runCli(['sync', '--zone', ZONE, '--registry', s.registry, '--provider', 'route53', '--zone-id', ep.zoneId, '--once', '--json', '--verbose'], {env: ep.env()})
       assert.equal(sync.exitCode, 0, sync.stderr)
       assert.deepEqual(nonApex(ep), [], 'only SOA and NS remain')
       assert.deepEqual(await leaseFiles(s.regDir), [], 'every tombstone was consumed')
