@@ -17,7 +17,7 @@
  * pending, so the next apply takes it: nothing is lost, nothing marked wrongly.
  */
 import {type Deadline} from '../core/deadline.js'
-import {errorReport} from '../core/errors.js'
+import {InputError, errorReport} from '../core/errors.js'
 import {memberForJoin, memberForLeave} from '../core/membership.js'
 import {type Work, combineWorks, planJoin, planLeave} from '../core/planner.js'
 import {fqdn} from '../core/records.js'
@@ -48,6 +48,8 @@ export interface ApplyReport {
   marked: number
   /** Intents rewritten during the apply: left pending for the next one. */
   superseded: number
+  /** Join intents the provider refused as bad input (a pool past its size limit): marked refused, their members exit 2. */
+  refused: {host: string; service: string; why: string}[]
 }
 
 export interface ApplyOptions {
@@ -75,7 +77,7 @@ const describe = (s: StoredLease): string => `${s.lease.host} ${s.lease.service}
 export async function applyPending(o: ApplyOptions): Promise<ApplyReport> {
   const now = o.now ?? Date.now
   const leases = (await o.registry.list(o.zone)).filter((s) => s.lease.zone === o.zone)
-  const report: ApplyReport = {pending: 0, joined: [], left: [], expired: [], skipped: [], changes: 0, attempts: 0, marked: 0, superseded: 0}
+  const report: ApplyReport = {pending: 0, joined: [], left: [], expired: [], skipped: [], changes: 0, attempts: 0, marked: 0, superseded: 0, refused: []}
   const removals: {s: StoredLease; work: Work; kind: 'left' | 'expired'}[] = []
   const joins: {s: StoredLease; work: Work; pending: boolean}[] = []
   for (const s of leases) {
@@ -102,11 +104,7 @@ export async function applyPending(o: ApplyOptions): Promise<ApplyReport> {
   if (report.pending === 0 && !o.reconcile) return report
   o.log(`apply: ${o.zone}: ${removals.length} to remove, ${joins.filter((j) => j.pending).length} to add${o.reconcile ? `, ${joins.length} live leases re-asserted` : ''}`)
   if (removals.length + joins.length === 0) return report
-  // Removals first: a member that leaves one pool and joins another composes in that order.
-  const result = await o.provider.transact(combineWorks(o.zone, [...removals.map((r) => r.work), ...joins.map((j) => j.work)]), {dryRun: o.dryRun ?? false})
-  report.changes = result.changes.length
-  report.attempts = result.attempts
-  report.changeId = result.changeId
+  const refused = await applyIsolating(o, removals, joins, report)
   if (o.dryRun) return report
   const appliedAt = new Date(now()).toISOString()
   const marks: (() => Promise<void>)[] = []
@@ -124,7 +122,8 @@ export async function applyPending(o: ApplyOptions): Promise<ApplyReport> {
   }
   for (const j of joins.filter((j) => j.pending)) {
     marks.push(async () => {
-      const marked = {...j.s.lease, appliedAt, ...(result.changeId ? {appliedChange: result.changeId} : {})}
+      const why = refused.get(j.s)
+      const marked = why !== undefined ? {...j.s.lease, refused: why} : {...j.s.lease, appliedAt, ...(report.changeId ? {appliedChange: report.changeId} : {})}
       const put = await o.registry.put(marked, {ifMatch: j.s.etag})
       if (put === 'changed') {
         report.superseded++
@@ -132,11 +131,52 @@ export async function applyPending(o: ApplyOptions): Promise<ApplyReport> {
         return
       }
       report.marked++
-      report.joined.push(j.s.lease.host)
+      if (why === undefined) report.joined.push(j.s.lease.host)
+      else report.refused.push({host: j.s.lease.host, service: j.s.lease.service, why})
     })
   }
   await inParallel(marks, MARK_CONCURRENCY)
   return report
+}
+
+type Planned = {s: StoredLease; work: Work}
+
+/**
+ * Send the combined plan. If the provider refuses it as bad input (one pool
+ * past the backend's size limit), that must not block the rest of the zone:
+ * apply the removals alone (they never grow a set), then each pool's joins
+ * alone, and report the joins of a pool that is still refused, with why.
+ */
+async function applyIsolating(o: ApplyOptions, removals: Planned[], joins: (Planned & {pending: boolean})[], report: ApplyReport): Promise<Map<StoredLease, string>> {
+  const refused = new Map<StoredLease, string>()
+  const send = async (group: Planned[]): Promise<void> => {
+    const result = await o.provider.transact(combineWorks(o.zone, group.map((g) => g.work)), {dryRun: o.dryRun ?? false})
+    report.changes += result.changes.length
+    report.attempts += result.attempts
+    report.changeId = result.changeId ?? report.changeId
+  }
+  // Removals first: a member that leaves one pool and joins another composes in that order.
+  try {
+    await send([...removals, ...joins])
+    return refused
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error
+    o.log(`apply: the provider refused the combined plan (${error.message}); applying removals, then each pool, alone`)
+  }
+  if (removals.length > 0) await send(removals)
+  const pools = new Map<string, (Planned & {pending: boolean})[]>()
+  for (const j of joins) pools.set(j.s.lease.service, [...(pools.get(j.s.lease.service) ?? []), j])
+  for (const [service, group] of pools) {
+    try {
+      await send(group)
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error
+      o.log(`apply: ${service}: refused: ${error.message}`)
+      const rule = error.message.startsWith(`${error.input}: `) ? error.message.slice(error.input.length + 2) : error.message
+      for (const j of group) refused.set(j.s, rule)
+    }
+  }
+  return refused
 }
 
 async function inParallel(tasks: (() => Promise<void>)[], width: number): Promise<void> {

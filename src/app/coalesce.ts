@@ -14,7 +14,7 @@
  * not applied by its deadline exits 5, saying the intent is recorded.
  */
 import {type Deadline} from '../core/deadline.js'
-import {DeadlineError} from '../core/errors.js'
+import {DeadlineError, InputError} from '../core/errors.js'
 import {type Member} from '../core/membership.js'
 import {sleep} from '../core/retry.js'
 import {type DnsProvider} from '../providers/provider.js'
@@ -127,6 +127,7 @@ function stateOf(action: 'join' | 'leave', mine: StoredLease | undefined): 'appl
     return mine.lease.intent === 'leave' ? 'pending' : 'superseded'
   }
   if (!mine || mine.lease.intent === 'leave') return 'superseded'
+  if (mine.lease.refused !== undefined) throw new InputError('--service', `${mine.lease.refused} (the applier refused this join; nothing of it was written to DNS)`)
   if (mine.lease.appliedAt !== undefined) return 'applied'
   return 'pending'
 }

@@ -44,6 +44,8 @@ export interface Lease {
   appliedAt?: string
   /** The provider's change id for that apply (Route 53), so the member can --wait on it. */
   appliedChange?: string
+  /** Set instead of appliedAt when the provider refused the join as bad input (a pool past its size limit). */
+  refused?: string
 }
 
 /**
@@ -149,7 +151,7 @@ export function decodeLease(text: string): Lease | undefined {
 }
 
 /** A join intent no apply has taken yet. */
-export const isPendingJoin = (lease: Lease): boolean => lease.intent === 'join' && lease.appliedAt === undefined
+export const isPendingJoin = (lease: Lease): boolean => lease.intent === 'join' && lease.appliedAt === undefined && lease.refused === undefined
 
 export function isExpired(lease: Lease, now: number, graceMs = 0): boolean {
   return Date.parse(lease.expiresAt) + graceMs <= now

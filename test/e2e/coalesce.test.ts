@@ -15,6 +15,7 @@ import {BIN, cleanEnv, runCli, tempDir} from '../helpers/cli.js'
 import {ZONE, invariants, srvTargets} from '../helpers/leases.js'
 import {callsIn, nonApex, startEndpoint} from '../helpers/route53.js'
 import {seededRandom} from '../helpers/seed.js'
+import {waitFor} from '../helpers/wait.js'
 
 const ipOf = (i: number): string => `10.30.${Math.floor(i / 200)}.${(i % 200) + 1}`
 const hostOf = (ip: string): string => `${ip.replaceAll('.', '-')}.${ZONE}`
@@ -182,4 +183,31 @@ describe('coalesced apply through the registry', () => {
     }
     assert.deepEqual(await srvTargets(s.dataDir), [])
   })
+
+  it('a pool past Route 53\'s size limit is refused (exit 2, the number) without blocking the other pools of the same apply', async () => {
+    const s = await setup('pool-limit')
+    const ep = await startEndpoint()
+    try {
+      ep.fake.seed(ep.zoneId, '_v1._big._tcp.example.com.', 'SRV', 60, Array.from({length: 400}, (_, i) => `0 0 8080 m${i}.big.example.com.`))
+      // Two pending intents, as two members that wrote theirs while another held the apply lease.
+      await holdApplyLease(s.regDir, 600_000)
+      const r53 = ['--provider', 'route53', '--zone-id', ep.zoneId]
+      const big = runCli(['join', '--zone', ZONE, '-s', '_v1._big._tcp', '-p', '8080', '--ip', ipOf(500), '--registry', s.registry, '--lease', '600', '--timeout', '60', ...r53], {env: ep.env()})
+      const web = runCli(joinArgs(ipOf(501), s.registry, [...r53, '--timeout', '60']), {env: ep.env()})
+      await waitFor(async () => (await readdir(join(s.regDir, ZONE)).catch(() => [])).filter((d) => d.startsWith('_v1')).length === 2, 'both intents written')
+      await holdApplyLease(s.regDir, -1)
+      const [b, w] = await Promise.all([big, web])
+      assert.equal(w.exitCode, 0, w.stderr)
+      assert.equal(b.exitCode, 2, b.stderr)
+      assert.match(b.stderr, /^dnssd: --service: _v1\._big\._tcp\.example\.com\. SRV would hold 401 values; Route 53 allows at most 400 in one record set/)
+      assert.equal(b.stderr.trim().split('\n').length, 1)
+      const srv = ep.fake.records(ep.zoneId).filter((r) => r.type === 'SRV')
+      assert.ok(srv.some((r) => r.value === `0 0 8080 ${hostOf(ipOf(501))}.`), 'the other pool joined')
+      assert.ok(!srv.some((r) => r.value.includes(hostOf(ipOf(500)))), 'nothing of the refused join was written')
+      assert.deepEqual(checkInvariants(ZONE, ep.fake.records(ep.zoneId).filter((r) => !r.name.includes('big'))), [])
+    } finally {
+      await ep.stop()
+    }
+  })
 })
+
