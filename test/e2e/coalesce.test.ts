@@ -209,5 +209,25 @@ describe('coalesced apply through the registry', () => {
       await ep.stop()
     }
   })
+
+  it('sync: bad input exits 2 naming the flag; the loop prints one JSON line per cycle and stops on SIGTERM with exit 0', async () => {
+    const s = await setup('sync-cli')
+    const noRegistry = await runCli(['sync', '--zone', ZONE, '--once'], {env: s.env})
+    assert.equal(noRegistry.exitCode, 2)
+    assert.match(noRegistry.stderr, /^dnssd: --registry: sync needs the lease registry/)
+    const zeroInterval = await runCli(['sync', '--zone', ZONE, '--registry', s.registry, '--interval', '0'], {env: s.env})
+    assert.equal(zeroInterval.exitCode, 2)
+    assert.match(zeroInterval.stderr, /^dnssd: --interval: 0 is out of range/)
+    assert.equal((await runCli(joinArgs(ipOf(600), s.registry), {env: s.env})).exitCode, 0)
+    const child = spawn(process.execPath, [BIN, 'sync', '--zone', ZONE, '--registry', s.registry, '--interval', '0.2', '--json'], {env: s.env, stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+    await waitFor(() => out.split('\n').filter((l) => l.trim() !== '').length >= 2, 'two cycles')
+    child.kill('SIGTERM')
+    assert.equal(await closed, 0)
+    const cycles = out.trim().split('\n').map((l) => JSON.parse(l) as {cycle: number; leases: number})
+    assert.deepEqual(cycles.slice(0, 2).map((c) => [c.cycle, c.leases]), [[1, 1], [2, 1]])
+  })
 })
 
