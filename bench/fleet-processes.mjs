@@ -13,7 +13,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parseArgs} from 'node:util'
 import {register} from 'tsx/esm/api'
-import {BIN, fmt, printTable} from './lib.mjs'
+import {BIN, fmt, printTable, route53BenchEnv} from './lib.mjs'
 
 register()
 const {FakeRoute53} = await import(new URL('../test/fakes/route53.ts', import.meta.url).href)
@@ -41,26 +41,10 @@ const url = await fake.start()
 const dir = mkdtempSync(join(tmpdir(), 'dnssd-fleet-'))
 const registry = `file://${dir}/leases`
 
-function env() {
-  const e = {}
-  for (const [k, v] of Object.entries(process.env)) if (!/^(DNSSD_|AWS_|CLOUDFLARE_|DEBUG$)/.test(k)) e[k] = v
-  return {
-    ...e,
-    AWS_ENDPOINT_URL_ROUTE_53: url,
-    AWS_ACCESS_KEY_ID: 'AKIABENCH',
-    AWS_SECRET_ACCESS_KEY: 'bench-secret',
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/nonexistent/config',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
-    NODE_NO_WARNINGS: '1',
-  }
-}
-
 function run(args) {
   const started = performance.now()
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {env: env()})
+    const child = spawn(process.execPath, [BIN, ...args], {env: route53BenchEnv(url)})
     let stdout = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.resume()

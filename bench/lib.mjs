@@ -11,6 +11,19 @@ export function benchEnv(extra = {}) {
   return {...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_EC2_METADATA_DISABLED: 'true', ...extra}
 }
 
+/** The built CLI's environment against a local Route 53 endpoint: test credentials, no IMDS, no profile files. */
+export function route53BenchEnv(url) {
+  return benchEnv({
+    AWS_ENDPOINT_URL_ROUTE_53: url,
+    AWS_ACCESS_KEY_ID: 'AKIABENCH',
+    AWS_SECRET_ACCESS_KEY: 'bench-secret',
+    AWS_REGION: 'us-east-1',
+    AWS_CONFIG_FILE: '/nonexistent/config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    NODE_NO_WARNINGS: '1',
+  })
+}
+
 /** Wall time of one synchronous run, in ms. */
 export function timeOnce(cmd, args, env = benchEnv()) {
   const t = process.hrtime.bigint()

@@ -9,6 +9,7 @@ import {spawn} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 import {register} from 'tsx/esm/api'
+import {route53BenchEnv} from './lib.mjs'
 
 register()
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -17,26 +18,9 @@ const {values} = parseArgs({options: {members: {type: 'string', default: '50'}, 
 const members = Number(values.members)
 const rate = Number(values.rate)
 
-function env(url) {
-  const e = {}
-  for (const [k, v] of Object.entries(process.env)) if (!/^(DNSSD_|AWS_|CLOUDFLARE_|DEBUG$)/.test(k)) e[k] = v
-  return {
-    ...e,
-    AWS_ENDPOINT_URL_ROUTE_53: url,
-    AWS_ACCESS_KEY_ID: 'AKIABENCH',
-    AWS_SECRET_ACCESS_KEY: 'bench-secret',
-    AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: '/nonexistent/config',
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    NODE_NO_WARNINGS: '1',
-  }
-}
-
 function run(args, url) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [`${root}bin/run.js`, ...args], {env: env(url)})
+    const child = spawn(process.execPath, [`${root}bin/run.js`, ...args], {env: route53BenchEnv(url)})
     let stderr = ''
     let stdout = ''
     child.stdout.on('data', (d) => (stdout += d))

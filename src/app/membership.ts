@@ -41,6 +41,20 @@ export interface MembershipResult {
   coalesced?: {appliedBy: CoalescedOutcome['appliedBy']; applies: number; apply?: {intents: number; changes: number; joined: number; left: number; expired: number}}
 }
 
+/** Who the result is about: the same in every outcome. */
+function identity(action: 'join' | 'leave', member: Member, provider: ProviderKind): Pick<MembershipResult, 'action' | 'zone' | 'service' | 'instance' | 'host' | 'address' | 'port' | 'provider'> {
+  return {
+    action,
+    zone: member.zone,
+    service: member.service.relative,
+    instance: member.instance,
+    host: member.host,
+    address: member.address?.address,
+    port: member.port,
+    provider,
+  }
+}
+
 export function join(request: MembershipRequest, env: AppEnv): Promise<MembershipResult> {
   return membership({...request, action: 'join'}, env)
 }
@@ -92,14 +106,7 @@ async function membership(request: MembershipRequest, env: AppEnv): Promise<Memb
     }
     const leaseReport = await lease?.after(() => open.transact(work, {dryRun}))
     return {
-      action,
-      zone: member.zone,
-      service: member.service.relative,
-      instance: member.instance,
-      host: member.host,
-      address: member.address?.address,
-      port: member.port,
-      provider: choice.kind,
+      ...identity(action, member, choice.kind),
       dryRun,
       applied: result.applied,
       changes: result.changes,
@@ -153,14 +160,7 @@ async function coalescedMembership(action: 'join' | 'leave', request: Membership
   }
   const report = outcome.report
   return {
-    action,
-    zone: member.zone,
-    service: member.service.relative,
-    instance: member.instance,
-    host: member.host,
-    address: member.address?.address,
-    port: member.port,
-    provider: choice.kind,
+    ...identity(action, member, choice.kind),
     dryRun: false,
     applied: outcome.appliedBy === 'self' && (report?.changes ?? 0) > 0,
     changes: [],

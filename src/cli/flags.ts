@@ -112,7 +112,7 @@ export const waitFlag = Flags.boolean({
 })
 export const registryFlag = Flags.string({
   env: 'DNSSD_REGISTRY',
-  description: 'lease registry: file:///dir (local directory) or s3://bucket/prefix (endpoint from AWS_ENDPOINT_URL_S3)',
+  description: 'lease registry: file:///dir (local directory) or s3://bucket/prefix (endpoint from AWS_ENDPOINT_URL_S3); join and leave record their intent there and one member at a time applies every pending intent of the zone',
   helpGroup: 'LEASE',
 })
 

@@ -142,19 +142,28 @@ export interface ReapFlags extends ProviderFlags {
 export async function reapRequest(flags: ReapFlags): Promise<ReapRequest> {
   const zone = parseZone(flags.zone)
   const service = flags.service === undefined ? undefined : parseService(flags.service, zone).relative
-  if (!given(flags.registry)) throw new InputError('--registry', 'reap needs the lease registry: file:///dir or s3://bucket/prefix (or DNSSD_REGISTRY)')
+  return {zone, service, ...(await zoneWideEdge('reap', zone, flags)), deadline: deadlineOf(flags.timeout, 60)}
+}
+
+/**
+ * What reap and sync share: the registry, --grace, --dry-run and the
+ * provider per lease. --provider takes every member through one provider:
+ * its flags are checked now. Without it, each lease names its own provider,
+ * and each takes the provider flags it supports.
+ */
+async function zoneWideEdge(
+  command: string,
+  zone: string,
+  flags: ProviderFlags & {registry?: string; grace?: string; 'dry-run'?: boolean},
+): Promise<Pick<ReapRequest, 'registry' | 'graceMs' | 'dryRun' | 'provider'>> {
+  if (!given(flags.registry)) throw new InputError('--registry', `${command} needs the lease registry: file:///dir or s3://bucket/prefix (or DNSSD_REGISTRY)`)
   const registry = parseRegistryUrl(flags.registry)
   const grace = flags.grace === undefined || flags.grace === '0' ? 0 : parseSeconds(flags.grace, '--grace')
-  // --provider removes every member through one provider: its flags are checked now. Without it,
-  // each lease names its own provider, and each takes the provider flags it supports.
   const fixed = flags.provider === undefined ? undefined : await chooseProvider(flags, zone)
   return {
-    zone,
-    service,
     registry,
     graceMs: grace * 1000,
     dryRun: flags['dry-run'] === true,
-    deadline: deadlineOf(flags.timeout, 60),
     provider: async (kind) => fixed ?? chooseProvider({...flags, provider: kind}, zone, {lenient: true}),
   }
 }
@@ -171,18 +180,11 @@ export interface SyncFlags extends ProviderFlags {
 
 export async function syncRequest(flags: SyncFlags): Promise<SyncRequest> {
   const zone = parseZone(flags.zone)
-  if (!given(flags.registry)) throw new InputError('--registry', 'sync needs the lease registry: file:///dir or s3://bucket/prefix (or DNSSD_REGISTRY)')
-  const registry = parseRegistryUrl(flags.registry)
-  const grace = flags.grace === undefined || flags.grace === '0' ? 0 : parseSeconds(flags.grace, '--grace')
-  const fixed = flags.provider === undefined ? undefined : await chooseProvider(flags, zone)
   return {
     zone,
-    registry,
-    graceMs: grace * 1000,
-    dryRun: flags['dry-run'] === true,
+    ...(await zoneWideEdge('sync', zone, flags)),
     timeoutSeconds: flags.timeout === undefined ? 60 : parseSeconds(flags.timeout, '--timeout'),
     intervalSeconds: flags.interval === undefined ? 30 : parseSeconds(flags.interval, '--interval', 86_400),
     once: flags.once === true,
-    provider: async (kind) => fixed ?? chooseProvider({...flags, provider: kind}, zone, {lenient: true}),
   }
 }

@@ -10,7 +10,12 @@ export default class Join extends DnssdCommand {
   static override description = `Writes the RFC 6763 records for one member of a service (DESIGN §1): the host's
 address record, the SRV (and TXT) at the instance name, the browse PTR and the
 service-type enumeration entry, in that order. Running join again changes
-nothing (a timer may simply re-run it); changed flags update the member.`
+nothing (a timer may simply re-run it); changed flags update the member.
+
+With --registry the join first records its intent there (its lease), then
+takes the zone's apply lease and applies every pending intent of the zone in
+one change, or waits, reading the registry, until another member's apply
+included it: a fleet joining at once costs a few API calls, not thousands.`
 
   static override examples = [
     '<%= config.bin %> join --zone example.com --service _v1._web._tcp --port 8080 --ip 10.0.0.1',

@@ -10,12 +10,18 @@ export default class Leave extends DnssdCommand {
 when it was the last member, the service-type entry when it was the last
 instance) and finally its address, unless the host still serves another
 service. Values dnssd did not write are never removed. Leaving when not a
-member succeeds with a note, so shutdown scripts can always run it.`
+member succeeds with a note, so shutdown scripts can always run it.
+
+With --registry the leave first writes a tombstone there (one conditional
+write) and succeeds once it is written: the removal itself is applied by this
+member or by whichever member applies the zone's intents next (or dnssd sync),
+so a fleet shutting down at once fits in a few seconds.`
 
   static override examples = [
     '<%= config.bin %> leave --zone example.com --service _v1._web._tcp --ip 10.0.0.1',
     '<%= config.bin %> leave -z example.com -s _http._tcp --host web1 --timeout 5',
     '<%= config.bin %> leave -z example.com -s _v1._web._tcp --ip 10.0.0.1 --dry-run --json',
+    '<%= config.bin %> leave -z example.com -s _v1._web._tcp --ip 10.0.0.1 --registry s3://my-bucket/dnssd --timeout 5',
   ]
 
   static override flags = {
