@@ -28,7 +28,7 @@ import {joinInputOf} from './reap.js'
 
 /** How long an apply lease lasts without renewal; its holder renews it every third of that. */
 export const APPLY_LEASE_MS = 15_000
-/** While more intents keep arriving, wait this long (at most MAX_SETTLE_MS in all) before reading them. */
+/** While intents keep arriving, wait this long (at most MAX_SETTLE_MS in all) before reading them. */
 const SETTLE_STEP_MS = 250
 const MAX_SETTLE_MS = 2000
 const MARK_CONCURRENCY = 16
@@ -239,17 +239,17 @@ export async function takeApplyTurn(registry: Registry, zone: string, holder: st
  * little (bounded), so one apply takes them all. A lone member never waits.
  */
 export async function settle(registry: Registry, zone: string, deadline: Deadline, log: (line: string) => void): Promise<void> {
-  const pendingCount = async (): Promise<number> =>
-    (await registry.list(zone)).filter((s) => s.lease.intent === 'leave' || isPendingJoin(s.lease)).length
-  let count = await pendingCount()
-  if (count <= 1) return
+  const pending = (await registry.list(zone)).filter((s) => s.lease.intent === 'leave' || isPendingJoin(s.lease)).length
+  if (pending <= 1) return
+  // From here on only the cheap fingerprint (names and versions): the apply reads the bodies once.
+  let last = await registry.fingerprint(zone)
   let waited = 0
   while (waited < MAX_SETTLE_MS && deadline.remainingMs() > 4 * SETTLE_STEP_MS) {
     await sleep(SETTLE_STEP_MS)
     waited += SETTLE_STEP_MS
-    const next = await pendingCount()
-    if (next <= count) break
-    count = next
+    const next = await registry.fingerprint(zone)
+    if (next === last) break
+    last = next
   }
-  if (waited > 0) log(`apply: waited ${waited} ms for ${count} arriving intents`)
+  if (waited > 0) log(`apply: waited ${waited} ms for arriving intents (${pending} pending when the apply lease was taken)`)
 }

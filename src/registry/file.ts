@@ -178,6 +178,19 @@ export class FileRegistry implements Registry {
     return out
   }
 
+  async fingerprint(zone: string): Promise<string> {
+    const zoneDir = join(this.dir, zone)
+    const parts: string[] = []
+    for (const svc of (await this.entries(zoneDir, true)).sort()) {
+      for (const name of (await this.entries(join(zoneDir, svc), false)).sort()) {
+        if (!name.endsWith('.json')) continue
+        const s = await stat(join(zoneDir, svc, name)).catch(() => undefined)
+        if (s) parts.push(`${svc}/${name} ${s.mtimeMs} ${s.size}`)
+      }
+    }
+    return parts.join('\n')
+  }
+
   private async entries(dir: string, directories: boolean): Promise<string[]> {
     try {
       const list = await readdir(dir, {withFileTypes: true})

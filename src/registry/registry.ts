@@ -85,6 +85,8 @@ export interface Registry {
   delete(zone: string, service: string, memberId: string, ifMatch?: string): Promise<DeleteOutcome>
   /** Every lease in the zone (optionally one service). Unreadable objects are skipped with a log line. */
   list(zone: string, service?: string): Promise<StoredLease[]>
+  /** A cheap fingerprint of the zone's leases (names and versions, no bodies): changes when any lease does. */
+  fingerprint(zone: string): Promise<string>
   /** The zone's apply lease (`<zone>/.apply.json`), or undefined. */
   getApply(zone: string): Promise<{etag: string; lease: ApplyLease} | undefined>
   /** Write it conditionally: create with ifNoneMatch, renew or take over with ifMatch. */

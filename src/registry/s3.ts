@@ -255,9 +255,28 @@ export class S3Registry implements Registry {
   }
 
   async list(zone: string, service?: string): Promise<StoredLease[]> {
-    const {sdk, client} = await this.open()
     const base = `${[this.prefix, zone, service].filter((p) => p).join('/')}/`
-    const keys: string[] = []
+    const keys = (await this.listKeys(base)).map((o) => o.key)
+    const leases: StoredLease[] = []
+    const queue = keys.sort()
+    const worker = async (): Promise<void> => {
+      for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+        const rest = key.slice(base.length - (service ? service.length + 1 : 0))
+        const parts = rest.split('/')
+        if (parts.length !== 2) continue
+        const file = parts[1]!
+        const s = await this.getKey(key, file.slice(0, -'.json'.length), true)
+        if (s) leases.push(s)
+      }
+    }
+    await Promise.all(Array.from({length: Math.min(LIST_CONCURRENCY, keys.length)}, worker))
+    return leases.sort((a, b) => (a.key < b.key ? -1 : 1))
+  }
+
+  /** Every `.json` object under `base`, with its ETag: ListObjectsV2 pages only, no bodies. */
+  private async listKeys(base: string): Promise<{key: string; etag: string}[]> {
+    const {sdk, client} = await this.open()
+    const keys: {key: string; etag: string}[] = []
     let token: string | undefined
     for (let page = 0; page < 1000; page++) {
       let out: ListObjectsV2CommandOutput
@@ -268,24 +287,20 @@ export class S3Registry implements Registry {
       } catch (error) {
         this.fail('ListObjectsV2', error)
       }
-      for (const o of out.Contents ?? []) if (o.Key?.endsWith('.json')) keys.push(o.Key)
+      for (const o of out.Contents ?? []) if (o.Key?.endsWith('.json')) keys.push({key: o.Key, etag: o.ETag ?? ''})
       if (!out.IsTruncated || !out.NextContinuationToken) break
       token = out.NextContinuationToken
     }
-    const leases: StoredLease[] = []
-    const queue = keys.sort()
-    const worker = async (): Promise<void> => {
-      for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
-        const rest = key.slice(base.length - (service ? service.length + 1 : 0))
-        const parts = rest.split('/')
-        if (parts.length !== 2) continue
-        const [svc, file] = parts as [string, string]
-        const s = await this.getKey(key, file.slice(0, -'.json'.length), true)
-        if (s) leases.push(s)
-      }
-    }
-    await Promise.all(Array.from({length: Math.min(LIST_CONCURRENCY, keys.length)}, worker))
-    return leases.sort((a, b) => (a.key < b.key ? -1 : 1))
+    return keys
+  }
+
+  async fingerprint(zone: string): Promise<string> {
+    const base = `${[this.prefix, zone].filter((p) => p).join('/')}/`
+    return (await this.listKeys(base))
+      .filter((o) => !o.key.endsWith('/.apply.json'))
+      .map((o) => `${o.key} ${o.etag}`)
+      .sort()
+      .join('\n')
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ import {after, before, describe, it} from 'node:test'
 import {ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3'
 import {type LocalS3, S3RVER_KEY, startLocalS3} from '../fakes/s3-local.js'
 import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
-import {ZONE, joinArgs, members, renewDuringReap, renewedAfterRead, srvTargets, tenMembersTwoReapers} from '../helpers/leases.js'
+import {ZONE, invariants, joinArgs, members, renewDuringReap, renewedAfterRead, srvTargets, tenMembersTwoReapers} from '../helpers/leases.js'
 
 const BUCKET = 'dnssd-leases'
 const PREFIX = 'fleet/prod'
@@ -90,6 +90,25 @@ describe('leases in S3 (real SDK, local s3rver)', () => {
     assert.match(left.stdout, /lease deleted: s3:\/\/dnssd-leases\/fleet\/prod\/lifecycle/)
     assert.deepEqual(await s.leaseKeys(), [])
     assert.deepEqual(await srvTargets(s.dataDir), [])
+  })
+
+  it('coalesced: 10 members join at once through conditional S3, one apply lease at a time; 10 leave; sync --once leaves nothing', async () => {
+    const s = setup('coalesced', conditional)
+    const all = members(10)
+    const joins = await Promise.all(all.map((m) => runCli([...joinArgs(m, s.registry, 600), '--timeout', '60'], {env: s.env, timeoutMs: 90_000})))
+    joins.forEach((j, i) => assert.equal(j.exitCode, 0, `${all[i]!.host}: ${j.stderr || j.stdout}`))
+    assert.deepEqual(await srvTargets(s.dataDir), all.map((m) => m.host).sort())
+    assert.deepEqual(await invariants(s.dataDir), [])
+    // The apply lease is taken with If-None-Match (or If-Match over an expired one): S3 answers 412 to all but one.
+    const applyPuts = conditional.requests.filter((r) => r.startsWith('PUT ') && r.includes('/.apply.json'))
+    assert.ok(applyPuts.length >= 1, 'the apply lease went through S3')
+    const leaves = await Promise.all(all.map((m) => runCli(['leave', '--zone', ZONE, '--service', m.service, '--ip', m.ip, '--registry', s.registry, '--timeout', '20', '--json'], {env: s.env})))
+    leaves.forEach((l, i) => assert.equal(l.exitCode, 0, `${all[i]!.host}: ${l.stderr || l.stdout}`))
+    const sync = await runCli(['sync', '--zone', ZONE, '--registry', s.registry, '--once'], {env: s.env})
+    assert.equal(sync.exitCode, 0, sync.stderr)
+    assert.deepEqual(await srvTargets(s.dataDir), [])
+    assert.deepEqual(await s.leaseKeys(), [])
+    assert.deepEqual(await invariants(s.dataDir), [])
   })
 
   it('10 members, 3 s leases, 4 renewing: two reapers at once remove exactly the 6 (plain s3rver)', async (t) => {
