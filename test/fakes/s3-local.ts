@@ -111,7 +111,9 @@ export async function startLocalS3(options: {buckets: string[]; conditional: boo
           await forward(req, body, res)
         })
       }
-      run().catch((error: unknown) => s3Error(res, 500, 'InternalError', String(error)))
+      // A forwarded answer that broke off midway (the client gave up, s3rver dropped it) cannot get a
+      // second status line: end the connection as a real server would.
+      run().catch((error: unknown) => (res.headersSent ? res.destroy() : s3Error(res, 500, 'InternalError', String(error))))
     })
   })
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
