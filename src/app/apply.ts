@@ -69,14 +69,14 @@ export interface ApplyOptions {
   graceMs?: number
   dryRun?: boolean
   now?: () => number
+  /** The zone's leases, when the caller has just listed them (settle). */
+  leases?: StoredLease[]
 }
-
-const describe = (s: StoredLease): string => `${s.lease.host} ${s.lease.service}`
 
 /** Apply the zone's pending intents once. The caller holds the apply lease (or runs alone, as sync may). */
 export async function applyPending(o: ApplyOptions): Promise<ApplyReport> {
   const now = o.now ?? Date.now
-  const leases = (await o.registry.list(o.zone)).filter((s) => s.lease.zone === o.zone)
+  const leases = (o.leases ?? (await o.registry.list(o.zone))).filter((s) => s.lease.zone === o.zone)
   const report: ApplyReport = {pending: 0, joined: [], left: [], expired: [], skipped: [], changes: 0, attempts: 0, marked: 0, superseded: 0, refused: []}
   const removals: {s: StoredLease; work: Work; kind: 'left' | 'expired'}[] = []
   const joins: {s: StoredLease; work: Work; pending: boolean}[] = []
@@ -107,15 +107,15 @@ export async function applyPending(o: ApplyOptions): Promise<ApplyReport> {
   const refused = await applyIsolating(o, removals, joins, report)
   if (o.dryRun) return report
   const appliedAt = new Date(now()).toISOString()
+  const superseded = (s: StoredLease): void => {
+    report.superseded++
+    o.log(`apply: ${s.lease.host} ${s.lease.service} was rewritten during the apply; the next apply takes its new intent`)
+  }
   const marks: (() => Promise<void>)[] = []
   for (const r of removals) {
     marks.push(async () => {
       const outcome = await o.registry.delete(o.zone, r.s.lease.service, r.s.memberId, r.s.etag)
-      if (outcome === 'changed') {
-        report.superseded++
-        o.log(`apply: ${describe(r.s)} was rewritten during the apply; the next apply takes its new intent`)
-        return
-      }
+      if (outcome === 'changed') return superseded(r.s)
       report.marked++
       ;(r.kind === 'left' ? report.left : report.expired).push(r.s.lease.host)
     })
@@ -125,11 +125,7 @@ export async function applyPending(o: ApplyOptions): Promise<ApplyReport> {
       const why = refused.get(j.s)
       const marked = why !== undefined ? {...j.s.lease, refused: why} : {...j.s.lease, appliedAt, ...(report.changeId ? {appliedChange: report.changeId} : {})}
       const put = await o.registry.put(marked, {ifMatch: j.s.etag})
-      if (put === 'changed') {
-        report.superseded++
-        o.log(`apply: ${describe(j.s)} was rewritten during the apply; the next apply takes its new intent`)
-        return
-      }
+      if (put === 'changed') return superseded(j.s)
       report.marked++
       if (why === undefined) report.joined.push(j.s.lease.host)
       else report.refused.push({host: j.s.lease.host, service: j.s.lease.service, why})
@@ -189,8 +185,6 @@ async function inParallel(tasks: (() => Promise<void>)[], width: number): Promis
 
 /** A held apply lease: renewed in the background until released. */
 export interface ApplyTurn {
-  /** Whether the lease is still ours (a renewal found it taken over). */
-  held(): boolean
   release(): Promise<void>
 }
 
@@ -223,7 +217,6 @@ export async function takeApplyTurn(registry: Registry, zone: string, holder: st
   }, APPLY_LEASE_MS / 3)
   timer.unref()
   return {
-    held: () => ours,
     async release() {
       stopped = true
       clearInterval(timer)
@@ -235,12 +228,14 @@ export async function takeApplyTurn(registry: Registry, zone: string, holder: st
 
 /**
  * Before reading the intents, give a fleet that is arriving a moment to
- * write theirs: while the count of pending intents keeps growing, wait a
- * little (bounded), so one apply takes them all. A lone member never waits.
+ * write theirs: while the leases keep changing, wait a little (bounded), so
+ * one apply takes them all. A lone member never waits, and gets the listing
+ * back for its apply; after a wait the apply reads the leases anew.
  */
-export async function settle(registry: Registry, zone: string, deadline: Deadline, log: (line: string) => void): Promise<void> {
-  const pending = (await registry.list(zone)).filter((s) => s.lease.intent === 'leave' || isPendingJoin(s.lease)).length
-  if (pending <= 1) return
+export async function settle(registry: Registry, zone: string, deadline: Deadline, log: (line: string) => void): Promise<StoredLease[] | undefined> {
+  const leases = await registry.list(zone)
+  const pending = leases.filter((s) => s.lease.intent === 'leave' || isPendingJoin(s.lease)).length
+  if (pending <= 1) return leases
   // From here on only the cheap fingerprint (names and versions): the apply reads the bodies once.
   let last = await registry.fingerprint(zone)
   let waited = 0
@@ -252,4 +247,5 @@ export async function settle(registry: Registry, zone: string, deadline: Deadlin
     last = next
   }
   if (waited > 0) log(`apply: waited ${waited} ms for arriving intents (${pending} pending when the apply lease was taken)`)
+  return waited > 0 ? undefined : leases
 }

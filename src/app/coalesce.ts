@@ -94,18 +94,15 @@ async function run(action: 'join' | 'leave', registry: Registry, request: LeaseR
       const turn = await takeApplyTurn(registry, member.zone, holder, log)
       if (turn) {
         try {
-          await settle(registry, member.zone, deadline, log)
+          const leases = await settle(registry, member.zone, deadline, log)
           provider ??= await o.provider()
-          const report = await applyPending({zone: member.zone, registry, provider, deadline, log})
+          const report = await applyPending({zone: member.zone, registry, provider, deadline, log, leases})
           outcome.applies++
           if (report.joined.includes(member.host) || report.left.includes(member.host)) {
             outcome.appliedBy = 'self'
             outcome.report = report
             outcome.changeId = report.changeId
           }
-        } catch (error) {
-          if (error instanceof DeadlineError && action === 'leave') return pastDeadline(action, outcome, member)
-          throw error
         } finally {
           await turn.release()
         }
@@ -116,8 +113,8 @@ async function run(action: 'join' | 'leave', registry: Registry, request: LeaseR
       poll = Math.min(POLL_MAX_MS, poll * 2)
     }
   } catch (error) {
-    // Past the tombstone a leave has done its part: a deadline on the way to the apply (the apply
-    // lease, a read) leaves the removal to the next apply, as a deadline inside the apply does.
+    // Past the tombstone a leave has done its part: a deadline anywhere after it (the apply lease,
+    // a read, the apply itself) leaves the removal to the next apply.
     if (error instanceof DeadlineError && action === 'leave') return pastDeadline(action, outcome, member)
     throw error
   } finally {

@@ -14,7 +14,7 @@ import {sleep} from '../core/retry.js'
 import {openProvider} from '../providers/catalog.js'
 import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
 import {type CoalescedOutcome, coalesced} from './coalesce.js'
-import {type LeaseReport, type LeaseSession, prepareLease} from './lease.js'
+import {type LeaseReport, checkLeaseStore} from './lease.js'
 import {type AppEnv, type MembershipRequest} from './request.js'
 
 export interface MembershipResult {
@@ -83,7 +83,7 @@ async function membership(request: MembershipRequest, env: AppEnv): Promise<Memb
   }
   if (leaseRequest && !dryRun) return coalescedMembership(action, request, member, env, started)
   // Lease registry with --dry-run: checked, and the plan shown, but nothing written.
-  const lease = leaseRequest ? await prepareLease(action, leaseRequest, member, choice.kind, {deadline, log, dryRun}) : undefined
+  const leaseReport = leaseRequest ? await checkLeaseStore(leaseRequest, member, {deadline, log}) : undefined
   let provider: DnsProvider | undefined
   try {
     provider = await openProvider(choice, {deadline, log})
@@ -92,19 +92,10 @@ async function membership(request: MembershipRequest, env: AppEnv): Promise<Memb
     const result = await open.transact(work, {dryRun})
     let inSyncMs: number | undefined
     if (request.wait && !dryRun && result.changeId && open.waitInSync) {
-      const changeId = result.changeId
-      const shown = env.progress?.(`waiting for ${changeId} to reach every name server`)
-      try {
-        inSyncMs = (await open.waitInSync(changeId, (status, ms) => shown?.update(`${changeId}: ${status} after ${(ms / 1000).toFixed(1)} s`))).elapsedMs
-        shown?.done(true, `${changeId}: INSYNC after ${(inSyncMs / 1000).toFixed(1)} s`)
-      } catch (error) {
-        shown?.done(false, `${changeId}: not INSYNC`)
-        throw error
-      }
+      inSyncMs = await waitLive(open, result.changeId, env)
     } else if (request.wait && result.applied && !result.changeId) {
       result.notes.push('--wait: the answer to the change was lost, so there is no change id to wait for')
     }
-    const leaseReport = await lease?.after(() => open.transact(work, {dryRun}))
     return {
       ...identity(action, member, choice.kind),
       dryRun,
@@ -127,8 +118,20 @@ async function membership(request: MembershipRequest, env: AppEnv): Promise<Memb
         : `the join of ${member.host} to ${member.instance} may be missing or partly written (at most an address record without its SRV); run the same join again to finish it, or leave to undo it`
     throw new DeadlineError(`${error.message}. ${what}`, {cause: error})
   } finally {
-    await lease?.close()
     await provider?.close()
+  }
+}
+
+/** --wait: until the change is live on every name server, with a spinner a person may watch. */
+async function waitLive(provider: DnsProvider, changeId: string, env: AppEnv): Promise<number> {
+  const shown = env.progress?.(`waiting for ${changeId} to reach every name server`)
+  try {
+    const {elapsedMs} = await provider.waitInSync!(changeId, (status, ms) => shown?.update(`${changeId}: ${status} after ${(ms / 1000).toFixed(1)} s`))
+    shown?.done(true, `${changeId}: INSYNC after ${(elapsedMs / 1000).toFixed(1)} s`)
+    return elapsedMs
+  } catch (error) {
+    shown?.done(false, `${changeId}: not INSYNC`)
+    throw error
   }
 }
 
@@ -150,10 +153,7 @@ async function coalescedMembership(action: 'join' | 'leave', request: Membership
   if (request.wait && outcome.changeId && outcome.appliedBy !== 'pending') {
     const provider = await openProvider(choice, {deadline, log})
     try {
-      const changeId = outcome.changeId
-      const shown = env.progress?.(`waiting for ${changeId} to reach every name server`)
-      inSyncMs = (await provider.waitInSync?.(changeId, (status, ms) => shown?.update(`${changeId}: ${status} after ${(ms / 1000).toFixed(1)} s`)))?.elapsedMs
-      shown?.done(inSyncMs !== undefined, `${changeId}: INSYNC after ${((inSyncMs ?? 0) / 1000).toFixed(1)} s`)
+      if (provider.waitInSync) inSyncMs = await waitLive(provider, outcome.changeId, env)
     } finally {
       await provider.close()
     }
