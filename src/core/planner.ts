@@ -254,14 +254,17 @@ export function planLeave(m: Member): Work {
 
 /**
  * Where a change stands in the order a backend that splits one plan into
- * several batches must keep: addresses and markers exist before anything
- * points at the host, and pointers go before what they point at goes.
+ * several batches must keep: a marker's claim (own=) exists before the
+ * address it claims, so a crash between batches never leaves an address
+ * dnssd cannot recognise as its own; addresses and markers exist before
+ * anything points at the host; pointers go before what they point at goes,
+ * and an address goes before its claim does.
  */
-function phaseOf(c: Change): number {
+export function phaseOf(c: Change): number {
   const address = c.type === 'A' || c.type === 'AAAA'
   const marker = c.type === 'TXT' && c.name.startsWith(`${MARKER_LABEL}.`)
-  if (c.action === 'add') return address ? 0 : marker ? 1 : c.type === 'PTR' ? 4 : c.type === 'SRV' ? 3 : 2
-  return c.type === 'PTR' ? 2 : c.type === 'SRV' ? 3 : marker ? 5 : address ? 6 : 4
+  if (c.action === 'add') return marker ? 0 : address ? 1 : c.type === 'PTR' ? 4 : c.type === 'SRV' ? 3 : 2
+  return c.type === 'PTR' ? 2 : c.type === 'SRV' ? 3 : address ? 5 : marker ? 6 : 4
 }
 
 /**

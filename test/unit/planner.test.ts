@@ -213,6 +213,14 @@ describe('combineWorks: many members as one plan', () => {
       const lastSrvRemove = changes.findLastIndex((c) => c.action === 'remove' && c.type === 'SRV')
       const firstAddressRemove = changes.findIndex((c) => c.action === 'remove' && (c.type === 'A' || c.type === 'AAAA'))
       if (firstAddressRemove >= 0) assert.ok(lastSrvRemove < firstAddressRemove, `trial ${trial}: SRV removals before address removals`)
+      // A claim (marker own=) is written before the address it claims and removed after it.
+      const isMarker = (c: {type: string; name: string}) => c.type === 'TXT' && c.name.startsWith('_dnssd.')
+      const lastMarkerAdd = changes.findLastIndex((c) => c.action === 'add' && isMarker(c))
+      const firstAddressAdd = changes.findIndex((c) => c.action === 'add' && (c.type === 'A' || c.type === 'AAAA'))
+      if (firstAddressAdd >= 0) assert.ok(lastMarkerAdd < firstAddressAdd, `trial ${trial}: claims before addresses`)
+      const lastAddressRemove = changes.findLastIndex((c) => c.action === 'remove' && (c.type === 'A' || c.type === 'AAAA'))
+      const firstMarkerRemove = changes.findIndex((c) => c.action === 'remove' && isMarker(c))
+      if (firstMarkerRemove >= 0 && lastAddressRemove >= 0) assert.ok(lastAddressRemove < firstMarkerRemove, `trial ${trial}: addresses removed before their claims`)
     }
   })
 })
