@@ -98,6 +98,13 @@ export function parseTxtPresentation(text: string, radix: EscapeRadix = 10): Buf
         break
       }
       if (!quoted && (ch === ' ' || ch === '\t')) break
+      const code = text.charCodeAt(i)
+      if (code < 0x80 && code !== 0x5c) {
+        // Plain ASCII is its own byte: the common case, without a Buffer per character.
+        bytes.push(code)
+        i++
+        continue
+      }
       const read = readPresentationChar(text, i, text.length, radix)
       bytes.push(...read.bytes)
       i = read.next
