@@ -228,8 +228,8 @@ export class FakeRoute53 {
   readonly zones = new Map<string, FakeZone>()
   readonly log: RequestLogEntry[] = []
   options: Required<Omit<FakeOptions, 'deniedKeys'>> & {deniedKeys: Set<string>}
-  /** Forced faults for the next requests, consumed in order (op filter optional). */
-  readonly forced: {kind: FaultKind; op?: string}[] = []
+  /** Forced faults for the next requests, consumed in order (op filter optional; `skip` lets that many matching requests pass first). */
+  readonly forced: {kind: FaultKind; op?: string; skip?: number}[] = []
   /** When true, accept connections and never answer. */
   hang = false
   /** Operations that are received (and logged) but never answered. */
@@ -324,7 +324,9 @@ export class FakeRoute53 {
 
   private pickFault(op: string): FaultKind | undefined {
     const i = this.forced.findIndex((f) => f.op === undefined || f.op === op)
-    if (i >= 0) return this.forced.splice(i, 1)[0]!.kind
+    const forced = this.forced[i]
+    if (forced && forced.skip) forced.skip--
+    else if (forced) return this.forced.splice(i, 1)[0]!.kind
     if (this.options.faultRate <= 0 || this.options.random() >= this.options.faultRate) return undefined
     const kinds = this.options.faultKinds.filter((k) => (k === 'drop' || k === 'prior' ? op === 'ChangeResourceRecordSets' : true))
     return kinds.length === 0 ? undefined : kinds[Math.floor(this.options.random() * kinds.length)]
