@@ -16,6 +16,7 @@ import {type FakeOptions, BATCH_MAX_CHARACTERS, BATCH_MAX_RECORDS} from '../fake
 import {runCli, tempDir} from '../helpers/cli.js'
 import {type Endpoint, callsIn, nonApex, startEndpoint} from '../helpers/route53.js'
 import {seededRandom} from '../helpers/seed.js'
+import {waitFor} from '../helpers/wait.js'
 
 const ZONE = 'example.com'
 const ipOf = (i: number): string => `10.40.${Math.floor(i / 250)}.${(i % 250) + 1}`
@@ -175,6 +176,40 @@ describe('route53 fleet events (coalesced, 1,000 members)', () => {
       assert.deepEqual(await leases(f), [])
       assert.ok(faults.length + more.length > 0, 'faults were injected')
       console.log(`# 1,000 leaves with faults: ${left.calls} calls, ${left.changes} change requests; faults ${more.join(' ') || 'none'}`)
+    } finally {
+      await f.ep.stop()
+      await rm(f.regDir, {recursive: true, force: true})
+    }
+  })
+
+  it('join --wait whose apply takes 999 pending intents with it waits until every batch of that apply is INSYNC, polling the last and confirming the rest once each', async () => {
+    // Changes stay PENDING until the test settles them, once the member has polled twice.
+    const f = await fleet('wait', 999, 10, {insyncAfterMs: 3_600_000})
+    try {
+      const ip = ipOf(999)
+      const running = runCli(
+        ['join', '--zone', ZONE, '-s', poolOf(999, 10), '-p', '8080', '--ip', ip, '--registry', f.registry, '--lease', '3600', '--provider', 'route53', '--zone-id', f.ep.zoneId, '--wait', '--json', '--verbose', '--timeout', '300'],
+        {env: f.ep.env(), timeoutMs: 400_000},
+      )
+      await waitFor(() => f.ep.fake.count('GetChange') >= 2, 'the member to poll GetChange twice', 300_000)
+      f.ep.fake.settleChanges()
+      const r = await running
+      assert.equal(r.exitCode, 0, r.stderr.slice(-3000))
+      const out = JSON.parse(r.stdout) as {changeId: string; inSyncMs: number; coalesced: {appliedBy: string}}
+      assert.equal(out.coalesced.appliedBy, 'self')
+      const ids = out.changeId.split(',').map((id) => id.replace(/^\/change\//, ''))
+      const accepted = f.ep.fake.log.filter((e) => e.op === 'ChangeResourceRecordSets' && e.status === 200).length
+      assert.ok(ids.length >= 2 && ids.length === accepted, `${ids.length} change ids for ${accepted} batches`)
+      const polled = [...r.stderr.matchAll(/route53: call GetChange (\S+)/g)].map((m) => m[1]!)
+      assert.equal(polled[0], ids.at(-1), 'the last batch is polled first')
+      assert.deepEqual([...new Set(polled)].sort(), [...ids].sort(), 'every batch is confirmed INSYNC')
+      assert.ok(polled.filter((p) => p === ids.at(-1)).length >= 2, 'the last batch was polled while PENDING')
+      for (const id of ids.slice(0, -1)) assert.equal(polled.filter((p) => p === id).length, 1, `${id} is confirmed with one GetChange`)
+      assert.equal(polled.length, f.ep.fake.count('GetChange'))
+      assert.ok(out.inSyncMs > 0)
+      f.members.push({ip, host: hostOf(ip), service: poolOf(999, 10)})
+      assert.deepEqual(srvOf(f), wanted(f))
+      assert.deepEqual(checkInvariants(ZONE, f.ep.fake.records(f.ep.zoneId)), [])
     } finally {
       await f.ep.stop()
       await rm(f.regDir, {recursive: true, force: true})

@@ -292,6 +292,11 @@ export class FakeRoute53 {
     return zone.rrsets.flatMap((s) => s.values.map((value) => ({name: s.name.slice(0, -1), type: s.type, ttl: s.ttl, value})))
   }
 
+  /** Every change submitted so far reports INSYNC from now on (a test decides when propagation ends). */
+  settleChanges(): void {
+    for (const c of this.changes.values()) c.insyncAt = Math.min(c.insyncAt, Date.now())
+  }
+
   /** Requests per operation name that reached the handler (faults included). */
   count(op?: string): number {
     return this.log.filter((e) => op === undefined || e.op === op).length
