@@ -469,7 +469,7 @@ export class Route53Provider implements DnsProvider {
           this.options.log(`route53: ${outcome.changes.length} changes in ${n} change batches (${sizes})`)
         }
         for (const [k, batch] of split.batches.entries()) {
-          const which = n > 1 ? ` ${k + 1} of ${n}` : ''
+          const which = n > 1 ? `change batch ${k + 1} of ${n}` : 'the change batch'
           const sent = await this.sendBatch(requests[k]!, leftBehind)
           if (sent.kind === 'applied') {
             batchesApplied++
@@ -481,9 +481,9 @@ export class Route53Provider implements DnsProvider {
           }
           if (sent.kind === 'uncertain') {
             limbo = batch.changes
-            throw new Again('uncertain', unanswered++, `the answer to change batch${which} was lost and it may have landed; re-reading to find out`)
+            throw new Again('uncertain', unanswered++, `the answer to ${which} was lost and it may have landed; re-reading to find out`)
           }
-          throw new Again('conflict', ++conflicts, `conflict on change batch${which} (${sent.messages.join('; ')}); re-reading and planning what is left`)
+          throw new Again('conflict', ++conflicts, `conflict on ${which} (${sent.messages.join('; ')}); re-reading and planning what is left`)
         }
         return result(attempt, firstNotes, request)
       },
