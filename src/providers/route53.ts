@@ -39,7 +39,6 @@ import {
   nameToWire,
   splitChangeBatchMessages,
   valueFromWire,
-  valueToWire,
 } from './route53-wire.js'
 
 /**
