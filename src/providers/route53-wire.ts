@@ -136,35 +136,5 @@ export function isConcurrencyMessage(message: string): boolean {
   return /^Tried to (delete|create) resource record set .* but (it was not found|the values provided do not match the current values|it already exists)$/.test(message)
 }
 
-/** Route 53's limits on one ChangeBatch and one record set (reference §3.6). */
+/** Route 53's limits on one ChangeBatch and one record set (reference §3.6); route53-batches.ts splits plans by them. */
 export const ROUTE53_LIMITS = {valuesPerBatch: 1000, charactersPerBatch: 32_000, valuesPerSet: 400}
-
-interface BatchChange {
-  Action?: string
-  ResourceRecordSet?: {Name?: string; Type?: string; ResourceRecords?: {Value?: string}[]}
-}
-
-/**
- * Why Route 53 would refuse this batch as too large, or undefined. A pool
- * is updated as one compare-and-swap (DELETE of the SRV set as read +
- * CREATE of the new one), so both copies count: with 30-character SRV
- * values a pool fits up to 400 members (the per-set limit); with longer
- * target names the 32,000 characters of the batch come first.
- */
-export function batchLimitProblem(changes: readonly BatchChange[]): string | undefined {
-  let values = 0
-  let characters = 0
-  for (const c of changes) {
-    const records = c.ResourceRecordSet?.ResourceRecords ?? []
-    values += records.length
-    for (const r of records) characters += (r.Value ?? '').length
-    if (c.Action === 'CREATE' && records.length > ROUTE53_LIMITS.valuesPerSet) {
-      const set = `${c.ResourceRecordSet?.Name} ${c.ResourceRecordSet?.Type}`
-      return `${set} would hold ${records.length} values; Route 53 allows at most ${ROUTE53_LIMITS.valuesPerSet} in one record set`
-    }
-  }
-  if (values > ROUTE53_LIMITS.valuesPerBatch || characters > ROUTE53_LIMITS.charactersPerBatch) {
-    return `the change would carry ${values} values and ${characters} characters (the record sets it replaces, then their new values); Route 53 allows at most ${ROUTE53_LIMITS.valuesPerBatch} values and ${ROUTE53_LIMITS.charactersPerBatch} characters in one change batch`
-  }
-  return undefined
-}

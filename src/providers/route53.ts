@@ -3,35 +3,42 @@
  *
  * A command reads the few names it touches (one ListResourceRecordSets page
  * from the lowest of them usually covers all: they sort next to each other),
- * plans with the core planner and applies ONE ChangeBatch: per touched RRset
- * DELETE(exactly what was read) + CREATE(new), CREATE when absent, DELETE
- * when it becomes empty. Route 53 evaluates the batch atomically, so it is a
- * compare-and-swap: a concurrent writer makes it fail with InvalidChangeBatch
- * and we re-read, re-plan and retry with jittered exponential backoff until
- * the deadline. UPSERT is never used (last writer wins, registrations lost).
+ * plans with the core planner and applies it as ChangeBatches: per touched
+ * RRset DELETE(exactly what was read) + CREATE(new), CREATE when absent,
+ * DELETE when it becomes empty. One member's plan is one batch; a coalesced
+ * plan past Route 53's per-request limits is split into as few batches as
+ * the limits allow, in the planner's phase order (route53-batches.ts). Route
+ * 53 evaluates a batch atomically, so each is a compare-and-swap of the sets
+ * it touches: a concurrent writer makes it fail with InvalidChangeBatch, and
+ * we re-read, re-plan (a planner never adds a present value, so the new plan
+ * is what is left: batches already applied stay applied) and go on, with
+ * jittered exponential backoff until the deadline. UPSERT is never used
+ * (last writer wins, registrations lost).
  *
  * The SDK's own retries are off (maxAttempts 1): this loop owns retries and
  * the deadline, every attempt is logged (`route53: call <Operation> ...`) and
- * aborted when the deadline passes. A batch whose response was lost is
- * reconciled by the next read: if it landed, the re-plan is empty.
+ * aborted when the deadline passes. Calls are paced to the account's 5
+ * requests/s. A batch whose answer was lost is sent again as it is (still a
+ * compare-and-swap: if the first copy landed, the second is refused as a
+ * conflict) and then reconciled by the next read: if it landed, the re-plan
+ * no longer holds it.
  */
-import type {Change as R53Change, ResourceRecordSet, Route53Client} from '@aws-sdk/client-route-53'
+import type {ResourceRecordSet, Route53Client} from '@aws-sdk/client-route-53'
 import {BackendError, DeadlineError, InputError} from '../core/errors.js'
 import {type Work} from '../core/planner.js'
 import {type Change, type RecordType, ZoneState, groupByRRset} from '../core/records.js'
-import {type Backoff, backoffMs, retry} from '../core/retry.js'
+import {type Backoff, backoffMs, retry, sleep} from '../core/retry.js'
 import {readAndPlan} from '../core/transact.js'
 import {type Route53Settings} from './catalog.js'
 import {type DnsProvider, type ProviderOptions, type TransactResult} from './provider.js'
+import {splitIntoBatches} from './route53-batches.js'
 import {
-  batchLimitProblem,
   compareRoute53Order,
   isConcurrencyMessage,
   nameFromWire,
   nameToWire,
   splitChangeBatchMessages,
   valueFromWire,
-  valueToWire,
 } from './route53-wire.js'
 
 /**
@@ -52,6 +59,17 @@ const BACKOFF: Record<'conflict' | 'readThrottle' | 'changeThrottle' | 'transien
 
 /** Route 53 returns at most 300 RRsets a page. */
 export const PAGE_SIZE = 300
+
+/**
+ * Route 53 takes 5 requests/s per account (reference §3.7). One process
+ * sends at most 5 requests in any PACING_WINDOW_MS: a member's own join
+ * (2-3 calls) goes at once, a coalesced apply of many pages and batches
+ * spreads itself instead of spending requests on being throttled. The window
+ * is 10% longer than a second so that requests bunched up on the way (the
+ * service counts arrivals, we count departures) still stay under the rate.
+ */
+const REQUESTS_PER_SECOND = 5
+const PACING_WINDOW_MS = 1100
 
 const THROTTLE_CODES = new Set([
   'Throttling',
@@ -107,6 +125,7 @@ class Again extends Error {
 class NotInSync extends Error {}
 
 const setKey = (name: string, type: string): string => `${name} ${type}`
+const changeKey = (c: Change): string => `${c.action} ${c.name} ${c.type} ${c.value}`
 
 function describeChange(c: Change): string {
   return `${c.action === 'add' ? 'add' : 'remove'} ${c.type} ${c.value} at ${c.name}`
@@ -120,6 +139,8 @@ export class Route53Provider implements DnsProvider {
   private readonly zoneIds = new Map<string, string>()
   private readonly explicitZoneId?: string
   private readonly visibility?: 'private' | 'public'
+  /** When the last REQUESTS_PER_SECOND calls were sent (the pacing window). */
+  private readonly recentCalls: number[] = []
 
   constructor(options: ProviderOptions<Route53Settings>) {
     this.options = options
@@ -150,8 +171,23 @@ export class Route53Provider implements DnsProvider {
     const sdk = this.sdk as unknown as Record<string, new (input: object) => never>
     const command = new sdk[`${op}Command`]!(input)
     if (this.options.deadline.passed()) throw new DeadlinePassed(op)
+    await this.pace(op)
     this.options.log(`route53: call ${op}${detail ? ` ${detail}` : ''}`)
     return this.options.deadline.bound(() => new DeadlinePassed(op), (abortSignal) => client.send(command, {abortSignal}) as Promise<T>)
+  }
+
+  /** Wait until this call keeps the process within REQUESTS_PER_SECOND calls in any PACING_WINDOW_MS. */
+  private async pace(op: string): Promise<void> {
+    const calls = this.recentCalls
+    if (calls.length >= REQUESTS_PER_SECOND) {
+      const waitMs = calls[calls.length - REQUESTS_PER_SECOND]! + PACING_WINDOW_MS - Date.now()
+      if (waitMs > 0) {
+        if (this.options.deadline.wouldPass(waitMs)) throw new DeadlinePassed(op)
+        await sleep(waitMs)
+      }
+    }
+    calls.push(Date.now())
+    if (calls.length > REQUESTS_PER_SECOND) calls.splice(0, calls.length - REQUESTS_PER_SECOND)
   }
 
   /** How an error should be handled: retried (and how) or refused. */
@@ -340,58 +376,36 @@ export class Route53Provider implements DnsProvider {
 
   // ------------------------------------------------------------ writes
 
-  /** The ChangeBatch: per touched RRset DELETE(exactly as read) + CREATE(new). */
-  private buildBatch(state: ZoneState, changes: readonly Change[], known: Map<string, WireSet>): R53Change[] {
-    const after = state.clone()
-    after.apply(changes)
-    const batch: R53Change[] = []
-    for (const group of groupByRRset(changes)) {
-      const current = known.get(setKey(group.name, group.type))
-      if (current?.special) {
-        throw new BackendError(
-          `${group.name} ${group.type} is an alias or routing-policy record set in Route 53; dnssd changes only simple record sets (pick another --host or --a-record)`,
-        )
-      }
-      const values = after.values(group.name, group.type)
-      const wire: string[] = []
-      const represented = new Set<string>()
-      if (current) {
-        current.values.forEach((v, i) => {
-          if (values.includes(v) && !wire.includes(current.wire[i]!)) {
-            wire.push(current.wire[i]!)
-            represented.add(v)
-          }
-        })
-      }
-      for (const v of values) if (!represented.has(v)) wire.push(valueToWire(group.type, v))
-      const name = nameToWire(group.name)
-      if (current) {
-        batch.push({
-          Action: 'DELETE',
-          ResourceRecordSet: {Name: name, Type: group.type as never, TTL: current.ttl, ResourceRecords: current.wire.map((Value) => ({Value}))},
-        })
-      }
-      if (wire.length > 0) {
-        const ttl = current?.ttl ?? after.get(group.name, group.type)?.ttl ?? group.changes[0]!.ttl
-        batch.push({Action: 'CREATE', ResourceRecordSet: {Name: name, Type: group.type as never, TTL: ttl, ResourceRecords: wire.map((Value) => ({Value}))}})
-      }
-    }
-    return batch
-  }
-
   async transact({zone, names, plan}: Work, opts: {dryRun: boolean}): Promise<TransactResult> {
     const zoneId = await this.zoneIdFor(zone)
     let conflicts = 0
     let unanswered = 0
-    let sent: {changes: Change[]; notes: string[]} | undefined
+    /** Changes of batches Route 53 accepted (or that a fresh read showed landed), over every round. */
+    const done = new Map<string, Change>()
+    const changeIds: string[] = []
+    const notes: string[] = []
+    let batchesApplied = 0
+    /** The changes of a batch whose answer was lost: the next read tells whether they landed. */
+    let limbo: Change[] = []
     let pending: Change[] = []
+    const summary = (changes: readonly Change[]): string =>
+      changes.slice(0, 3).map(describeChange).join('; ') + (changes.length > 3 ? `; and ${changes.length - 3} more` : '')
     const leftBehind = (inFlight: boolean): string => {
-      const summary = pending.slice(0, 3).map(describeChange).join('; ') + (pending.length > 3 ? `; and ${pending.length - 3} more` : '')
-      if (sent) return `a change batch was sent but its answer was lost, so it may or may not have been applied (${summary}); run the same command again: it is idempotent`
-      if (inFlight) return `the change batch (${summary}) was sent but not confirmed, so it may or may not have been applied; run the same command again: it is idempotent`
-      if (pending.length > 0) return `nothing was changed; still to do: ${summary}; run the same command again`
+      const before = batchesApplied > 0 ? `${batchesApplied} change batch(es) of this plan were applied and stay applied; ` : ''
+      if (limbo.length > 0) return `${before}a change batch was sent but its answer was lost, so it may or may not have been applied (${summary(limbo)}); run the same command again: it is idempotent`
+      if (inFlight) return `${before}the change batch (${summary(pending)}) was sent but not confirmed, so it may or may not have been applied; run the same command again: it is idempotent`
+      if (pending.length > 0) return `${before || 'nothing was changed; '}still to do: ${summary(pending)}; run the same command again`
       return 'nothing was changed, so the records this command meant to add or remove are as they were; run the same command again'
     }
+    const result = (attempt: number, planNotes: readonly string[], request?: unknown): TransactResult => ({
+      changes: [...done.values()],
+      notes: [...planNotes, ...notes],
+      applied: done.size > 0,
+      attempts: attempt,
+      request,
+      changeId: changeIds.length > 0 ? changeIds.join(',') : undefined,
+    })
+    let firstNotes: string[] | undefined
     return retry(
       async (attempt): Promise<TransactResult> => {
         const pages: Page[] = []
@@ -413,29 +427,64 @@ export class Route53Provider implements DnsProvider {
           }
           throw error
         }
-        if (outcome.changes.length === 0) {
-          if (sent) {
-            const note = 'the answer to the change batch was lost, but a fresh read shows it was applied'
-            return {changes: sent.changes, notes: [...sent.notes, note], applied: true, attempts: attempt}
+        if (limbo.length > 0) {
+          // A planner never adds a present value nor removes an absent one: what the fresh plan no longer holds landed.
+          const still = new Set(outcome.changes.map(changeKey))
+          const landed = limbo.filter((c) => !still.has(changeKey(c)))
+          for (const c of landed) done.set(changeKey(c), c)
+          if (landed.length > 0) {
+            batchesApplied++
+            notes.push('the answer to the change batch was lost, but a fresh read shows it was applied')
+            if (changeIds.length > 0 || outcome.changes.length > 0) notes.push('--wait cannot follow the change batch whose answer was lost: Route 53 gave it no change id that arrived')
           }
-          return {changes: [], notes: outcome.notes, applied: false, attempts: attempt}
+          limbo = []
         }
+        firstNotes ??= outcome.notes
+        if (outcome.changes.length === 0) return result(attempt, done.size > 0 ? firstNotes : outcome.notes)
         pending = outcome.changes
-        const batch = this.buildBatch(outcome.state, outcome.changes, known)
-        // Too large for one compare-and-swap: refused whole, never sent in parts.
-        const tooLarge = batchLimitProblem(batch)
-        if (tooLarge) throw new InputError('--service', `${tooLarge}; nothing was changed (a smaller pool, or a second pool such as _v2 of the same service, fits)`)
-        const request = {HostedZoneId: zoneId, ChangeBatch: {Comment: `dnssd ${names[0] ?? ''}`.slice(0, 256), Changes: batch}}
+        for (const group of groupByRRset(outcome.changes)) {
+          if (known.get(setKey(group.name, group.type))?.special) {
+            throw new BackendError(
+              `${group.name} ${group.type} is an alias or routing-policy record set in Route 53; dnssd changes only simple record sets (pick another --host or --a-record)`,
+            )
+          }
+        }
+        const split = splitIntoBatches(outcome.changes, (name, type) => known.get(setKey(name, type)))
+        if ('refused' in split) {
+          // One record set too large for any batch: refused whole, never sent in parts.
+          const state = batchesApplied > 0 ? `the ${batchesApplied} change batch(es) sent before it stay applied` : 'nothing was changed'
+          throw new InputError('--service', `${split.refused}; ${state} (a smaller pool, or a second pool such as _v2 of the same service, fits)`)
+        }
+        const n = split.batches.length
+        const comment = `dnssd ${names[0] ?? ''}`
+        const requests = split.batches.map((b, k) => ({
+          HostedZoneId: zoneId,
+          ChangeBatch: {Comment: (n > 1 ? `${comment} (${k + 1}/${n})` : comment).slice(0, 256), Changes: b.wire},
+        }))
+        const request = n === 1 ? requests[0] : {HostedZoneId: zoneId, ChangeBatches: requests.map((r) => r.ChangeBatch)}
         if (opts.dryRun) return {changes: outcome.changes, notes: outcome.notes, applied: false, attempts: attempt, request}
-        const result = await this.sendBatch(request, leftBehind)
-        if (result.kind === 'applied') {
-          return {changes: outcome.changes, notes: outcome.notes, applied: true, attempts: attempt, request, changeId: result.changeId}
+        if (n > 1) {
+          const sizes = split.batches.map((b) => `${b.values} values/${b.characters} characters`).join(', ')
+          this.options.log(`route53: ${outcome.changes.length} changes in ${n} change batches (${sizes})`)
         }
-        if (result.kind === 'uncertain') {
-          sent = {changes: outcome.changes, notes: outcome.notes}
-          throw new Again('uncertain', unanswered++, 'the change batch may have landed; re-reading to find out')
+        for (const [k, batch] of split.batches.entries()) {
+          const which = n > 1 ? `change batch ${k + 1} of ${n}` : 'the change batch'
+          const sent = await this.sendBatch(requests[k]!, leftBehind)
+          if (sent.kind === 'applied') {
+            batchesApplied++
+            for (const c of batch.changes) done.set(changeKey(c), c)
+            const applied = new Set(batch.changes.map(changeKey))
+            pending = pending.filter((c) => !applied.has(changeKey(c)))
+            if (sent.changeId) changeIds.push(sent.changeId)
+            continue
+          }
+          if (sent.kind === 'uncertain') {
+            limbo = batch.changes
+            throw new Again('uncertain', unanswered++, `the answer to ${which} was lost and it may have landed; re-reading to find out`)
+          }
+          throw new Again('conflict', ++conflicts, `conflict on ${which} (${sent.messages.join('; ')}); re-reading and planning what is left`)
         }
-        throw new Again('conflict', ++conflicts, `conflict (${result.messages.join('; ')}); re-reading and planning again`)
+        return result(attempt, firstNotes, request)
       },
       {
         deadline: this.options.deadline,
@@ -447,20 +496,39 @@ export class Route53Provider implements DnsProvider {
     )
   }
 
-  /** Send one batch; resend the same batch (it is still a compare-and-swap) on throttling. */
+  /**
+   * Send one batch. Throttled: the same batch again soon (it is still a
+   * compare-and-swap). A 5xx or a broken connection (a keep-alive socket the
+   * server closed while we planned, or an answer lost after commit): the same
+   * batch again too, since a copy that already landed cannot land twice (its
+   * DELETE no longer matches, its CREATE finds the set) and comes back as a
+   * conflict, which then means "maybe applied": the caller re-reads.
+   */
   private async sendBatch(
-    request: object,
+    request: {HostedZoneId: string; ChangeBatch: {Changes: unknown[]}},
     leftBehind: (inFlight: boolean) => string,
   ): Promise<{kind: 'applied'; changeId?: string} | {kind: 'conflict'; messages: string[]} | {kind: 'uncertain'}> {
-    const changes = (request as {ChangeBatch: {Changes: unknown[]}}).ChangeBatch.Changes.length
+    const changes = request.ChangeBatch.Changes.length
+    let maybeLanded = false
     try {
       const res = await retry(() => this.attempt<{ChangeInfo?: {Id?: string}}>('ChangeResourceRecordSets', `${changes} changes`, request), {
         deadline: this.options.deadline,
-        // Our read ages while we wait: resend soon, the batch is still a compare-and-swap.
-        // Growing to 250 ms: one writer alone stays under 5 requests/s even if rejected requests count.
-        classify: (error, attempt) => (this.classify(error) === 'throttle' ? {waitMs: backoffMs(attempt - 1, BACKOFF.changeThrottle), why: 'throttled'} : undefined),
-        onRetry: (error) => this.options.log(`route53: ChangeResourceRecordSets throttled (${(error as Error).name}); sending the same batch again`),
-        giveUp: () => this.deadlineError('ChangeResourceRecordSets', leftBehind(false)),
+        classify: (error, attempt) => {
+          const failure = this.classify(error)
+          // Our read ages while we wait: resend soon.
+          // Growing to 250 ms: one writer alone stays under 5 requests/s even if rejected requests count.
+          if (failure === 'throttle') return {waitMs: backoffMs(attempt - 1, BACKOFF.changeThrottle), why: 'throttled'}
+          if (failure === undefined) return undefined
+          maybeLanded = true
+          return {waitMs: backoffMs(attempt - 1, BACKOFF.transient), why: 'unanswered'}
+        },
+        onRetry: (error, step) =>
+          this.options.log(
+            step.why === 'throttled'
+              ? `route53: ChangeResourceRecordSets throttled (${(error as Error).name}); sending the same batch again`
+              : `route53: ChangeResourceRecordSets got no answer (${(error as Error).name}: ${(error as Error).message}); sending the same batch again (a copy that landed is refused as a conflict)`.slice(0, 300),
+          ),
+        giveUp: () => this.deadlineError('ChangeResourceRecordSets', leftBehind(maybeLanded)),
       })
       return {kind: 'applied', changeId: res.ChangeInfo?.Id}
     } catch (error) {
@@ -469,26 +537,40 @@ export class Route53Provider implements DnsProvider {
       const e = error as {name?: string; message?: string}
       if (e.name === 'InvalidChangeBatch') {
         const messages = splitChangeBatchMessages(e.message ?? '')
-        if (messages.length > 0 && messages.every(isConcurrencyMessage)) return {kind: 'conflict', messages}
+        if (messages.length > 0 && messages.every(isConcurrencyMessage)) return maybeLanded ? {kind: 'uncertain'} : {kind: 'conflict', messages}
         const outOfZone = messages.find((m) => /is not permitted in zone/.test(m))
         if (outOfZone) {
           throw new BackendError(`Route 53 refused the change: ${outOfZone}. The hosted zone id does not belong to --zone; check --zone-id`, {cause: error})
         }
         throw new BackendError(`Route 53 refused the change batch: ${messages.join('; ')}`, {cause: error})
       }
-      // 5xx and lost connections may hide a committed batch: re-read instead of resending blindly.
-      if (this.classify(error)) return {kind: 'uncertain'}
-      throw this.refusal(error, 'ChangeResourceRecordSets', (request as {HostedZoneId: string}).HostedZoneId)
+      throw this.refusal(error, 'ChangeResourceRecordSets', request.HostedZoneId)
     }
   }
 
-  /** Poll GetChange until INSYNC (reference §5), within the deadline. */
+  /**
+   * Poll GetChange until INSYNC (reference §5), within the deadline. A plan
+   * sent in several batches has their ids joined by commas: the last one is
+   * polled first, then the earlier ones. They were accepted before it, so
+   * once it is INSYNC they normally are too and each costs one GetChange to
+   * confirm (one poll loop in all instead of one per batch); nothing rests on
+   * that order, a batch still PENDING is polled like the last.
+   */
   async waitInSync(changeId: string, onPoll?: (status: string, elapsedMs: number) => void): Promise<{elapsedMs: number}> {
     const started = Date.now()
-    const id = changeId.replace(/^\/change\//, '')
+    const ids = changeId
+      .split(',')
+      .map((id) => id.trim().replace(/^\/change\//, ''))
+      .filter((id) => id !== '')
+    for (const id of [...ids.slice(-1), ...ids.slice(0, -1)]) await this.pollInSync(id, ids.length, started, onPoll)
+    return {elapsedMs: Date.now() - started}
+  }
+
+  private async pollInSync(id: string, of: number, started: number, onPoll?: (status: string, elapsedMs: number) => void): Promise<void> {
+    const which = of > 1 ? `change ${id} (one of ${of} batches)` : `change ${id}`
     const late = (): DeadlineError =>
-      new DeadlineError(`change ${id} is applied but was not yet INSYNC when the deadline (--timeout) passed; Route 53 usually takes under 60 s: raise --timeout to wait longer`)
-    return retry(
+      new DeadlineError(`${which} is applied but was not yet INSYNC when the deadline (--timeout) passed; Route 53 usually takes under 60 s: raise --timeout to wait longer`)
+    await retry(
       async () => {
         let status = 'PENDING'
         try {
@@ -501,7 +583,6 @@ export class Route53Provider implements DnsProvider {
         }
         onPoll?.(status, Date.now() - started)
         if (status !== 'INSYNC') throw new NotInSync(status)
-        return {elapsedMs: Date.now() - started}
       },
       {
         deadline: this.options.deadline,

@@ -12,6 +12,9 @@
  *    `[m1, m2]` in the standard ErrorResponse body;
  *  - names canonicalised (lower case, octal escapes for anything outside
  *    a-z 0-9 - _, trailing dot); TXT must be quoted, 255 bytes a string;
+ *  - the per-request limits: 1,000 ResourceRecord values and 32,000 Value
+ *    characters (DELETE and CREATE each count, UPSERT twice), refused with
+ *    InvalidChangeBatch in the texts real responses carry;
  *  - a per-account token bucket (5 requests/s) answering 400 Throttling;
  *  - fault switches: Throttling, PriorRequestNotComplete, 500, responses
  *    dropped AFTER a change was committed, and a mode that never answers.
@@ -25,6 +28,9 @@ import {XMLParser} from 'fast-xml-parser'
 const NS = 'https://route53.amazonaws.com/doc/2013-04-01/'
 const PAGE_MAX = 300
 const ZONES_PAGE_MAX = 100
+/** One ChangeResourceRecordSets request: ResourceRecord elements and characters of all Values (reference §3.6). */
+export const BATCH_MAX_RECORDS = 1000
+export const BATCH_MAX_CHARACTERS = 32_000
 
 export interface FakeRRset {
   /** Canonical: lower case, escaped, trailing dot. */
@@ -222,12 +228,20 @@ export class FakeRoute53 {
   readonly zones = new Map<string, FakeZone>()
   readonly log: RequestLogEntry[] = []
   options: Required<Omit<FakeOptions, 'deniedKeys'>> & {deniedKeys: Set<string>}
-  /** Forced faults for the next requests, consumed in order (op filter optional). */
-  readonly forced: {kind: FaultKind; op?: string}[] = []
+  /** Forced faults for the next requests, consumed in order (op filter optional; `skip` lets that many matching requests pass first). */
+  readonly forced: {kind: FaultKind; op?: string; skip?: number}[] = []
   /** When true, accept connections and never answer. */
   hang = false
   /** Operations that are received (and logged) but never answered. */
   readonly hangOps = new Set<string>()
+  /** Size of every change batch that passed structural validation, in arrival order (refused ones too). */
+  readonly batchSizes: {records: number; characters: number}[] = []
+  /**
+   * Called after a change batch has been committed, before it is answered: a
+   * test plays another writer there (the next batch of the same apply then
+   * meets a changed zone). Removed once called.
+   */
+  afterCommit?: (zone: FakeZone) => void
   private server?: Server
   private readonly sockets = new Set<Socket>()
   private readonly changes = new Map<string, PendingChange>()
@@ -278,6 +292,11 @@ export class FakeRoute53 {
     return zone.rrsets.flatMap((s) => s.values.map((value) => ({name: s.name.slice(0, -1), type: s.type, ttl: s.ttl, value})))
   }
 
+  /** Every change submitted so far reports INSYNC from now on (a test decides when propagation ends). */
+  settleChanges(): void {
+    for (const c of this.changes.values()) c.insyncAt = Math.min(c.insyncAt, Date.now())
+  }
+
   /** Requests per operation name that reached the handler (faults included). */
   count(op?: string): number {
     return this.log.filter((e) => op === undefined || e.op === op).length
@@ -310,7 +329,9 @@ export class FakeRoute53 {
 
   private pickFault(op: string): FaultKind | undefined {
     const i = this.forced.findIndex((f) => f.op === undefined || f.op === op)
-    if (i >= 0) return this.forced.splice(i, 1)[0]!.kind
+    const forced = this.forced[i]
+    if (forced && forced.skip) forced.skip--
+    else if (forced) return this.forced.splice(i, 1)[0]!.kind
     if (this.options.faultRate <= 0 || this.options.random() >= this.options.faultRate) return undefined
     const kinds = this.options.faultKinds.filter((k) => (k === 'drop' || k === 'prior' ? op === 'ChangeResourceRecordSets' : true))
     return kinds.length === 0 ? undefined : kinds[Math.floor(this.options.random() * kinds.length)]
@@ -497,6 +518,20 @@ export class FakeRoute53 {
       }
       return {action, name: canonicalName(rawName), type, ttl: Number(rrs.TTL), values: records.map((r) => String(r.Value ?? ''))}
     })
+    // The per-request limits (reference §3.6), before any change is evaluated: every ResourceRecord
+    // counts (DELETE and CREATE alike, UPSERT twice), and so does every character of every Value.
+    let records = 0
+    let characters = 0
+    for (const c of parsed) {
+      const times = c.action === 'UPSERT' ? 2 : 1
+      records += times * c.values.length
+      characters += times * c.values.reduce((sum, v) => sum + v.length, 0)
+    }
+    const tooLarge: string[] = []
+    if (records > BATCH_MAX_RECORDS) tooLarge.push(`Number of records limit of ${BATCH_MAX_RECORDS} exceeded.`)
+    if (characters > BATCH_MAX_CHARACTERS) tooLarge.push(`RDATA character limit of ${BATCH_MAX_CHARACTERS} exceeded.`)
+    this.batchSizes.push({records, characters})
+    if (tooLarge.length > 0) throw new ApiError(400, 'InvalidChangeBatch', `[${tooLarge.join(', ')}]`)
     const work = zone.rrsets.map((s) => ({...s, values: [...s.values]}))
     const messages: string[] = []
     const seen = new Map<string, string[]>()
@@ -555,6 +590,11 @@ export class FakeRoute53 {
     }
     if (messages.length > 0) throw new ApiError(400, 'InvalidChangeBatch', `[${messages.join(', ')}]`)
     zone.rrsets = work
+    const hook = this.afterCommit
+    if (hook) {
+      this.afterCommit = undefined
+      hook(zone)
+    }
     const id = `C${randomBytes(10).toString('hex').toUpperCase().slice(0, 20)}`
     const submittedAt = new Date()
     this.changes.set(id, {id, submittedAt, insyncAt: Date.now() + this.options.insyncAfterMs})

@@ -81,6 +81,32 @@ describe('local Route 53 endpoint', () => {
     await assert.rejects(client.send(new ListResourceRecordSetsCommand({HostedZoneId: 'ZNOPE'})), (e: any) => e.name === 'NoSuchHostedZone' && e.$metadata.httpStatusCode === 404)
   })
 
+  it('refuses a batch past 1,000 values or 32,000 characters (DELETE and CREATE both count, UPSERT twice), changing nothing', async () => {
+    const set = (name: string, n: number, len = 7) => ({
+      Name: name,
+      Type: 'TXT' as const,
+      TTL: 60,
+      ResourceRecords: Array.from({length: n}, (_, i) => ({Value: `"${String(i).padStart(len - 2, '0')}"`})),
+    })
+    const send = (changes: {Action: 'CREATE' | 'DELETE' | 'UPSERT'; ResourceRecordSet: ReturnType<typeof set>}[]) =>
+      client.send(new ChangeResourceRecordSetsCommand({HostedZoneId: zoneId, ChangeBatch: {Changes: changes}}))
+    const refused = (text: string) => (e: any) => e.name === 'InvalidChangeBatch' && e.$metadata.httpStatusCode === 400 && e.message === `[${text}]`
+    const before = fake.records(zoneId)
+    // 400 + 400 + 201 = 1,001 values in three sets.
+    await assert.rejects(send([{Action: 'CREATE', ResourceRecordSet: set('l1.example.com', 400)}, {Action: 'CREATE', ResourceRecordSet: set('l2.example.com', 400)}, {Action: 'CREATE', ResourceRecordSet: set('l3.example.com', 201)}]), refused('Number of records limit of 1000 exceeded.'))
+    // 300 values counted twice by UPSERT, plus 401 = 1,001.
+    await assert.rejects(send([{Action: 'UPSERT', ResourceRecordSet: set('l1.example.com', 300)}, {Action: 'CREATE', ResourceRecordSet: set('l2.example.com', 400)}, {Action: 'CREATE', ResourceRecordSet: set('l3.example.com', 1)}]), refused('Number of records limit of 1000 exceeded.'))
+    // 2 x 200 values of 81 characters = 32,400 characters.
+    await assert.rejects(send([{Action: 'CREATE', ResourceRecordSet: set('l1.example.com', 200, 81)}, {Action: 'CREATE', ResourceRecordSet: set('l2.example.com', 200, 81)}]), refused('RDATA character limit of 32000 exceeded.'))
+    assert.deepEqual(fake.records(zoneId), before)
+    // Exactly at the limits: 1,000 values (a DELETE of 400 and CREATEs of 400 + 200).
+    await send([{Action: 'CREATE', ResourceRecordSet: set('l1.example.com', 400)}])
+    await send([{Action: 'DELETE', ResourceRecordSet: set('l1.example.com', 400)}, {Action: 'CREATE', ResourceRecordSet: set('l1.example.com', 400, 8)}, {Action: 'CREATE', ResourceRecordSet: set('l2.example.com', 200)}])
+    assert.equal(fake.batchSizes.at(-1)!.records, 1000)
+    await send([{Action: 'DELETE', ResourceRecordSet: set('l1.example.com', 400, 8)}, {Action: 'DELETE', ResourceRecordSet: set('l2.example.com', 200)}])
+    assert.deepEqual(fake.records(zoneId), before)
+  })
+
   it('answers Throttling (400) beyond the account rate', async () => {
     fake.options.rate = 5
     fake.options.burst = 5

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {route53Policy, writtenNames} from '../../src/providers/route53-policy.js'
 import {
-  batchLimitProblem,
   compareRoute53Order,
   isConcurrencyMessage,
   nameFromWire,
@@ -79,20 +78,5 @@ describe('route53 policy', () => {
     assert.ok(!p.Statement.some((s) => s.Sid === 'FindZoneByName'))
     assert.ok(route53Policy({zoneId: 'Z1', byName: true}).Statement.some((s) => s.Resource === '*'))
     assert.ok(writtenNames({zoneId: 'Z1', zone: 'example.com', services: ['_http._tcp']}).includes('*._http._tcp.example.com'))
-  })
-})
-
-describe('route53 change batch limits', () => {
-  const set = (action: string, n: number, len = 30) => ({
-    Action: action,
-    ResourceRecordSet: {Name: '_v1._web._tcp.example.com.', Type: 'SRV', ResourceRecords: Array.from({length: n}, () => ({Value: 'x'.repeat(len)}))},
-  })
-  it('a pool of 400 short values swaps in one batch; 401 values in one set are refused', () => {
-    assert.equal(batchLimitProblem([set('DELETE', 399), set('CREATE', 400)]), undefined)
-    assert.match(batchLimitProblem([set('DELETE', 400), set('CREATE', 401)])!, /would hold 401 values; Route 53 allows at most 400/)
-  })
-  it('long values reach the 32,000 characters of a batch first', () => {
-    assert.equal(batchLimitProblem([set('DELETE', 199, 80), set('CREATE', 200, 80)]), undefined)
-    assert.match(batchLimitProblem([set('DELETE', 200, 80), set('CREATE', 201, 80)])!, /401 values and 32080 characters.*32000 characters/)
   })
 })
