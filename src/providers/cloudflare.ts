@@ -29,10 +29,12 @@
  * Requests: the SDK's own retries are off (maxRetries 0) so that this file
  * owns the loop (src/core/retry.ts): 429 (971), 408/409 and 5xx and
  * connection failures are retried with backoff, honouring `retry-after` only
- * while it fits before the deadline. A batch is retried as it is only on 429
- * (refused, so not applied); after a 5xx, a dropped connection or a timeout
- * it may have been applied with its answer lost, so the zone is read again
- * and the rest planned from what it holds. Each attempt is bounded by the deadline
+ * while it fits before the deadline. A batch answered by a 5xx, a dropped
+ * connection or a timeout may have been applied with its answer lost: sent
+ * again, it then fails on its own guards (81044) or records (81058), which
+ * after such an answer means "applied", so the zone is read again and the
+ * rest planned from what it holds (a stale keep-alive connection after a long
+ * plan is the common case: the resend goes out on a fresh one). Each attempt is bounded by the deadline
  * through the SDK timeout and an abort signal, and logs one
  * `cloudflare: call ...` line.
  */
@@ -84,10 +86,11 @@ class Conflict extends Error {
 }
 
 /**
- * A batch whose outcome is unknown (5xx, a dropped connection or a timeout:
- * it may have been committed with its answer lost). Sending it again would
- * answer 81044/81058 if it had been; the zone as it is now answers that
- * without guessing, so the provider re-reads and re-plans instead.
+ * A batch whose outcome was unknown (5xx, a dropped connection or a timeout:
+ * it may have been applied with its answer lost) is sent again, and answers
+ * 81044/81058 if it had been: its guards are gone and its records present.
+ * Or its answer did not carry the new guard ids. Either way the zone as it is
+ * now tells what is left: the provider re-reads and re-plans.
  */
 class Unsettled extends Error {}
 
@@ -234,13 +237,13 @@ export class CloudflareProvider implements DnsProvider {
     const expired = (cause?: unknown): DeadlineError =>
       new DeadlineError(`Cloudflare did not answer ${label} before the deadline (--timeout)`, cause === undefined ? undefined : {cause})
     let previous = ''
+    // A write answered by a dropped connection, a timeout or a 5xx may have been applied (settle).
+    let uncertain = false
     const unknownOutcome = (err: unknown): boolean =>
       err instanceof APIConnectionError ||
       (err as Error)?.name === 'AbortError' ||
       (err as Error)?.name === 'TimeoutError' ||
       (err instanceof APIError && (err.status === 408 || err.status === 409 || (err.status ?? 0) >= 500))
-    const describeFailure = (err: unknown): string =>
-      err instanceof APIConnectionTimeoutError ? 'a timeout' : err instanceof APIConnectionError ? 'a connection error' : err instanceof APIError ? describeApiError(err) : 'a timeout while reading the answer'
     return retry(
       async (attempt) => {
         if (deadline.passed()) throw new DeadlineError(`the deadline passed before ${label}${previous ? ` (last: ${previous})` : ''}; raise --timeout`)
@@ -251,8 +254,13 @@ export class CloudflareProvider implements DnsProvider {
           return await deadline.bound(expired, (signal) => fn(client, {maxRetries: 0, timeout: attemptMs, signal}))
         } catch (err) {
           if (err instanceof APIUserAbortError) throw expired(err)
-          // A write whose outcome is unknown is settled by reading the zone (transact), not by sending it again.
-          if (opts.settle && unknownOutcome(err)) throw new Unsettled(`${label} ended with ${describeFailure(err)}; its outcome is unknown, re-reading the zone`)
+          if (opts.settle) {
+            if (unknownOutcome(err)) uncertain = true
+            else if (uncertain && codesOf(err).some((c) => c === 81044 || c === 81057 || c === 81058)) {
+              // Sent again after an answer that never came, it finds its own deletes done and posts present.
+              throw new Unsettled(`${label} had been applied by an earlier attempt whose answer was lost (${describeApiError(err)} now); re-reading the zone`)
+            }
+          }
           throw err
         }
       },
