@@ -44,7 +44,8 @@
  *   requests are not counted.
  * Knobs: 429 injection (every Nth request, body 971 + retry-after and
  * Ratelimit headers), one-off faults, seeded random faults (429, 5xx, and an
- * answer lost after the request was applied), holding matching requests
+ * answer lost after the request was applied), answers lost on demand (the
+ * k-th matching request), holding matching requests
  * until the test releases them, a hanging mode (accepts, never answers),
  * latency, and a request log (batch requests with their operation count).
  */
@@ -187,6 +188,7 @@ export class FakeCloudflare {
   private readonly store = new Map<string, StoredRecord[]>()
   private readonly tokens: Record<string, TokenGrant>
   private readonly faults: Fault[] = []
+  private readonly losses: {match: RegExp; skip: number; times: number}[] = []
   private readonly holds: {match: RegExp; gate: Promise<void>; left: number; skip: number; when?: (body: Record<string, unknown>) => boolean}[] = []
   private requests = 0
   /** Times of the requests counted in the rate-limit window, and the end of a block after it was exceeded. */
@@ -244,6 +246,11 @@ export class FakeCloudflare {
 
   injectFault(f: Omit<Fault, 'times'> & {times?: number}): void {
     this.faults.push({times: 1, ...f})
+  }
+
+  /** Apply `times` requests matching `match` (after letting `skip` of them pass), then drop each connection without an answer. */
+  loseAnswers(match: RegExp, opts: {skip?: number; times?: number} = {}): void {
+    this.losses.push({match, skip: opts.skip ?? 0, times: opts.times ?? 1})
   }
 
   /**
@@ -304,6 +311,12 @@ export class FakeCloudflare {
         this.injected[drawn]++
         if (drawn === '429') throw new Failure(429, [{code: 971, message: 'Please wait and consider throttling your request speed'}], {'retry-after': '1'})
         if (drawn === '5xx') throw new Failure(503, [{code: 10001, message: 'Service temporarily unavailable'}])
+        lost = true
+      }
+      const loss = this.losses.find((l) => l.times > 0 && l.match.test(`${method} ${path}`))
+      if (loss && loss.skip > 0) loss.skip--
+      else if (loss) {
+        loss.times--
         lost = true
       }
       const every = this.opts.rateLimitEvery
