@@ -193,6 +193,27 @@ describe('cloudflare: a batch whose answer is lost', () => {
   })
 })
 
+describe('cloudflare: the account rate limit', () => {
+  it('past the quota every request is refused for a window (429 971, retry-after); the apply waits it out within --timeout and finishes', async () => {
+    // The documented 1,200 per 300 s, scaled down so one apply of ~24 requests crosses it: 12 per 10 s
+    // (a window long enough that even a slow machine sends 13 requests inside it).
+    await withFake({rateLimit: {requests: 12, windowSeconds: 10}}, async (fake) => {
+      const dir = await registryDir('quota')
+      const fleet = Array.from({length: 60}, (_, i) => ipOf(i))
+      await writeIntents(dir, fleet, 'join')
+      const r = await sync(fake, dir, ['--batch-size', '20'])
+      assert.equal(r.exitCode, 0, r.stderr.split('\n').slice(-8).join('\n'))
+      const refused = fake.log.filter((e) => e.status === 429)
+      assert.ok(refused.length > 0, 'the quota was reached')
+      assert.match(r.stderr, /\(attempt \d+ after 429 971\)/)
+      assert.deepEqual(srvTargets(fake), fleet.map(hostOf).sort())
+      assert.deepEqual(checkInvariants(ZONE, fake.values()), [])
+      const served = fake.log.filter((e) => e.status === 200).length
+      console.log(`# quota 12 per 10 s: ${served} requests served, ${refused.length} refused with 429`)
+    })
+  })
+})
+
 describe('cloudflare: a batch past the zone\'s plan limit', () => {
   it('--batch-size 3500 on a zone that takes 200 (the Free plan): refused whole, nothing applied, the message says to lower --batch-size', async () => {
     await withFake({maxBatch: 200}, async (fake) => {
