@@ -34,9 +34,9 @@
  * again, it then fails on its own guards (81044) or records (81058), which
  * after such an answer means "applied", so the zone is read again and the
  * rest planned from what it holds (a stale keep-alive connection after a long
- * plan is the common case: the resend goes out on a fresh one). Each attempt is bounded by the deadline
- * through the SDK timeout and an abort signal, and logs one
- * `cloudflare: call ...` line.
+ * plan is the common case: the resend goes out on a fresh one). Each attempt
+ * is bounded by the deadline through the SDK timeout and an abort signal, and
+ * logs one `cloudflare: call ...` line.
  */
 import {readFile} from 'node:fs/promises'
 import type CloudflareSdk from 'cloudflare'
@@ -257,8 +257,9 @@ export class CloudflareProvider implements DnsProvider {
           if (opts.settle) {
             if (unknownOutcome(err)) uncertain = true
             else if (uncertain && codesOf(err).some((c) => c === 81044 || c === 81057 || c === 81058)) {
-              // Sent again after an answer that never came, it finds its own deletes done and posts present.
-              throw new Unsettled(`${label} had been applied by an earlier attempt whose answer was lost (${describeApiError(err)} now); re-reading the zone`)
+              // Sent again after an answer that never came, it finds its own deletes done and posts present
+              // (or a concurrent writer's: the same re-read answers both).
+              throw new Unsettled(`${label} answered ${describeApiError(err)} after an attempt whose answer was lost: that attempt was applied (or a concurrent writer came first); re-reading the zone`)
             }
           }
           throw err
