@@ -82,6 +82,16 @@ export const providerFlags = {
   verbose: Flags.boolean({char: 'v', description: 'list every API call and step on stderr', default: false}),
 }
 
+/** Cloudflare provider settings for the commands that write (passed to the provider by flag name). */
+export const cloudflareWriteFlags = {
+  'batch-size': Flags.string({
+    env: 'DNSSD_BATCH_SIZE',
+    description:
+      'cloudflare: operations per batch request, compare-and-swap guards included (5-3500; the Free plan allows 200, paid plans 3,500); a larger change is sent as several batches in order [default: 200]',
+    helpGroup: 'CLOUDFLARE',
+  }),
+}
+
 export const dryRunFlag = Flags.boolean({char: 'n', description: 'print the planned changes and change nothing', default: false})
 
 /** Route 53 provider settings (passed to the provider by flag name). */

@@ -10,6 +10,7 @@ import {InputError} from '../core/errors.js'
 import {type Member, completeMember, memberSpec} from '../core/membership.js'
 import {parseAddress, parseSeconds, parseService, parseZone} from '../core/names.js'
 import {type ProviderFlags, checkMemberFor, chooseProvider, supports} from '../providers/catalog.js'
+import {parseBatchSize} from '../providers/cloudflare-records.js'
 import {type Registry, type RegistryOptions, parseRegistryUrl} from '../registry/registry.js'
 
 export interface MembershipFlags extends ProviderFlags {
@@ -160,6 +161,8 @@ async function zoneWideEdge(
   const registry = parseRegistryUrl(flags.registry)
   const grace = flags.grace === undefined || flags.grace === '0' ? 0 : parseSeconds(flags.grace, '--grace')
   const fixed = flags.provider === undefined ? undefined : await chooseProvider(flags, zone)
+  // Without --provider, only Cloudflare leases use --batch-size: a bad value is still bad input now, not mid-cycle.
+  if (fixed === undefined && given(flags['batch-size'])) parseBatchSize(flags['batch-size'])
   return {
     registry,
     graceMs: grace * 1000,

@@ -1,7 +1,7 @@
 import {join} from '../app/membership.js'
 import {type MembershipResult} from '../app/membership.js'
 import {DnssdCommand} from '../cli/base.js'
-import {checkFlags, dryRunFlag, identityFlags, leaseFlag, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, rfc2136Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
+import {cloudflareWriteFlags, checkFlags, dryRunFlag, identityFlags, leaseFlag, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, rfc2136Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
 import {renderMembership} from '../cli/render.js'
 import {membershipRequest} from '../cli/requests.js'
 
@@ -35,6 +35,7 @@ included it: a fleet joining at once costs a few API calls, not thousands.`
     'dry-run': dryRunFlag,
     ...route53Flags,
     ...rfc2136Flags,
+    ...cloudflareWriteFlags,
     wait: waitFlag,
     registry: registryFlag,
     lease: leaseFlag,

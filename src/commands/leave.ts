@@ -1,6 +1,6 @@
 import {type MembershipResult, leave} from '../app/membership.js'
 import {DnssdCommand} from '../cli/base.js'
-import {dryRunFlag, identityFlags, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, rfc2136Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
+import {cloudflareWriteFlags, dryRunFlag, identityFlags, portFlag, providerFlags, recordFlags, registryFlag, route53Flags, rfc2136Flags, timeoutFlag, waitFlag} from '../cli/flags.js'
 import {renderMembership} from '../cli/render.js'
 import {membershipRequest} from '../cli/requests.js'
 
@@ -33,6 +33,7 @@ so a fleet shutting down at once fits in a few seconds.`
     'dry-run': dryRunFlag,
     ...route53Flags,
     ...rfc2136Flags,
+    ...cloudflareWriteFlags,
     wait: waitFlag,
     registry: registryFlag,
   }

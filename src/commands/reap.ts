@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {type ReapResult, reap} from '../app/reap.js'
 import {DnssdCommand} from '../cli/base.js'
-import {dryRunFlag, providerFlags, registryFlag, rfc2136Flags, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
+import {cloudflareWriteFlags, dryRunFlag, providerFlags, registryFlag, rfc2136Flags, serviceFlag, timeoutFlag, zoneFlag} from '../cli/flags.js'
 import {renderReap} from '../cli/render.js'
 import {reapRequest} from '../cli/requests.js'
 
@@ -27,6 +27,7 @@ every instance at once: a second reaper finds nothing left to do.`
     grace: Flags.string({env: 'DNSSD_GRACE', description: 'reap only leases expired for longer than this many seconds', default: '0', helpGroup: 'LEASE'}),
     ...providerFlags,
     ...rfc2136Flags,
+    ...cloudflareWriteFlags,
     provider: Flags.string({
       env: 'DNSSD_PROVIDER',
       description: 'remove through this provider instead of the one named in each lease',

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {type SyncCycle, syncLoop, syncOnce} from '../app/sync.js'
 import {DnssdCommand} from '../cli/base.js'
-import {dryRunFlag, providerFlags, registryFlag, rfc2136Flags, timeoutFlag, zoneFlag} from '../cli/flags.js'
+import {cloudflareWriteFlags, dryRunFlag, providerFlags, registryFlag, rfc2136Flags, timeoutFlag, zoneFlag} from '../cli/flags.js'
 import {renderSync} from '../cli/render.js'
 import {syncRequest} from '../cli/requests.js'
 
@@ -31,6 +31,7 @@ and exits with its result. --json prints one JSON object per cycle.`
     grace: Flags.string({env: 'DNSSD_GRACE', description: 'remove only leases expired for longer than this many seconds', default: '0', helpGroup: 'LEASE'}),
     ...providerFlags,
     ...rfc2136Flags,
+    ...cloudflareWriteFlags,
     provider: Flags.string({
       env: 'DNSSD_PROVIDER',
       description: 'apply through this provider instead of the one named in each lease',

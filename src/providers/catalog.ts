@@ -8,12 +8,23 @@
 import {type Member} from '../core/membership.js'
 import {InputError} from '../core/errors.js'
 import {isPublicAddress, parseRoundRobin} from '../core/names.js'
-import {checkCloudflareTtl} from './cloudflare-records.js'
+import {DEFAULT_BATCH_SIZE, checkCloudflareTtl, parseBatchSize} from './cloudflare-records.js'
 import {type DnsProvider, type ProviderKind, type ProviderOptions} from './provider.js'
 import {type Rfc2136Settings} from './rfc2136-settings.js'
 
 /** Provider-specific features, each named by the flag that asks for it. */
-export type Feature = 'data-dir' | 'zone-id' | 'api-token-file' | 'private' | 'public' | 'wait' | 'proxied' | 'ttl-auto' | 'server' | 'tsig-key-file'
+export type Feature =
+  | 'data-dir'
+  | 'zone-id'
+  | 'api-token-file'
+  | 'batch-size'
+  | 'private'
+  | 'public'
+  | 'wait'
+  | 'proxied'
+  | 'ttl-auto'
+  | 'server'
+  | 'tsig-key-file'
 
 /** The raw values of the provider flags, as the command edge has them. */
 export interface ProviderFlags {
@@ -21,6 +32,7 @@ export interface ProviderFlags {
   'data-dir'?: string
   'zone-id'?: string
   'api-token-file'?: string
+  'batch-size'?: string
   private?: boolean
   public?: boolean
   wait?: boolean
@@ -46,6 +58,8 @@ export interface CloudflareSettings {
   apiTokenFile?: string
   /** The round-robin name to proxy (`--proxied` with `--a-record`). */
   proxiedName?: string
+  /** Operations per batch request, guards included (`--batch-size`; the plan's limit). */
+  batchSize: number
 }
 
 export interface SettingsByKind {
@@ -97,7 +111,7 @@ const ROUTE53: ProviderSpec<'route53'> = {
 
 const CLOUDFLARE: ProviderSpec<'cloudflare'> = {
   kind: 'cloudflare',
-  supports: new Set(['zone-id', 'api-token-file', 'proxied', 'ttl-auto']),
+  supports: new Set(['zone-id', 'api-token-file', 'batch-size', 'proxied', 'ttl-auto']),
   settings(flags, zone) {
     const zoneId = given(flags['zone-id'])
     if (zoneId !== undefined && !/^[0-9a-f]{32}$/.test(zoneId)) {
@@ -109,7 +123,8 @@ const CLOUDFLARE: ProviderSpec<'cloudflare'> = {
       if (rr === undefined) throw new InputError('--proxied', 'proxies the round-robin name only; give --a-record NAME too')
       if (zone !== undefined) proxiedName = parseRoundRobin(rr, zone)
     }
-    return {zoneId, apiTokenFile: given(flags['api-token-file']), proxiedName}
+    const size = given(flags['batch-size'])
+    return {zoneId, apiTokenFile: given(flags['api-token-file']), proxiedName, batchSize: size === undefined ? DEFAULT_BATCH_SIZE : parseBatchSize(size)}
   },
   checkMember(settings, member) {
     const ttlProblem = checkCloudflareTtl(member.ttl)
@@ -137,6 +152,7 @@ const FEATURE_FLAG: Record<Feature, string> = {
   'data-dir': '--data-dir',
   'zone-id': '--zone-id',
   'api-token-file': '--api-token-file',
+  'batch-size': '--batch-size',
   private: '--private',
   public: '--public',
   wait: '--wait',
@@ -148,7 +164,7 @@ const FEATURE_FLAG: Record<Feature, string> = {
 
 function asked(flags: ProviderFlags): Feature[] {
   const out: Feature[] = []
-  for (const f of ['data-dir', 'zone-id', 'api-token-file', 'server', 'tsig-key-file'] as const) if (given(flags[f]) !== undefined) out.push(f)
+  for (const f of ['data-dir', 'zone-id', 'api-token-file', 'batch-size', 'server', 'tsig-key-file'] as const) if (given(flags[f]) !== undefined) out.push(f)
   for (const f of ['private', 'public', 'wait', 'proxied'] as const) if (flags[f] === true) out.push(f)
   if (flags.ttl?.trim().toLowerCase() === 'auto') out.push('ttl-auto')
   return out

@@ -13,6 +13,7 @@
  *   back from `data`: its `content` is "weight port target" WITHOUT the
  *   priority, so it is only a fallback.
  */
+import {InputError} from '../core/errors.js'
 import {canonicalIPv6, normalizeName} from '../core/names.js'
 import {type Change, type RecordType, ZoneState, formatSrv, fqdn} from '../core/records.js'
 import {canonicalTxt} from '../core/txt.js'
@@ -156,4 +157,26 @@ export function createBody(c: Change, comment: string, proxied: boolean): Create
 export function checkCloudflareTtl(ttl: number): string | undefined {
   if (ttl === 1 || (ttl >= 30 && ttl <= 86_400)) return undefined
   return `${ttl} is not a Cloudflare TTL; use auto (1) or 60-86400 seconds (30 on Enterprise zones)`
+}
+
+/** Operations one batch request may carry: 200 on the Free plan, the default (reference §3.8). */
+export const DEFAULT_BATCH_SIZE = 200
+/** ... and 3,500 on Pro, Business and Enterprise. */
+export const MAX_BATCH_SIZE = 3500
+/**
+ * Guards count as operations: a batch consumes the guard the batch before it
+ * wrote (delete + write again), and its own change needs its name's guard
+ * deleted and written (3 with the change), so 5 is the least that always
+ * lets a batch make progress.
+ */
+export const MIN_BATCH_SIZE = 5
+
+/** `--batch-size` / DNSSD_BATCH_SIZE: a whole number of operations per batch request. */
+export function parseBatchSize(value: string, input = '--batch-size'): number {
+  const text = value.trim()
+  const rule = `give ${MIN_BATCH_SIZE}-${MAX_BATCH_SIZE} operations per batch (Cloudflare allows ${DEFAULT_BATCH_SIZE} on the Free plan, ${MAX_BATCH_SIZE.toLocaleString('en-US')} on paid plans; dnssd needs ${MIN_BATCH_SIZE} for one change with its guards)`
+  if (!/^\d+$/.test(text)) throw new InputError(input, `"${value}" is not a whole number; ${rule}`)
+  const n = Number(text)
+  if (n < MIN_BATCH_SIZE || n > MAX_BATCH_SIZE) throw new InputError(input, `${text} is out of range; ${rule}`)
+  return n
 }

@@ -11,6 +11,11 @@
  * A join or leave is one read of the zone (one list request per 5,000
  * records) and ONE batch request (§3.8: atomic, deletes first), so it costs
  * 3 requests with the zone lookup, 2 with --zone-id, and a no-op re-join 1.
+ * A plan larger than one batch may carry (--batch-size, 200 by default: the
+ * Free plan's limit) — a coalesced apply of many members — goes as several
+ * batches in the plan's phase order, chained by their guards
+ * (cloudflare-batches.ts): a batch that loses to a concurrent writer leaves
+ * the ones before it applied, and the rest is re-read and re-planned.
  * A batch alone is not compare-and-swap: two members that leave at once
  * would each see the other and neither remove the pool's PTR. So beside
  * every name a batch changes stands a guard, a TXT at `_dnssd-cas.<name>`,
@@ -24,23 +29,31 @@
  * Requests: the SDK's own retries are off (maxRetries 0) so that this file
  * owns the loop (src/core/retry.ts): 429 (971), 408/409 and 5xx and
  * connection failures are retried with backoff, honouring `retry-after` only
- * while it fits before the deadline. Each attempt is bounded by the deadline
- * through the SDK timeout and an abort signal, and logs one
- * `cloudflare: call ...` line.
+ * while it fits before the deadline. A batch answered by a 5xx, a dropped
+ * connection or a timeout may have been applied with its answer lost: sent
+ * again, it then fails on its own guards (81044) or records (81058), which
+ * after such an answer means "applied", so the zone is read again and the
+ * rest planned from what it holds (a stale keep-alive connection after a long
+ * plan is the common case: the resend goes out on a fresh one). Each attempt
+ * is bounded by the deadline through the SDK timeout and an abort signal, and
+ * logs one `cloudflare: call ...` line.
  */
 import {readFile} from 'node:fs/promises'
 import type CloudflareSdk from 'cloudflare'
 import {BackendError, DeadlineError, DnssdError, InputError, registerSecret} from '../core/errors.js'
 import {DEFAULT_TTL} from '../core/membership.js'
-import {type Work} from '../core/planner.js'
+import {normalizeName} from '../core/names.js'
+import {type Work, phaseOf} from '../core/planner.js'
 import {type Change, ZoneState} from '../core/records.js'
 import {type Backoff, type RetryStep, backoffMs, retry} from '../core/retry.js'
 import {readAndPlan} from '../core/transact.js'
 import {type CloudflareSettings} from './catalog.js'
+import {type Chunk, ChunkTooSmall, chunkPlan} from './cloudflare-batches.js'
 import {
   type CfRecord,
   CfSnapshot,
   type CreateBody,
+  DEFAULT_BATCH_SIZE,
   type SeenRecord,
   createBody,
   markFor,
@@ -72,10 +85,22 @@ class Conflict extends Error {
   }
 }
 
+/**
+ * A batch whose outcome was unknown (5xx, a dropped connection or a timeout:
+ * it may have been applied with its answer lost) is sent again, and answers
+ * 81044/81058 if it had been: its guards are gone and its records present.
+ * Or its answer did not carry the new guard ids. Either way the zone as it is
+ * now tells what is left: the provider re-reads and re-plans.
+ */
+class Unsettled extends Error {}
+
 interface BatchBody {
   deletes: {id: string}[]
   posts: CreateBody[]
 }
+
+/** One record operation of a plan, with the change it belongs to. */
+type PlannedOp = {change: Change; name: string} & ({kind: 'post'; post: CreateBody} | {kind: 'delete'; id: string})
 const TOKEN_FIX = 'the token needs Zone:Read and DNS:Edit on the zone'
 
 /** Retries of one request: ~0.25 s, 0.5 s, 1 s ... capped at 4 s (full jitter). */
@@ -205,13 +230,20 @@ export class CloudflareProvider implements DnsProvider {
    * One API operation: retried on throttling and transient failures, never
    * past the deadline. `label` is the `METHOD path ...` shown by --verbose.
    */
-  private async call<T>(label: string, fn: (client: Client, o: RequestOptions) => PromiseLike<T>): Promise<T> {
+  private async call<T>(label: string, fn: (client: Client, o: RequestOptions) => PromiseLike<T>, opts: {settle?: boolean} = {}): Promise<T> {
     const client = await this.sdkClient()
     const {APIError, APIConnectionError, APIConnectionTimeoutError, APIUserAbortError} = this.sdk!
     const deadline = this.options.deadline
     const expired = (cause?: unknown): DeadlineError =>
       new DeadlineError(`Cloudflare did not answer ${label} before the deadline (--timeout)`, cause === undefined ? undefined : {cause})
     let previous = ''
+    // A write answered by a dropped connection, a timeout or a 5xx may have been applied (settle).
+    let uncertain = false
+    const unknownOutcome = (err: unknown): boolean =>
+      err instanceof APIConnectionError ||
+      (err as Error)?.name === 'AbortError' ||
+      (err as Error)?.name === 'TimeoutError' ||
+      (err instanceof APIError && (err.status === 408 || err.status === 409 || (err.status ?? 0) >= 500))
     return retry(
       async (attempt) => {
         if (deadline.passed()) throw new DeadlineError(`the deadline passed before ${label}${previous ? ` (last: ${previous})` : ''}; raise --timeout`)
@@ -222,13 +254,21 @@ export class CloudflareProvider implements DnsProvider {
           return await deadline.bound(expired, (signal) => fn(client, {maxRetries: 0, timeout: attemptMs, signal}))
         } catch (err) {
           if (err instanceof APIUserAbortError) throw expired(err)
+          if (opts.settle) {
+            if (unknownOutcome(err)) uncertain = true
+            else if (uncertain && codesOf(err).some((c) => c === 81044 || c === 81057 || c === 81058)) {
+              // Sent again after an answer that never came, it finds its own deletes done and posts present
+              // (or a concurrent writer's: the same re-read answers both).
+              throw new Unsettled(`${label} answered ${describeApiError(err)} after an attempt whose answer was lost: that attempt was applied (or a concurrent writer came first); re-reading the zone`)
+            }
+          }
           throw err
         }
       },
       {
         deadline,
         classify: (err, attempt): RetryStep | undefined => {
-          if (err instanceof DeadlineError) return undefined
+          if (err instanceof DeadlineError || err instanceof Unsettled) return undefined
           if (err instanceof APIConnectionError) {
             // Connection refused/reset or an attempt that timed out early: transient.
             previous = err instanceof APIConnectionTimeoutError ? 'a timeout' : `a connection error (${(err.cause as Error | undefined)?.message ?? err.message})`
@@ -346,73 +386,141 @@ export class CloudflareProvider implements DnsProvider {
   // ---------------------------------------------------------------- writes
 
   /**
-   * The batch for a plan: the planner's adds as posts, its removals as
-   * deletes of dnssd's own records (a value only hand-made is kept, with a
-   * note), and the guard of every changed name deleted and written anew.
+   * The plan as record operations, in phase order: the planner's adds as
+   * posts (marked with the member that added them), its removals as deletes
+   * of dnssd's own records (a value only hand-made is kept, with a note).
    */
-  private batchFor(snap: CfSnapshot, changes: readonly Change[], shared: readonly string[], comment: string, notes: string[]): {body: BatchBody; applied: Change[]} {
+  private opsFor(snap: CfSnapshot, changes: readonly Change[], host: string, notes: string[]): PlannedOp[] {
     const {proxiedName} = this.options.settings
-    const body: BatchBody = {deletes: [], posts: []}
-    const applied: Change[] = []
-    for (const c of changes) {
+    const ordered = changes.map((c, i) => ({c, i, p: phaseOf(c)})).sort((a, b) => a.p - b.p || a.i - b.i)
+    const ops: PlannedOp[] = []
+    for (const {c} of ordered) {
       if (c.action === 'add') {
-        body.posts.push(createBody(c, comment, c.name === proxiedName && (c.type === 'A' || c.type === 'AAAA')))
-        applied.push(c)
+        const proxied = c.name === proxiedName && (c.type === 'A' || c.type === 'AAAA')
+        ops.push({change: c, name: c.name, kind: 'post', post: createBody(c, markFor(c.owner ?? host), proxied)})
         continue
       }
       const records = snap.records(c.name, c.type, c.value)
       const mine = records.filter((r) => r.marked)
-      if (mine.length === 0) {
-        if (records.length > 0) notes.push(`kept ${c.name} ${c.type} ${c.value}: it has no ${markFor('')} comment, so dnssd did not write it`)
-        continue
-      }
-      for (const r of mine) body.deletes.push({id: r.id})
-      applied.push(c)
+      if (mine.length === 0 && records.length > 0) notes.push(`kept ${c.name} ${c.type} ${c.value}: it has no ${markFor('')} comment, so dnssd did not write it`)
+      for (const r of mine) ops.push({change: c, name: c.name, kind: 'delete', id: r.id})
     }
-    if (applied.length === 0) return {body, applied}
-    const deleted = new Set(body.deletes.map((d) => d.id))
-    const kept = snap.all().filter((r) => r.marked && !deleted.has(r.id))
-    for (const name of new Set(applied.map((c) => c.name).filter((n) => shared.includes(n)))) {
-      const guard = guardName(name)
-      for (const r of snap.records(guard, 'TXT', GUARD_VALUE)) body.deletes.push({id: r.id})
-      // The guard stays while dnssd has values at the name; a name left with none (or hand-made ones only) loses it.
-      const ours = kept.some((r) => r.name === name) || body.posts.some((p) => p.name === name)
-      if (ours) body.posts.push({type: 'TXT', name: guard, ttl: applied[0]!.ttl, content: GUARD_VALUE, comment})
+    return ops
+  }
+
+  /** The plan's operations cut into batches of at most --batch-size (cloudflare-batches.ts). */
+  private chunksFor(snap: CfSnapshot, ops: readonly PlannedOp[], shared: ReadonlySet<string>): Chunk[] {
+    const guards = new Map<string, number>()
+    const marked = new Map<string, number>()
+    for (const r of snap.all()) if (r.marked) marked.set(r.name, (marked.get(r.name) ?? 0) + 1)
+    for (const name of shared) guards.set(name, snap.records(guardName(name), 'TXT', GUARD_VALUE).length)
+    const size = this.options.settings.batchSize
+    try {
+      return chunkPlan({ops, shared, guards, marked, size})
+    } catch (error) {
+      if (!(error instanceof ChunkTooSmall)) throw error
+      throw new BackendError(`--batch-size ${size} is too small for this change: ${error.message}; give --batch-size ${error.needed + 2} or more`)
     }
-    return {body, applied}
   }
 
   async transact({zone, host, names, shared, plan}: Work, opts: {dryRun: boolean}): Promise<TransactResult> {
     const zoneId = await this.zoneId(zone)
-    const comment = markFor(host)
+    const sharedNames = new Set(shared)
+    const guardComment = markFor(host)
     let conflicts = 0
+    let unsettled = 0
+    let sent = 0
+    let firstNotes: string[] | undefined
+    const applied: Change[] = []
     return retry(
       async (attempt): Promise<TransactResult> => {
         const snap = new CfSnapshot(zone, 'all', await this.listRecords(zone))
         const outcome = await readAndPlan(async () => snap.state, names, plan)
         const notes = [...outcome.notes]
-        const {body, applied} = this.batchFor(snap, outcome.changes, shared, comment, notes)
-        if (applied.length === 0) return {changes: [], notes, applied: false, attempts: attempt}
-        const label = `POST /zones/${zoneId}/dns_records/batch (${body.deletes.length} deletes, ${body.posts.length} posts)`
-        if (opts.dryRun) return {changes: applied, notes, applied: false, attempts: attempt, request: {[label]: body}}
-        try {
-          await this.call(label, (c, o) => c.dns.records.batch({zone_id: zoneId, ...body} as Parameters<Client['dns']['records']['batch']>[0], o))
-        } catch (err) {
-          const codes = codesOf(err)
-          if (codes.some((code) => code === 81044 || code === 81057 || code === 81058)) {
-            throw new Conflict(++conflicts, `the batch lost to a concurrent writer (${describeApiError(err)}); re-reading and planning again`)
-          }
-          throw this.refusal(err, `apply a batch of ${body.deletes.length + body.posts.length} changes`, zone)
+        const ops = this.opsFor(snap, outcome.changes, host, notes)
+        const chunks = this.chunksFor(snap, ops, sharedNames)
+        const planned = [...new Set(ops.map((o) => o.change))]
+        if (chunks.length > 0) firstNotes ??= notes
+        const done = (): TransactResult => {
+          const all = [...(firstNotes ?? notes)]
+          if (sent > 1) all.push(`applied in ${sent} batches of at most ${this.options.settings.batchSize} operations`)
+          if (conflicts + unsettled > 0) all.push(`read again and re-planned ${conflicts + unsettled} time(s) (${conflicts} conflict(s) with concurrent writers)`)
+          return {changes: applied, notes: all, applied: applied.length > 0, attempts: attempt}
         }
-        if (conflicts > 0) notes.push(`applied after ${conflicts} conflict(s) with concurrent members`)
-        return {changes: applied, notes, applied: true, attempts: attempt}
+        if (chunks.length === 0) return done()
+        // Guard record ids per shared name: from the read, then from each batch's answer.
+        const guardIds = new Map<string, string[]>()
+        for (const name of sharedNames) guardIds.set(name, snap.records(guardName(name), 'TXT', GUARD_VALUE).map((r) => r.id))
+        const left = new Map<Change, number>()
+        for (const o of ops) left.set(o.change, (left.get(o.change) ?? 0) + 1)
+        const request: Record<string, BatchBody> = {}
+        for (const [k, chunk] of chunks.entries()) {
+          const body: BatchBody = {deletes: [], posts: []}
+          for (const i of chunk.ops) {
+            const o = ops[i]!
+            if (o.kind === 'post') body.posts.push(o.post)
+            else body.deletes.push({id: o.id})
+          }
+          for (const name of [...chunk.guarded, ...chunk.chained]) for (const id of guardIds.get(name) ?? []) body.deletes.push({id})
+          const ttl = ops[chunk.ops[0]!]!.change.ttl
+          for (const name of [...chunk.writes, ...chunk.chained]) body.posts.push({type: 'TXT', name: guardName(name), ttl, content: GUARD_VALUE, comment: guardComment})
+          const label = `POST /zones/${zoneId}/dns_records/batch${chunks.length > 1 ? ` ${k + 1}/${chunks.length}` : ''} (${body.deletes.length} deletes, ${body.posts.length} posts)`
+          if (opts.dryRun) {
+            request[label] = body
+            // Later batches delete the guards this one writes, by the ids its answer would carry.
+            for (const name of [...chunk.guarded, ...chunk.chained]) guardIds.set(name, [...chunk.writes, ...chunk.chained].includes(name) ? [`(the guard batch ${k + 1} writes)`] : [])
+            continue
+          }
+          let answer: {posts?: {id: string; name: string; type: string; content?: string | null}[]}
+          try {
+            answer = (await this.call(label, (c, o) => c.dns.records.batch({zone_id: zoneId, ...body} as Parameters<Client['dns']['records']['batch']>[0], o), {settle: true})) as typeof answer
+          } catch (err) {
+            if (err instanceof Unsettled) throw err
+            const codes = codesOf(err)
+            if (codes.some((code) => code === 81044 || code === 81057 || code === 81058)) {
+              const where = chunks.length > 1 ? ` at batch ${k + 1} of ${chunks.length}, the ${k} before it applied` : ''
+              throw new Conflict(++conflicts, `the batch lost to a concurrent writer (${describeApiError(err)})${where}; re-reading and planning again`)
+            }
+            throw this.refusal(err, `apply a batch of ${body.deletes.length + body.posts.length} operations${body.deletes.length + body.posts.length > DEFAULT_BATCH_SIZE ? ` (a zone on the Free plan takes at most ${DEFAULT_BATCH_SIZE}: lower --batch-size)` : ''}`, zone)
+          }
+          sent++
+          for (const i of chunk.ops) {
+            const c = ops[i]!.change
+            const n = (left.get(c) ?? 1) - 1
+            left.set(c, n)
+            if (n === 0) applied.push(c)
+          }
+          const written = new Map<string, string>()
+          for (const r of answer?.posts ?? []) {
+            if (r.type === 'TXT' && r.content === GUARD_VALUE && r.name.toLowerCase().startsWith(`${GUARD_LABEL}.`)) written.set(normalizeName(r.name).slice(GUARD_LABEL.length + 1), r.id)
+          }
+          for (const name of [...chunk.guarded, ...chunk.chained]) {
+            const wrote = chunk.writes.includes(name) || chunk.chained.includes(name)
+            const id = written.get(name)
+            if (wrote && id === undefined) {
+              // Without the new guard's id the next batch cannot consume it: the zone as it is now tells.
+              throw new Unsettled(`the answer to batch ${k + 1} did not list the guard it wrote at ${guardName(name)}; re-reading`)
+            }
+            guardIds.set(name, wrote ? [id!] : [])
+          }
+        }
+        if (opts.dryRun) return {changes: planned, notes, applied: false, attempts: attempt, request}
+        return done()
       },
       {
         deadline: this.options.deadline,
-        classify: (error) => (error instanceof Conflict ? {waitMs: backoffMs(error.n, CONFLICT), why: error.message} : undefined),
+        classify: (error) => {
+          if (error instanceof Conflict) return {waitMs: backoffMs(error.n, CONFLICT), why: error.message}
+          if (error instanceof Unsettled) return {waitMs: backoffMs(unsettled++, BACKOFF), why: error.message}
+          return undefined
+        },
         onRetry: (_error, step) => this.options.log(`cloudflare: ${step.why}`),
         giveUp: (_error, step) =>
-          new DeadlineError(`Cloudflare kept refusing the batch (${step.why}) until the deadline (--timeout); nothing of it was applied, run the same command again`),
+          new DeadlineError(
+            `Cloudflare kept refusing the change (${step.why}) until the deadline (--timeout); ${
+              sent > 0 ? `${sent} batch(es) of it were applied, each whole` : 'nothing of it was applied'
+            }: run the same command again, it continues from what the zone holds`,
+          ),
       },
     )
   }

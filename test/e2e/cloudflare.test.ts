@@ -144,6 +144,58 @@ describe('cloudflare provider (e2e)', {concurrency: true}, () => {
     })
   })
 
+  it('request budget: a join or leave is 3 requests (2 with --zone-id), a no-op re-join with --zone-id 1', async () => {
+    await withFake({}, async (fake) => {
+      const id = ['--zone-id', fake.zoneId(ZONE)]
+      const count = async (args: string[]): Promise<number> => {
+        const before = fake.log.length
+        const r = await cf(fake, args)
+        assert.equal(r.exitCode, 0, r.stderr)
+        return fake.log.length - before
+      }
+      assert.equal(await count(['join', '-s', '_v1._web._tcp', '-p', '8080', '--ip', '10.0.0.1', '--a-record', 'www']), 3)
+      assert.equal(await count(['join', '-s', '_v1._web._tcp', '-p', '8080', '--ip', '10.0.0.2', '--a-record', 'www', ...id]), 2)
+      assert.equal(await count(['join', '-s', '_v1._web._tcp', '-p', '8080', '--ip', '10.0.0.2', '--a-record', 'www', ...id]), 1, 'no-op re-join')
+      assert.equal(await count(['leave', '-s', '_v1._web._tcp', '--ip', '10.0.0.2', '--a-record', 'www']), 3)
+      assert.equal(await count(['leave', '-s', '_v1._web._tcp', '--ip', '10.0.0.1', '--a-record', 'www', ...id]), 2)
+      assert.deepEqual(fake.records(), [])
+    })
+  })
+
+  it('--batch-size 5: one join goes as several batches in phase order, each within 5 operations; --dry-run shows them all', async () => {
+    await withFake({maxBatch: 5}, async (fake) => {
+      const args = ['join', '-s', '_v1._web._tcp', '-p', '8080', '--ip', '10.0.0.1', '--a-record', 'www', '--batch-size', '5']
+      const dry = await cf(fake, [...args, '--dry-run', '--json'])
+      assert.equal(dry.exitCode, 0, dry.stderr)
+      const request = (JSON.parse(dry.stdout) as {request: Record<string, {deletes: {id: string}[]; posts: {type: string; name: string}[]}>}).request
+      const labels = Object.keys(request)
+      assert.ok(labels.length > 2, labels.join('\n'))
+      labels.forEach((label, k) => assert.match(label, new RegExp(`^POST /zones/[0-9a-f]{32}/dns_records/batch ${k + 1}/${labels.length} \\(\\d+ deletes, \\d+ posts\\)$`)))
+      assert.ok(Object.values(request).every((b) => b.deletes.length + b.posts.length <= 5))
+      assert.ok(Object.values(request).slice(1).some((b) => b.deletes.some((d) => /^\(the guard batch \d+ writes\)$/.test(d.id))), 'later batches consume the guards earlier ones write')
+      assert.deepEqual(fake.records(), [])
+
+      const r = await cf(fake, [...args, '-v'])
+      assert.equal(r.exitCode, 0, r.stderr)
+      assert.deepEqual(fake.batchSizes.length, labels.length)
+      assert.ok(fake.batchSizes.every((n) => n <= 5))
+      assert.deepEqual(checkInvariants(ZONE, fake.values()), [])
+      // Phase order on the wire: the marker claim and the address before the SRV, the SRV before the PTRs.
+      const order = r.stderr.split('\n').filter((l) => l.includes('/batch '))
+      assert.equal(order.length, labels.length)
+      const posted = Object.values(request).flatMap((b) => b.posts.filter((p) => !p.name.startsWith('_dnssd-cas.')).map((p) => `${p.type} ${p.name}`))
+      const at = (what: string): number => posted.findIndex((p) => p === what)
+      assert.ok(at('A 10-0-0-1.example.com') < at('SRV _v1._web._tcp.example.com'))
+      assert.ok(at('TXT _dnssd.10-0-0-1.example.com') < at('A 10-0-0-1.example.com'))
+      assert.ok(at('SRV _v1._web._tcp.example.com') < at('PTR _web._tcp.example.com'))
+
+      const left = await cf(fake, ['leave', '-s', '_v1._web._tcp', '--ip', '10.0.0.1', '--a-record', 'www', '--batch-size', '5'])
+      assert.equal(left.exitCode, 0, left.stderr)
+      assert.deepEqual(fake.records(), [])
+      assert.ok(fake.batchSizes.every((n) => n <= 5))
+    })
+  })
+
   it('list pages through many records (also when result_info carries no totals)', async () => {
     for (const minimalResultInfo of [false, true]) {
       await withFake({maxPerPage: 4, minimalResultInfo}, async (fake) => {

@@ -64,6 +64,7 @@ const cases: Case[] = [
       ['--private', ['--private']],
       ['--proxied', ['--proxied', '--a-record', 'www']],
       ['--api-token-file', ['--api-token-file', '/nonexistent']],
+      ['--batch-size', ['--batch-size', '200']],
       ['--ttl auto', ['--ttl', 'auto']],
     ] as const
   ).map(([flag, extra]) => ({

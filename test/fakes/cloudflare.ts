@@ -33,10 +33,21 @@
  *   (9004/9041); comments at most 100 characters (Free plan);
  * - identical record (type + name + content) -> 400 81058; CNAME exclusivity
  *   81053/81054; unknown record -> 404 81044; changing a record's type -> 400.
+ * - at most `maxBatch` operations per batch (200 by default, the Free plan;
+ *   3,500 on paid plans): a larger batch is refused whole with 400. The real
+ *   error code is not documented (reference §3.8, §10.4); this fake answers
+ *   81055 with the limit in the message;
+ * - the rate limit (§6): 1,200 requests per 300 s by default (`rateLimit`);
+ *   the request that exceeds it and every request for one window after it
+ *   are answered 429 971 with `retry-after` (seconds left) and the
+ *   Ratelimit/Ratelimit-Policy headers every answer carries. Refused
+ *   requests are not counted.
  * Knobs: 429 injection (every Nth request, body 971 + retry-after and
- * Ratelimit headers), one-off faults, holding matching requests until the
- * test releases them, a hanging mode (accepts, never answers), latency, and
- * a request log.
+ * Ratelimit headers), one-off faults, seeded random faults (429, 5xx, and an
+ * answer lost after the request was applied), answers lost on demand (the
+ * k-th matching request), holding matching requests
+ * until the test releases them, a hanging mode (accepts, never answers),
+ * latency, and a request log (batch requests with their operation count).
  */
 import {randomBytes} from 'node:crypto'
 import {type IncomingMessage, type ServerResponse, createServer} from 'node:http'
@@ -69,7 +80,17 @@ export interface FakeOptions {
   latencyMs?: number
   /** Send only {page, per_page} in result_info (the fields the SDK types declare). */
   minimalResultInfo?: boolean
+  /** The account's rate limit (default 1,200 requests per 300 s, as documented); false: none. */
+  rateLimit?: {requests: number; windowSeconds: number} | false
+  /** Random faults: each request fails with probability `rate`, as one of `kinds` (default all), drawn from `random` (seeded by the test). */
+  faults?: {rate: number; random: () => number; kinds?: FaultKind[]}
 }
+
+/**
+ * '429': throttled (971, retry-after 1), not applied; '5xx': 503 10001, not
+ * applied; 'lost': applied, then the connection is dropped with no answer.
+ */
+export type FaultKind = '429' | '5xx' | 'lost'
 
 export interface StoredRecord {
   id: string
@@ -96,6 +117,10 @@ export interface LoggedRequest {
   query: string
   status: number
   auth: string[]
+  /** Operations in a batch request (deletes + patches + puts + posts). */
+  ops?: number
+  /** A seeded fault this request met. */
+  fault?: FaultKind
 }
 
 export interface Fault {
@@ -163,10 +188,18 @@ export class FakeCloudflare {
   private readonly store = new Map<string, StoredRecord[]>()
   private readonly tokens: Record<string, TokenGrant>
   private readonly faults: Fault[] = []
-  private readonly holds: {match: RegExp; gate: Promise<void>; left: number}[] = []
+  private readonly losses: {match: RegExp; skip: number; times: number}[] = []
+  private readonly holds: {match: RegExp; gate: Promise<void>; left: number; skip: number; when?: (body: Record<string, unknown>) => boolean}[] = []
   private requests = 0
+  /** Times of the requests counted in the rate-limit window, and the end of a block after it was exceeded. */
+  private window: number[] = []
+  private blockedUntil = 0
   /** Batches applied (for tests and benchmarks). */
   batches = 0
+  /** Operations of each batch applied, in order. */
+  readonly batchSizes: number[] = []
+  /** Seeded faults injected, by kind. */
+  readonly injected: Record<FaultKind, number> = {'429': 0, '5xx': 0, lost: 0}
   private server = createServer((req, res) => void this.handle(req, res))
   opts: FakeOptions
   url = ''
@@ -215,15 +248,20 @@ export class FakeCloudflare {
     this.faults.push({times: 1, ...f})
   }
 
+  /** Apply `times` requests matching `match` (after letting `skip` of them pass), then drop each connection without an answer. */
+  loseAnswers(match: RegExp, opts: {skip?: number; times?: number} = {}): void {
+    this.losses.push({match, skip: opts.skip ?? 0, times: opts.times ?? 1})
+  }
+
   /**
    * Hold every request whose `METHOD path` matches until the returned release
    * function is called: lets a test force one interleaving of two clients.
    */
-  hold(match: RegExp, opts: {count?: number} = {}): () => void {
+  hold(match: RegExp, opts: {count?: number; skip?: number; when?: (body: Record<string, unknown>) => boolean} = {}): () => void {
     let release!: () => void
     const gate = new Promise<void>((resolve) => (release = resolve))
-    // count: hold only the first N matching requests; the ones after pass.
-    const entry = {match, gate, left: opts.count ?? Number.POSITIVE_INFINITY}
+    // count: hold only the first N matching requests (after `skip` of them, and those `when` accepts); the ones after pass.
+    const entry = {match, gate, left: opts.count ?? Number.POSITIVE_INFINITY, skip: opts.skip ?? 0, when: opts.when}
     this.holds.push(entry)
     return () => {
       if (this.holds.includes(entry)) this.holds.splice(this.holds.indexOf(entry), 1)
@@ -244,7 +282,19 @@ export class FakeCloudflare {
     const auth = ['authorization', 'x-auth-key', 'x-auth-email', 'x-auth-user-service-key'].filter((h) => req.headers[h] !== undefined)
     const entry: LoggedRequest = {method, path, query: url.search.slice(1), status: 0, auth}
     this.log.push(entry)
-    for (const h of this.holds.filter((x) => x.match.test(`${method} ${path}`))) {
+    const text = Buffer.concat(chunks).toString('utf8')
+    const parsed = (): Record<string, unknown> => {
+      try {
+        return JSON.parse(text) as Record<string, unknown>
+      } catch {
+        return {}
+      }
+    }
+    for (const h of this.holds.filter((x) => x.match.test(`${method} ${path}`) && (!x.when || x.when(parsed())))) {
+      if (h.skip > 0) {
+        h.skip--
+        continue
+      }
       if (--h.left <= 0) this.holds.splice(this.holds.indexOf(h), 1)
       await h.gate
     }
@@ -252,7 +302,23 @@ export class FakeCloudflare {
     let status = 200
     let body: unknown
     const headers: Record<string, string> = {'content-type': 'application/json'}
+    let lost = false
     try {
+      this.throttle(headers)
+      const drawn = this.drawFault()
+      if (drawn) {
+        entry.fault = drawn
+        this.injected[drawn]++
+        if (drawn === '429') throw new Failure(429, [{code: 971, message: 'Please wait and consider throttling your request speed'}], {'retry-after': '1'})
+        if (drawn === '5xx') throw new Failure(503, [{code: 10001, message: 'Service temporarily unavailable'}])
+        lost = true
+      }
+      const loss = this.losses.find((l) => l.times > 0 && l.match.test(`${method} ${path}`))
+      if (loss && loss.skip > 0) loss.skip--
+      else if (loss) {
+        loss.times--
+        lost = true
+      }
       const every = this.opts.rateLimitEvery
       if (every && this.requests % every === 0) {
         const ra = this.opts.retryAfter ?? 1
@@ -268,7 +334,6 @@ export class FakeCloudflare {
         throw new Failure(fault.status, [{code: fault.code, message: fault.message}], fault.retryAfter === undefined ? {} : {'retry-after': String(fault.retryAfter)})
       }
       const grant = this.authenticate(req)
-      const text = Buffer.concat(chunks).toString('utf8')
       let json: Record<string, unknown> = {}
       if (text.trim() !== '') {
         try {
@@ -277,6 +342,7 @@ export class FakeCloudflare {
           throw fail(400, 9207, 'Request body is invalid.')
         }
       }
+      if (path.endsWith('/batch')) entry.ops = ['deletes', 'patches', 'puts', 'posts'].reduce((n, k) => n + (Array.isArray(json[k]) ? (json[k] as unknown[]).length : 0), 0)
       body = this.route(method, path, url.searchParams, json, grant)
     } catch (err) {
       if (!(err instanceof Failure)) throw err
@@ -284,10 +350,56 @@ export class FakeCloudflare {
       Object.assign(headers, err.headers)
       body = {success: false, errors: err.errors, messages: [], result: null}
     }
+    if (lost && status === 200) {
+      // Applied, and the answer never arrives: the client sees the connection drop.
+      res.destroy()
+      return
+    }
     entry.status = status
     const payload = JSON.stringify(body)
     res.writeHead(status, {...headers, 'content-length': String(Buffer.byteLength(payload))})
     res.end(payload)
+  }
+
+  /**
+   * The account's rate limit (§6): past `requests` in a window, every request
+   * is refused for one window; every answer carries the Ratelimit headers.
+   */
+  private throttle(headers: Record<string, string>): void {
+    const limit = this.opts.rateLimit === undefined ? {requests: 1200, windowSeconds: 300} : this.opts.rateLimit
+    if (limit === false) return
+    const now = Date.now()
+    const windowMs = limit.windowSeconds * 1000
+    headers['ratelimit-policy'] = `"default";q=${limit.requests};w=${limit.windowSeconds}`
+    if (now < this.blockedUntil) {
+      const left = Math.ceil((this.blockedUntil - now) / 1000)
+      throw new Failure(429, [{code: 971, message: 'Please wait and consider throttling your request speed'}], {'retry-after': String(left), ratelimit: `"default";r=0;t=${left}`})
+    }
+    this.window = this.window.filter((t) => t > now - windowMs)
+    if (this.window.length >= limit.requests) {
+      this.blockedUntil = now + windowMs
+      throw new Failure(429, [{code: 971, message: 'Please wait and consider throttling your request speed'}], {
+        'retry-after': String(limit.windowSeconds),
+        ratelimit: `"default";r=0;t=${limit.windowSeconds}`,
+      })
+    }
+    this.window.push(now)
+    const reset = Math.max(1, Math.ceil((this.window[0]! + windowMs - now) / 1000))
+    headers.ratelimit = `"default";r=${limit.requests - this.window.length};t=${reset}`
+  }
+
+  /** Requests counted in the current rate-limit window. */
+  get windowCount(): number {
+    const limit = this.opts.rateLimit === undefined ? {requests: 1200, windowSeconds: 300} : this.opts.rateLimit
+    if (limit === false) return 0
+    return this.window.filter((t) => t > Date.now() - limit.windowSeconds * 1000).length
+  }
+
+  private drawFault(): FaultKind | undefined {
+    const f = this.opts.faults
+    if (!f || f.random() >= f.rate) return undefined
+    const kinds = f.kinds ?? ['429', '5xx', 'lost']
+    return kinds[Math.floor(f.random() * kinds.length)]
   }
 
   private authenticate(req: IncomingMessage): TokenGrant {
@@ -524,7 +636,7 @@ export class FakeCloudflare {
     const posts = list('posts')
     const total = deletes.length + patches.length + puts.length + posts.length
     const limit = this.opts.maxBatch ?? 200
-    // The real code for an oversized batch is not documented (reference §3.8); dnssd never sends one.
+    // The real code for an oversized batch is not documented (reference §3.8, §10.4).
     if (total > limit) throw fail(400, 81055, `Batch has ${total} operations; at most ${limit} are allowed on this plan.`)
     const before = structuredClone(this.store.get(zoneId)!)
     const records = this.store.get(zoneId)!
@@ -555,6 +667,7 @@ export class FakeCloudflare {
       throw error
     }
     this.batches++
+    this.batchSizes.push(total)
     return result
   }
 
