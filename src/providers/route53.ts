@@ -337,8 +337,11 @@ export class Route53Provider implements DnsProvider {
       for (const s of page.sets) {
         const k = setKey(s.name, s.type)
         const prior = known.get(k)
-        // Routing-policy sets share name and type; any of them marks the name special.
-        known.set(k, prior ? {...prior, special: true} : s)
+        // Routing-policy sets share name and type and each carries a SetIdentifier, so each
+        // is special already; one of them makes the name special. A plain set seen again is
+        // the same set read once more (a page that ended between two types of one name
+        // makes the next page start at that name): the later read stands.
+        known.set(k, prior && (prior.special || s.special) ? {...prior, special: true} : s)
       }
       const next = page.next ? nameFromWire(page.next.name) : undefined
       // A page that ends inside `first` (hundreds of types at one name) cannot happen with real zones;

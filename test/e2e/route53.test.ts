@@ -149,6 +149,24 @@ describe('route53 provider', () => {
     assert.deepEqual(nonApex(ep), [])
   })
 
+  it('a read whose page ends between the SRV and the TXT of one instance keeps the SRV (the next page starts at that name again)', async () => {
+    const join = (host: string, ip: string) => run('join', ['--zone-id', ep.zoneId, '-s', '_v1._web._tcp', '-p', '8080', '--ip', ip, '--host', host])
+    assert.equal((await join('zz1', '10.0.7.1')).exitCode, 0)
+    // In Route 53's order: _web._tcp PTR, then these 298, then _v1._web._tcp SRV as the page's 300th set, its TXT on the next page.
+    for (let i = 0; i < 298; i++) ep.fake.seed(ep.zoneId, `${1000 + i}._web._tcp.example.com`, 'A', 60, ['192.0.2.1'])
+    const j = await join('zz2', '10.0.7.2')
+    assert.equal(j.exitCode, 0, j.stderr)
+    const srv = () => ep.fake.records(ep.zoneId).filter((r) => r.type === 'SRV').map((r) => r.value).sort()
+    assert.deepEqual(srv(), ['0 0 8080 zz1.example.com.', '0 0 8080 zz2.example.com.'])
+    for (const host of ['zz1', 'zz2']) {
+      const l = await run('leave', ['--zone-id', ep.zoneId, '-s', '_v1._web._tcp', '--host', host])
+      assert.equal(l.exitCode, 0, l.stderr)
+    }
+    assert.deepEqual(invariants(), [])
+    assert.deepEqual(nonApex(ep).filter((r) => !/^\d+\._web/.test(r.name)), [])
+    ep.fake.zones.get(ep.zoneId)!.rrsets.splice(2)
+  })
+
   it('reads a zone of more than one page (300 RRsets) for list', async () => {
     for (let i = 0; i < 320; i++) ep.fake.seed(ep.zoneId, `filler${i}.example.com`, 'A', 60, [`192.0.2.${i % 250}`])
     const j = await run('join', ['--zone-id', ep.zoneId, '-s', '_v1._web._tcp', '-p', '8080', '--ip', '10.0.6.1', '--a-record', 'zz', '--verbose'])
