@@ -47,8 +47,14 @@ interface Options {
 
 /** Stop waiting this long before the deadline: the command still has to answer. */
 const MARGIN_MS = 150
+/**
+ * A waiter reads only its own intent (one small read) and the apply lease,
+ * first after POLL_FIRST_MS, then twice as long each time, jittered, up to
+ * POLL_MAX_MS: a thousand waiters cost a few hundred reads a second, not a
+ * listing of the zone each.
+ */
 const POLL_FIRST_MS = 100
-const POLL_MAX_MS = 1000
+const POLL_MAX_MS = 2500
 
 export async function coalesced(action: 'join' | 'leave', request: LeaseRequest, member: Member, o: Options): Promise<CoalescedOutcome> {
   const registry = await request.open({deadline: o.deadline, log: o.log})
@@ -63,7 +69,8 @@ async function run(action: 'join' | 'leave', registry: Registry, request: LeaseR
   const {deadline, log} = o
   const service = member.service.relative
   const memberId = memberIdOf(member.host)
-  const current = await registry.get(member.zone, service, memberId)
+  // A leave replaces whatever is there unconditionally: only a join needs the current lease.
+  const current = action === 'join' ? await registry.get(member.zone, service, memberId) : undefined
   if (action === 'join') await registry.prepareWrite(member.zone, service)
   const written = action === 'join' ? await writeJoin(registry, request, member, current, o) : await writeTombstone(registry, member, o)
   const outcome: CoalescedOutcome = {

@@ -231,34 +231,49 @@ export class FileLock {
 
   /** Wait for the lock on `target` until the deadline (DeadlineError, exit 5; BackendError when it cannot be created). */
   static async acquire(target: string, options: LockOptions): Promise<FileLock> {
+    return (await FileLock.acquireUnless(target, options, undefined))!
+  }
+
+  /**
+   * Like acquire, but between tries ask `pointless()`: once it says the lock
+   * would no longer serve (the write it guards can no longer succeed, say its
+   * condition no longer holds), stop waiting and return undefined. A crowd
+   * racing for one file then drops out as soon as one of them has won,
+   * instead of queueing behind each other until the deadline.
+   */
+  static async acquireUnless(target: string, options: LockOptions, pointless: (() => Promise<boolean>) | undefined): Promise<FileLock | undefined> {
     try {
-      return await FileLock.wait(target, options)
+      return await FileLock.wait(target, options, pointless)
     } catch (error) {
       if (error instanceof DeadlineError) throw error
       throw new BackendError(`cannot lock ${options.what ?? target}: ${(error as Error).message}`, {cause: error})
     }
   }
 
-  private static async wait(target: string, options: LockOptions): Promise<FileLock> {
+  private static async wait(target: string, options: LockOptions, pointless: (() => Promise<boolean>) | undefined): Promise<FileLock | undefined> {
     const path = `${target}.lock`
     const owner: LockOwner = {...self(), token: randomBytes(8).toString('hex')}
     const content = `${JSON.stringify(owner)}\n`
     // Written once, linked on every try (and to claims): waiting costs no writes.
     const source = {temp: await writeTemp(path, content, 0o644), content}
     try {
-      return await FileLock.loop(target, path, owner, source, options)
+      return await FileLock.loop(target, path, owner, source, options, pointless)
     } finally {
       await unlink(source.temp).catch(() => undefined)
     }
   }
 
-  private static async loop(target: string, path: string, owner: LockOwner, source: Source, options: LockOptions): Promise<FileLock> {
+  private static async loop(target: string, path: string, owner: LockOwner, source: Source, options: LockOptions, pointless: (() => Promise<boolean>) | undefined): Promise<FileLock | undefined> {
     const started = Date.now()
     let last = 'another process'
     for (let attempt = 1; ; attempt++) {
       if (await createExclusive(path, source)) {
         options.log(`file: locked ${path} after ${Date.now() - started} ms (${attempt} tries)`)
         return new FileLock(path, target, owner)
+      }
+      if (pointless && (await pointless())) {
+        options.log(`file: stopped waiting for ${path} after ${attempt} tries: the write it guards can no longer succeed`)
+        return undefined
       }
       const holder = await readHolder(path)
       if (holder.kind === 'gone') continue

@@ -147,6 +147,23 @@ describe('coalesced apply through the registry', () => {
     assert.deepEqual(await invariants(s.dataDir), [])
   })
 
+  it('an applier that died holding the apply lease: waiting joins read only their own intent, and one takes the lease over once it expires and applies all', async () => {
+    const s = await setup('takeover')
+    await holdApplyLease(s.regDir, 2500)
+    const ips = Array.from({length: 5}, (_, i) => ipOf(400 + i))
+    const joins = await Promise.all(ips.map((ip) => runCli(joinArgs(ip, s.registry, ['--timeout', '30', '--verbose']), {env: s.env, timeoutMs: 60_000})))
+    joins.forEach((j, i) => assert.equal(j.exitCode, 0, `join ${ips[i]}: ${j.stderr}`))
+    assert.ok(joins.some((j) => /took over the apply lease of another member/.test(j.stderr)), 'one member took the dead holder\'s lease over')
+    assert.deepEqual(await srvTargets(s.dataDir), ips.map(hostOf).sort(), 'nothing lost')
+    assert.deepEqual(await invariants(s.dataDir), [])
+    for (const j of joins.filter((j) => JSON.parse(j.stdout).coalesced.appliedBy === 'other')) {
+      // A waiter never lists the zone: one read of its own lease per round (backing off to 2.5 s), and the apply lease.
+      assert.equal((j.stderr.match(/file: call ListLeases/g) ?? []).length, 0, j.stderr)
+      assert.ok((j.stderr.match(/file: call GetLease /g) ?? []).length <= 30, j.stderr)
+    }
+    for (const f of await leaseFiles(s.regDir)) assert.ok(f.lease.appliedAt, `${f.name} is marked applied`)
+  })
+
   it('members killed at random moments of join, leave and apply (SIGKILL, seeded) leave no dangling SRV once sync has run', async () => {
     const random = seededRandom('coalesce kills')
     const s = await setup('kills')

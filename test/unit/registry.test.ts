@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict'
+import {mkdtemp, readdir, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, it} from 'node:test'
+import {Deadline} from '../../src/core/deadline.js'
+import {FileLock} from '../../src/platform/filelock.js'
+import {FileRegistry} from '../../src/registry/file.js'
+import {waitFor} from '../helpers/wait.js'
 import {InputError} from '../../src/core/errors.js'
 import {leaseDrift} from '../../src/registry/drift.js'
 import {decodeLease, encodeLease, isExpired, leaseKey, parseRegistryUrl} from '../../src/registry/registry.js'
@@ -58,4 +65,49 @@ it('every command the manifest lists has a lazy loader for the bundle, and no ot
   const {COMMANDS} = await import('../../src/commands.js')
   const {COMMAND_LOADERS} = await import('../../src/commands-lazy.js')
   assert.deepEqual(Object.keys(COMMAND_LOADERS).sort(), Object.keys(COMMANDS).sort())
+})
+
+describe('file registry under contention', () => {
+  const applyLease = (holder: string) => ({holder, acquiredAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 15_000).toISOString()})
+
+  it('50 members creating the apply lease at once: exactly one wins, and nobody takes the lock to find out', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dnssd-reg-'))
+    try {
+      const lines: string[] = []
+      const registry = new FileRegistry(dir, {deadline: new Deadline(30), log: (l) => lines.push(l)})
+      const results = await Promise.all(Array.from({length: 50}, (_, i) => registry.putApply('example.com', applyLease(`m${i}`), {ifNoneMatch: '*'})))
+      assert.equal(results.filter((r) => r !== 'changed').length, 1)
+      assert.deepEqual(lines.filter((l) => /locked .*\.apply\.json\.lock/.test(l)), [])
+      const won = results.findIndex((r) => r !== 'changed')
+      assert.equal((await registry.getApply('example.com'))?.lease.holder, `m${won}`)
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
+  })
+
+  it('a conditional write waiting for a held lock gives up with "changed" once its condition fails, not at the deadline', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dnssd-reg-'))
+    try {
+      const registry = new FileRegistry(dir, {deadline: new Deadline(120), log: () => {}})
+      const first = await registry.putApply('example.com', applyLease('holder'), {ifNoneMatch: '*'})
+      assert.notEqual(first, 'changed')
+      const path = join(dir, 'example.com', '.apply.json')
+      // Another process holds the lock (as a renewing holder would) and rewrites the lease under it.
+      const held = await FileLock.acquire(path, {deadline: new Deadline(120), log: () => {}})
+      try {
+        const waiting = registry.putApply('example.com', applyLease('taker'), {ifMatch: (first as {etag: string}).etag})
+        let settled = false
+        void waiting.then(() => (settled = true))
+        // Waiting for the lock shows as its temp file beside the lock (written once, linked on every try).
+        await waitFor(async () => (await readdir(join(dir, 'example.com'))).some((n) => n.startsWith('.apply.json.lock.tmp-')), 'the writer waiting for the lock')
+        assert.equal(settled, false, 'it waits while the condition still holds')
+        await writeFile(path, encodeLease(applyLease('holder renewed')))
+        assert.equal(await waiting, 'changed')
+      } finally {
+        await held.release()
+      }
+    } finally {
+      await rm(dir, {recursive: true, force: true})
+    }
+  })
 })
