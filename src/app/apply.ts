@@ -39,8 +39,11 @@ export interface ApplyReport {
   joined: string[]
   left: string[]
   expired: string[]
-  /** Leases skipped: another provider, or a lease that does not make a member. */
-  skipped: {host: string; service: string; why: string}[]
+  /**
+   * Leases skipped: `provider` when the member joined through another provider (sync
+   * applies those with that provider's own plan), `invalid` when the lease does not make a member.
+   */
+  skipped: {host: string; service: string; why: string; kind: 'provider' | 'invalid'}[]
   changes: number
   attempts: number
   changeId?: string
@@ -82,7 +85,7 @@ export async function applyPending(o: ApplyOptions): Promise<ApplyReport> {
   const joins: {s: StoredLease; work: Work; pending: boolean}[] = []
   for (const s of leases) {
     if (s.lease.provider !== o.provider.kind) {
-      report.skipped.push({host: s.lease.host, service: s.lease.service, why: `joined through ${s.lease.provider}, not ${o.provider.kind}`})
+      report.skipped.push({host: s.lease.host, service: s.lease.service, why: `joined through ${s.lease.provider}, not ${o.provider.kind}`, kind: 'provider'})
       continue
     }
     try {
@@ -96,7 +99,7 @@ export async function applyPending(o: ApplyOptions): Promise<ApplyReport> {
         joins.push({s, work: planJoin(memberForJoin(joinInputOf(s.lease))), pending: isPendingJoin(s.lease)})
       }
     } catch (error) {
-      report.skipped.push({host: s.lease.host, service: s.lease.service, why: errorReport(error).message})
+      report.skipped.push({host: s.lease.host, service: s.lease.service, why: errorReport(error).message, kind: 'invalid'})
     }
   }
   report.pending = removals.length + joins.filter((j) => j.pending).length

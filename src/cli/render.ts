@@ -128,7 +128,7 @@ export function renderSync(r: SyncCycle): string[] {
   const lines: string[] = []
   if (r.waitedMs > 1000) lines.push(`waited ${(r.waitedMs / 1000).toFixed(1)} s for a member's apply to finish`)
   for (const {provider, report: a} of r.providers) {
-    for (const k of a.skipped.filter((k) => !k.why.startsWith('joined through'))) lines.push(`skipped ${k.host} ${k.service}: ${k.why}`)
+    for (const k of a.skipped.filter((k) => k.kind === 'invalid')) lines.push(`skipped ${k.host} ${k.service}: ${k.why}`)
     const verb = r.dryRun ? 'would apply' : 'applied'
     const parts = [`${a.joined.length} joined`, `${a.left.length} left`, `${a.expired.length} expired removed`]
     if (a.superseded > 0) parts.push(`${a.superseded} rewritten meanwhile (next cycle)`)
