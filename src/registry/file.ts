@@ -12,10 +12,14 @@ import {constants} from 'node:fs'
 import {access, link, mkdir, open, readFile, readdir, stat, unlink} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {BackendError, DeadlineError} from '../core/errors.js'
+import {mapConcurrent} from '../core/concurrent.js'
 import {checkPrivateDir} from '../platform/datadir.js'
 import {FileLock, writeTemp} from '../platform/filelock.js'
 import type {ApplyLease, DeleteOutcome, Lease, PutCondition, Registry, RegistryOptions, StoredLease} from './registry.js'
 import {applyKey, decodeApplyLease, decodeLease, encodeLease, leaseKey, memberIdOf} from './registry.js'
+
+/** Lease files read at once by list and fingerprint. */
+const LIST_CONCURRENCY = 16
 
 export const etagOf = (bytes: string | Buffer): string => `"${createHash('sha256').update(bytes).digest('hex')}"`
 
@@ -204,32 +208,34 @@ export class FileRegistry implements Registry {
     const zoneDir = join(this.dir, zone)
     this.options.log(`file: call ListLeases ${zoneDir}${service ? `/${service}` : ''}`)
     const services = service ? [service] : await this.entries(zoneDir, true)
-    const out: StoredLease[] = []
-    for (const svc of services.sort()) {
-      const dir = join(zoneDir, svc)
-      for (const name of (await this.entries(dir, false)).sort()) {
-        if (!name.endsWith('.json')) continue
-        const memberId = name.slice(0, -'.json'.length)
-        const path = join(dir, name)
-        const got = await this.readAt(path)
-        const s = got && this.stored(path, zone, svc, memberId, got)
-        if (s) out.push(s)
-      }
-    }
-    return out
+    const files = await this.leaseFiles(zoneDir, services)
+    const read = await mapConcurrent(files, LIST_CONCURRENCY, async ({svc, memberId, path}) => {
+      const got = await this.readAt(path)
+      return got && this.stored(path, zone, svc, memberId, got)
+    })
+    return read.filter((s): s is StoredLease => s !== undefined)
   }
 
   async fingerprint(zone: string): Promise<string> {
     const zoneDir = join(this.dir, zone)
-    const parts: string[] = []
-    for (const svc of (await this.entries(zoneDir, true)).sort()) {
-      for (const name of (await this.entries(join(zoneDir, svc), false)).sort()) {
-        if (!name.endsWith('.json')) continue
-        const s = await stat(join(zoneDir, svc, name)).catch(() => undefined)
-        if (s) parts.push(`${svc}/${name} ${s.mtimeMs} ${s.size}`)
+    const files = await this.leaseFiles(zoneDir, await this.entries(zoneDir, true))
+    const parts = await mapConcurrent(files, LIST_CONCURRENCY, async ({svc, memberId, path}) => {
+      const s = await stat(path).catch(() => undefined)
+      return s ? `${svc}/${memberId}.json ${s.mtimeMs} ${s.size}` : ''
+    })
+    return parts.filter((p) => p).join('\n')
+  }
+
+  /** The lease files under the services' directories, in name order. */
+  private async leaseFiles(zoneDir: string, services: string[]): Promise<{svc: string; memberId: string; path: string}[]> {
+    const files: {svc: string; memberId: string; path: string}[] = []
+    for (const svc of services.sort()) {
+      const dir = join(zoneDir, svc)
+      for (const name of (await this.entries(dir, false)).sort()) {
+        if (name.endsWith('.json')) files.push({svc, memberId: name.slice(0, -'.json'.length), path: join(dir, name)})
       }
     }
-    return parts.join('\n')
+    return files
   }
 
   private async entries(dir: string, directories: boolean): Promise<string[]> {

@@ -7,6 +7,7 @@
  * If-Match (S3 returns 412 PreconditionFailed when the lease changed).
  */
 import type {ListObjectsV2CommandOutput, S3Client as S3ClientType} from '@aws-sdk/client-s3'
+import {mapConcurrent} from '../core/concurrent.js'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {type Backoff, backoffMs, retry} from '../core/retry.js'
 import type {ApplyLease, DeleteOutcome, Lease, PutCondition, Registry, RegistryOptions, StoredLease} from './registry.js'
@@ -257,20 +258,12 @@ export class S3Registry implements Registry {
   async list(zone: string, service?: string): Promise<StoredLease[]> {
     const base = `${[this.prefix, zone, service].filter((p) => p).join('/')}/`
     const keys = (await this.listKeys(base)).map((o) => o.key)
-    const leases: StoredLease[] = []
-    const queue = keys.sort()
-    const worker = async (): Promise<void> => {
-      for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
-        const rest = key.slice(base.length - (service ? service.length + 1 : 0))
-        const parts = rest.split('/')
-        if (parts.length !== 2) continue
-        const file = parts[1]!
-        const s = await this.getKey(key, file.slice(0, -'.json'.length), true)
-        if (s) leases.push(s)
-      }
-    }
-    await Promise.all(Array.from({length: Math.min(LIST_CONCURRENCY, keys.length)}, worker))
-    return leases.sort((a, b) => (a.key < b.key ? -1 : 1))
+    const read = await mapConcurrent(keys.sort(), LIST_CONCURRENCY, async (key) => {
+      const parts = key.slice(base.length - (service ? service.length + 1 : 0)).split('/')
+      if (parts.length !== 2) return undefined
+      return this.getKey(key, parts[1]!.slice(0, -'.json'.length), true)
+    })
+    return read.filter((s): s is StoredLease => s !== undefined)
   }
 
   /** Every `.json` object under `base`, with its ETag: ListObjectsV2 pages only, no bodies. */
