@@ -11,7 +11,7 @@ import {mkdir, readdir, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {checkInvariants} from '../../src/core/invariants.js'
-import {FAKE_TOKEN, FakeCloudflare, type FakeOptions} from '../fakes/cloudflare.js'
+import {FAKE_TOKEN, FakeCloudflare, withFakeCloudflare} from '../fakes/cloudflare.js'
 import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
 import {seededRandom} from '../helpers/seed.js'
 import {waitFor} from '../helpers/wait.js'
@@ -58,14 +58,7 @@ async function leaseCount(dir: string): Promise<number> {
   return (await readdir(join(dir, ZONE, POOL))).filter((n) => n.endsWith('.json')).length
 }
 
-async function withFake<T>(opts: FakeOptions, fn: (fake: FakeCloudflare) => Promise<T>): Promise<T> {
-  const fake = await new FakeCloudflare(opts).start()
-  try {
-    return await fn(fake)
-  } finally {
-    await fake.close()
-  }
-}
+const withFake = withFakeCloudflare
 
 const sync = (fake: FakeCloudflare, dir: string, extra: string[] = []) =>
   runCli(['sync', '--zone', ZONE, '--registry', `file://${dir}`, '--provider', 'cloudflare', '--once', '--json', '--timeout', '240', '--verbose', ...extra], {

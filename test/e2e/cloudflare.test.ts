@@ -8,20 +8,13 @@ import {writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {checkInvariants} from '../../src/core/invariants.js'
-import {FAKE_TOKEN, FakeCloudflare, type FakeOptions} from '../fakes/cloudflare.js'
+import {FAKE_TOKEN, FakeCloudflare, withFakeCloudflare} from '../fakes/cloudflare.js'
 import {cleanEnv, runCli, tempDir} from '../helpers/cli.js'
 import {deadlineBoundMs, waitFor} from '../helpers/wait.js'
 
 const ZONE = 'example.com'
 
-async function withFake<T>(opts: FakeOptions, fn: (fake: FakeCloudflare) => Promise<T>): Promise<T> {
-  const fake = await new FakeCloudflare(opts).start()
-  try {
-    return await fn(fake)
-  } finally {
-    await fake.close()
-  }
-}
+const withFake = withFakeCloudflare
 
 function env(fake: FakeCloudflare, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return cleanEnv({CLOUDFLARE_API_TOKEN: FAKE_TOKEN, CLOUDFLARE_BASE_URL: fake.url, ...extra})

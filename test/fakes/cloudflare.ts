@@ -700,3 +700,13 @@ export function presentation(r: StoredRecord): string {
       return r.content
   }
 }
+
+/** Run `fn` against a started endpoint, closed afterwards whatever happens. */
+export async function withFakeCloudflare<T>(opts: FakeOptions, fn: (fake: FakeCloudflare) => Promise<T>): Promise<T> {
+  const fake = await new FakeCloudflare(opts).start()
+  try {
+    return await fn(fake)
+  } finally {
+    await fake.close()
+  }
+}
