@@ -10,9 +10,8 @@
  * comments, quoted strings with \X and \DDD escapes. $INCLUDE and $GENERATE
  * are refused (a dnssd zone is one self-contained file).
  */
-import {isIPv4} from 'node:net'
 import {InputError} from './errors.js'
-import {canonicalIPv6, compareNames, normalizeName} from './names.js'
+import {canonicalIPv6, compareNames, isIPv4, normalizeName} from './names.js'
 import {canonicalTxt} from './txt.js'
 
 export interface ZoneRecord {
