@@ -23,14 +23,16 @@
  * Temp files are named `NAME.tmp-PID-START-HOST-RANDOM` so the next lock
  * holder can remove those whose writer is gone (`sweep`).
  */
-import {createHash, randomBytes} from 'node:crypto'
-import {readFileSync} from 'node:fs'
-import {type FileHandle, link, open, readFile, readdir, rename, rmdir, stat, unlink} from 'node:fs/promises'
+import {sha256} from '@noble/hashes/sha2.js'
+import {bytesToHex, utf8ToBytes} from '@noble/hashes/utils.js'
+import {closeSync, openSync, readFileSync, readSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {hostname} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {type Deadline} from '../core/deadline.js'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {sleep} from '../core/retry.js'
+import {type OpenFile, link, open, readBytes, readText, readdir, rename, rmdir, stat, statBigInt, unlink} from './fs-sync.js'
 
 export interface LockOwner {
   pid: number
@@ -94,12 +96,34 @@ function self(): Omit<LockOwner, 'token'> {
   return me
 }
 
-const hostTag = (host: string): string => createHash('sha256').update(host).digest('hex').slice(0, 8)
+/**
+ * `bytes` random bytes in hex: the kernel's /dev/urandom, else node:crypto.
+ * node:crypto is not loaded on the way of every lock (start-up: it is a
+ * large share of a `dnssd join`, README); neither is SHA-256 below.
+ */
+function randomHex(bytes: number): string {
+  const buf = Buffer.alloc(bytes)
+  try {
+    const fd = openSync('/dev/urandom', 'r')
+    try {
+      if (readSync(fd, buf, 0, bytes, null) === bytes) return buf.toString('hex')
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    // no /dev/urandom (Windows, a bare chroot): node:crypto below
+  }
+  const crypto = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
+  return crypto.randomBytes(bytes).toString('hex')
+}
+
+/** The first 8 hex digits of SHA-256 of the host name (@noble/hashes, the same digest node:crypto gives). */
+const hostTag = (host: string): string => bytesToHex(sha256(utf8ToBytes(host))).slice(0, 8)
 
 /** `NAME.tmp-PID-START-HOST-RANDOM` beside `path`. */
 export function tempPathFor(path: string): string {
   const o = self()
-  return `${path}.tmp-${o.pid}-${o.start || '0'}-${hostTag(o.host)}-${randomBytes(4).toString('hex')}`
+  return `${path}.tmp-${o.pid}-${o.start || '0'}-${hostTag(o.host)}-${randomHex(4)}`
 }
 
 const TEMP_RE = /\.tmp-(\d+)-(\d+)-([0-9a-f]{8})-[0-9a-f]{8}$/
@@ -141,7 +165,7 @@ type Holder = {kind: 'owner'; owner: LockOwner} | {kind: 'gone'} | {kind: 'legac
 
 async function readHolder(path: string): Promise<Holder> {
   try {
-    const owner = parseOwner(await readFile(path, 'utf8'))
+    const owner = parseOwner(await readText(path))
     return owner ? {kind: 'owner', owner} : {kind: 'garbled'}
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
@@ -155,7 +179,7 @@ async function readHolder(path: string): Promise<Holder> {
 }
 
 async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined
+  let handle: OpenFile | undefined
   try {
     handle = await open(dir, 'r')
     await handle.sync()
@@ -210,11 +234,15 @@ async function createExclusive(path: string, source: Source): Promise<boolean> {
   }
 }
 
-/** SHA-256 and inode of a file, or 'absent': what a writer compares before replacing it. */
+/**
+ * Inode and content of a file, or 'absent': what a writer compares before
+ * replacing it. Two fingerprints are equal exactly when the inode and every
+ * byte are (the bytes themselves, no digest of them).
+ */
 export async function fingerprint(path: string): Promise<string> {
   try {
-    const [bytes, s] = await Promise.all([readFile(path), stat(path, {bigint: true})])
-    return `${s.ino}:${bytes.length}:${createHash('sha256').update(bytes).digest('hex')}`
+    const [bytes, s] = await Promise.all([readBytes(path), statBigInt(path)])
+    return `${s.ino}:${bytes.length}:${bytes.toString('latin1')}`
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent'
     throw error
@@ -241,7 +269,7 @@ export class FileLock {
 
   private static async wait(target: string, options: LockOptions): Promise<FileLock> {
     const path = `${target}.lock`
-    const owner: LockOwner = {...self(), token: randomBytes(8).toString('hex')}
+    const owner: LockOwner = {...self(), token: randomHex(8)}
     const content = `${JSON.stringify(owner)}\n`
     // Written once, linked on every try (and to claims): waiting costs no writes.
     const source = {temp: await writeTemp(path, content, 0o644), content}

@@ -10,7 +10,6 @@
  * lose an acknowledged update and a reader (`dnssd serve`, named) never sees a
  * half-written file.
  */
-import {readFile} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {BackendError, DeadlineError} from '../core/errors.js'
@@ -21,6 +20,7 @@ import {readAndPlan} from '../core/transact.js'
 import {type ZoneFile, formatZoneFile, newZone, parseZoneFile} from '../core/zonefile.js'
 import {checkPrivateDir, checkZoneFile} from '../platform/datadir.js'
 import {FileLock, fingerprint} from '../platform/filelock.js'
+import {readText} from '../platform/fs-sync.js'
 import {type FileSettings} from './catalog.js'
 import {type DnsProvider, type ProviderOptions, type TransactResult} from './provider.js'
 
@@ -78,7 +78,7 @@ export class FileProvider implements DnsProvider {
     await checkZoneFile(path)
     let text: string
     try {
-      text = await readFile(path, 'utf8')
+      text = await readText(path)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw new BackendError(`cannot read ${path}: ${(error as Error).message}`, {cause: error})
