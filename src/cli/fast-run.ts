@@ -13,7 +13,7 @@
 import {type AppEnv} from '../app/request.js'
 import {errorReport} from '../core/errors.js'
 import {type FastParsed, type ManifestCommand, fastParse} from './fast-parse.js'
-import {printJson, reportError, verboseLogger} from './output.js'
+import {printJson, reportError, verboseLogger, writeDirectly, writeTo} from './output.js'
 import {renderList, renderMembership} from './render.js'
 import {listRequest, membershipRequest} from './requests.js'
 import {spinnerProgress} from './wait.js'
@@ -21,7 +21,7 @@ import {spinnerProgress} from './wait.js'
 type Body = (parsed: FastParsed, json: boolean) => Promise<unknown>
 
 const line = (text: string): void => {
-  process.stdout.write(`${text}\n`)
+  writeTo(1, `${text}\n`)
 }
 
 /** What DnssdCommand.appEnv gives the app functions. */
@@ -76,9 +76,11 @@ export async function runFast(id: string, argv: string[], command: ManifestComma
   try {
     const parsed = fastParse(command, argv)
     if (parsed === undefined) return false
+    writeDirectly()
     const result = await (await body())(parsed, json)
     if (result && json) printJson(result)
   } catch (error) {
+    writeDirectly()
     reportError(errorReport(error), error, json)
   }
   return true
