@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Start-up path (CommonJS: bin/package.json, so no ESM loader for the light
 // commands). After `npm run build`:
-//  - dist/bundle/light.cjs runs --version, and join/leave/list/resolve when
-//    they need neither oclif nor a cloud SDK (scripts/bundle/light.mjs);
+//  - dist/bundle/light-zone.cjs runs join/leave/list, light-resolve.cjs
+//    resolve, when they need neither oclif nor a cloud SDK
+//    (scripts/bundle/light.mjs);
 //  - dist/bundle/main.js, the full program (ESM, chunks read when used),
 //    runs everything else.
 // Node's compile cache (in the OS temp dir) skips re-compiling the full
@@ -22,8 +23,15 @@ const root = path.join(__dirname, '..')
 const argv = process.argv.slice(2)
 if (argv.length === 1 && argv[0] === '--version') {
   // oclif's --version line (versionLine in src/main.ts), before any bundle is read.
+  // write(2) as process.stdout would, without making the stream (node's stream
+  // modules); what write(2) refuses is left to the stream (writeTo in src/cli/output.ts).
   const pjson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
-  process.stdout.write(`${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}\n`)
+  let rest = Buffer.from(`${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}\n`)
+  try {
+    while (rest.length > 0) rest = rest.subarray(fs.writeSync(1, rest))
+  } catch {
+    process.stdout.write(rest)
+  }
   return
 }
 nodeModule.enableCompileCache?.()
@@ -34,13 +42,16 @@ const full = async () => {
   await main(argv, `${root}/`)
 }
 
-/** light.cjs compiled with the code cache of this command (made after its first run), run like require(). */
-function loadLight(file) {
+/**
+ * A light part compiled with the code cache of this command (made after its
+ * first run), run like require(). Read as Latin-1: the parts are ASCII
+ * (scripts/bundle.mjs), and that is the quickest way to a V8 string.
+ */
+function loadLight(file, command) {
   const {Script} = require('node:vm')
-  const source = fs.readFileSync(file, 'utf8')
+  const source = fs.readFileSync(file, 'latin1')
   const dir = nodeModule.getCompileCacheDir?.()
   const st = fs.statSync(file)
-  const command = /^(--version|join|leave|list|resolve)$/.test(argv[0] ?? '') ? argv[0] : 'other'
   const cacheFile = dir && path.join(dir, `dnssd-light-${command}-${st.size}-${Math.trunc(st.mtimeMs)}.cache`)
   let cachedData
   try {
@@ -64,8 +75,12 @@ function loadLight(file) {
   return {runLight: async (...args) => module.exports.runLight(...args).finally(saveCache)}
 }
 
-const light = path.join(bundle, 'light.cjs')
-;(fs.existsSync(light) ? loadLight(light).runLight(argv, `${root}/`, full) : full()).catch((error) => {
+// The light part of each group of commands (LIGHT_GROUPS in scripts/bundle.mjs);
+// every other command goes to the full program at once.
+const GROUPS = {join: 'zone', leave: 'zone', list: 'zone', resolve: 'resolve'}
+const group = Object.hasOwn(GROUPS, argv[0] ?? '') ? GROUPS[argv[0]] : undefined
+const light = group && path.join(bundle, `light-${group}.cjs`)
+;(light && fs.existsSync(light) ? loadLight(light, argv[0]).runLight(argv, `${root}/`, full) : full()).catch((error) => {
   process.exitCode = 1
   throw error
 })
