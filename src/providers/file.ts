@@ -8,7 +8,8 @@
  * and the file is still the one that was read; otherwise it reads, plans and
  * tries again inside the deadline. So parallel `dnssd join` processes never
  * lose an acknowledged update and a reader (`dnssd serve`, named) never sees a
- * half-written file.
+ * half-written file. A unit of work that finds nothing to change reads the
+ * file without the lock and writes nothing.
  */
 import {homedir} from 'node:os'
 import {join} from 'node:path'
@@ -103,6 +104,19 @@ export class FileProvider implements DnsProvider {
     }
     const path = zoneFilePath(this.dataDir, zone)
     if (this.options.deadline.passed()) throw new DeadlineError(`the deadline passed before ${path} was locked; nothing was written`)
+    // A change already made (a join of a member, a leave of a non-member,
+    // what a boot script repeats on every boot) is answered from the file as
+    // it is, without the lock: a rename replaces the file whole, so this read
+    // sees it either before or after any concurrent change, as a locked read
+    // would. Whatever needs writing is read and planned again under the lock.
+    const current = await this.load(zone)
+    if (current) {
+      const outcome = await readAndPlan(async () => zoneStateOf(current), names, plan)
+      if (outcome.changes.length === 0) {
+        this.options.log(`file: ${path} already as planned; nothing to write, not locked`)
+        return {changes: [], notes: outcome.notes, applied: false, attempts: 1}
+      }
+    }
     await checkPrivateDir(this.dataDir, 'data directory', {create: true})
     const lockOptions = {deadline: this.options.deadline, log: this.options.log}
     let lock = await FileLock.acquire(path, lockOptions)
