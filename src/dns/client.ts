@@ -6,12 +6,12 @@
  * one total deadline. Responses must match the query's id and question and
  * come from the server asked.
  */
-import {randomInt} from 'node:crypto'
 import dgram from 'node:dgram'
-import {readFile} from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 import net from 'node:net'
 import {BackendError, DeadlineError, DnssdError, InputError} from '../core/errors.js'
 import {normalizeName} from '../core/names.js'
+import {randomInt} from '../platform/random.js'
 import {NameError} from './names.js'
 import {type Server, formatServer} from './server-address.js'
 import {FrameReader, frame} from './tcp.js'
@@ -70,7 +70,7 @@ export function parseResolvConf(text: string): Server[] {
 
 export async function systemServers(path = '/etc/resolv.conf'): Promise<Server[]> {
   try {
-    return parseResolvConf(await readFile(path, 'utf8'))
+    return parseResolvConf(readFileSync(path, 'utf8'))
   } catch {
     return [{host: '127.0.0.1', port: 53}]
   }
@@ -214,7 +214,7 @@ export class DnsClient {
     ednsSize: number | undefined,
     open: (query: Buffer, id: number, settle: (error: Error | undefined, message?: Message) => void) => () => void,
   ): Promise<Message> {
-    const id = randomInt(0, 65_536)
+    const id = randomInt(65_536)
     const query = encodeQuery(name, type, {id, rd: this.options.rd ?? true, ednsSize})
     const timeout = this.tryTimeout()
     this.queries++

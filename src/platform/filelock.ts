@@ -25,14 +25,14 @@
  */
 import {sha256} from '@noble/hashes/sha2.js'
 import {bytesToHex, utf8ToBytes} from '@noble/hashes/utils.js'
-import {closeSync, openSync, readFileSync, readSync} from 'node:fs'
-import {createRequire} from 'node:module'
+import {readFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {basename, dirname, join} from 'node:path'
 import {type Deadline} from '../core/deadline.js'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {sleep} from '../core/retry.js'
 import {type OpenFile, link, open, readBytes, readText, readdir, rename, rmdir, stat, statBigInt, unlink} from './fs-sync.js'
+import {randomHex} from './random.js'
 
 export interface LockOwner {
   pid: number
@@ -97,27 +97,9 @@ function self(): Omit<LockOwner, 'token'> {
 }
 
 /**
- * `bytes` random bytes in hex: the kernel's /dev/urandom, else node:crypto.
- * node:crypto is not loaded on the way of every lock (start-up: it is a
- * large share of a `dnssd join`, README); neither is SHA-256 below.
+ * The first 8 hex digits of SHA-256 of the host name: @noble/hashes, the
+ * same digest node:crypto gives, without loading node:crypto (start-up).
  */
-function randomHex(bytes: number): string {
-  const buf = Buffer.alloc(bytes)
-  try {
-    const fd = openSync('/dev/urandom', 'r')
-    try {
-      if (readSync(fd, buf, 0, bytes, null) === bytes) return buf.toString('hex')
-    } finally {
-      closeSync(fd)
-    }
-  } catch {
-    // no /dev/urandom (Windows, a bare chroot): node:crypto below
-  }
-  const crypto = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
-  return crypto.randomBytes(bytes).toString('hex')
-}
-
-/** The first 8 hex digits of SHA-256 of the host name (@noble/hashes, the same digest node:crypto gives). */
 const hostTag = (host: string): string => bytesToHex(sha256(utf8ToBytes(host))).slice(0, 8)
 
 /** `NAME.tmp-PID-START-HOST-RANDOM` beside `path`. */
