@@ -254,6 +254,22 @@ export function isIPv6(text: string): boolean {
   return halves.length === 2 ? groups <= 7 : groups === 8
 }
 
+const ZONE_INDEX = /^[0-9a-zA-Z.:-]+$/
+
+/**
+ * node:net's isIPv6 itself: isIPv6, or an IPv6 address with a zone index
+ * (fe80::1%eth0: letters, digits, "-", "." and ":"), for the DNS client's
+ * server addresses. node:net's own test compiles a large regular expression
+ * on first use, a noticeable part of a `dnssd resolve`.
+ */
+export function isIPv6Zoned(text: string): boolean {
+  const at = text.indexOf('%')
+  return at < 0 ? isIPv6(text) : isIPv6(text.slice(0, at)) && ZONE_INDEX.test(text.slice(at + 1))
+}
+
+/** node:net's isIP: 4, 6 (a zone index allowed) or 0. */
+export const ipVersion = (text: string): 0 | 4 | 6 => (isIPv4(text) ? 4 : isIPv6Zoned(text) ? 6 : 0)
+
 /** Why an IPv4 address cannot be a member's address, or undefined when it can. */
 function unusableIPv4(address: string): string | undefined {
   const first = Number(address.split('.')[0])

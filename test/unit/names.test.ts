@@ -7,8 +7,10 @@ import {
   canonicalIPv6,
   compareNames,
   hostLabelForAddress,
+  ipVersion,
   isIPv4,
   isIPv6,
+  isIPv6Zoned,
   isPublicAddress,
   isServiceTypeName,
   normalizeName,
@@ -213,6 +215,8 @@ describe('IP address text without node:net', () => {
   const agrees = (text: string): void => {
     assert.equal(isIPv4(text), net.isIPv4(text), `isIPv4(${JSON.stringify(text)})`)
     assert.equal(isIPv6(text), net.isIPv6(text) && !text.includes('%'), `isIPv6(${JSON.stringify(text)})`)
+    assert.equal(isIPv6Zoned(text), net.isIPv6(text), `isIPv6Zoned(${JSON.stringify(text)})`)
+    assert.equal(ipVersion(text), net.isIP(text), `ipVersion(${JSON.stringify(text)})`)
   }
 
   it('agrees with node:net on the edge cases', () => {
@@ -220,7 +224,7 @@ describe('IP address text without node:net', () => {
       '', '.', '0.0.0.0', '255.255.255.255', '256.0.0.1', '1.2.3', '1.2.3.4.5', '01.2.3.4', '1.2.3.04', '1.2.3.4 ', ' 1.2.3.4', '1..3.4', '1.2.3.-4', '+1.2.3.4', '1e2.0.0.1', '0x1.2.3.4',
       '::', ':::', '::1', '1::', ':1::', '::1:', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8::', '::1:2:3:4:5:6:7:8',
       '1::2::3', '12345::', 'g::', 'FFFF::', '::ffff:1.2.3.4', '::ffff:1.2.3.04', '::1.2.3', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4', '1:2:3:4:5::1.2.3.4', '1:2:3:4:5:6::1.2.3.4',
-      '1.2.3.4::', '1.2.3.4:1::', '::1.2.3.4:1', 'fe80::1%eth0', '2001:db8::1 ', '[::1]', '1:2:3:4:5:6:7:', ':1:2:3:4:5:6:7', '0000:0000::00000',
+      '1.2.3.4::', '1.2.3.4:1::', '::1.2.3.4:1', 'fe80::1%eth0', 'fe80::1%', 'fe80::1%%', 'fe80::1%eth0%1', 'fe80::1%a-b.c:d', 'fe80::1%e_1', 'fe80::1%e 1', '1.2.3.4%eth0', '%eth0', '::%1', '2001:db8::1 ', '[::1]', '1:2:3:4:5:6:7:', ':1:2:3:4:5:6:7', '0000:0000::00000',
     ]) agrees(text)
   })
 
@@ -235,7 +239,7 @@ describe('IP address text without node:net', () => {
       if (random() < 0.5) words.splice(random.int(words.length + 1), 0, '')
       if (random() < 0.3) words.push(v4())
       let text = words.join(':')
-      if (random() < 0.1) text = `${text}%${pick(['eth0', '1', ''])}`
+      if (random() < 0.15) text = `${text}%${pick(['eth0', '1', '', 'a-b.c:d', 'e_1', '%', 'x y'])}`
       return text
     }
     const noise = (): string => Array.from({length: random.int(12)}, () => pick([...'0123456789abcdefABCDEFg:.% '])).join('')
