@@ -9,8 +9,8 @@
 // Node's compile cache (in the OS temp dir) skips re-compiling the full
 // program on the next run. Its cache is made when a script is compiled, so
 // it holds only the top level; the light part is compiled here instead, with
-// a V8 code cache per command written into the same directory after the
-// first run of that command, which holds every function the command called.
+// a V8 code cache per command written after the first run of that command
+// (cacheDir below), which holds every function the command called.
 // Without a bundle (only `tsc` ran) the same entry runs from dist/main.js.
 // See src/main.ts.
 'use strict'
@@ -34,9 +34,9 @@ if (argv.length === 1 && argv[0] === '--version') {
   }
   return
 }
-nodeModule.enableCompileCache?.()
 const bundle = path.join(root, 'dist', 'bundle')
 const full = async () => {
+  nodeModule.enableCompileCache?.()
   const entry = fs.existsSync(path.join(bundle, 'main.js')) ? path.join(bundle, 'main.js') : path.join(root, 'dist', 'main.js')
   const {main} = await import(pathToFileURL(entry).href)
   await main(argv, `${root}/`)
@@ -50,7 +50,7 @@ const full = async () => {
 function loadLight(file, command) {
   const {Script} = require('node:vm')
   const source = fs.readFileSync(file, 'latin1')
-  const dir = nodeModule.getCompileCacheDir?.()
+  const dir = cacheDir()
   const st = fs.statSync(file)
   const cacheFile = dir && path.join(dir, `dnssd-light-${command}-${st.size}-${Math.trunc(st.mtimeMs)}.cache`)
   let cachedData
@@ -65,14 +65,45 @@ function loadLight(file, command) {
   const saveCache = () => {
     if (!cacheFile || (cachedData && !script.cachedDataRejected)) return
     try {
+      if (!fs.existsSync(dir)) fs.mkdirSync(dir, {mode: 0o700})
+      if (!privateDir(dir)) return
       const temp = `${cacheFile}.${process.pid}.tmp`
       fs.writeFileSync(temp, script.createCachedData())
       fs.renameSync(temp, cacheFile)
+      // The caches of this command's earlier builds are of no more use.
+      const stale = `dnssd-light-${command}-`
+      for (const name of fs.readdirSync(dir)) {
+        if (name.startsWith(stale) && name !== path.basename(cacheFile) && name.endsWith('.cache')) fs.rmSync(path.join(dir, name), {force: true})
+      }
     } catch {
       // A cache is an optimisation: a read-only or full disk changes nothing.
     }
   }
   return {runLight: async (...args) => module.exports.runLight(...args).finally(saveCache)}
+}
+
+/**
+ * Where the light parts' code caches live: TMPDIR/dnssd-light-cache-UID,
+ * made 0700. A code cache is compiled code that this process runs, so one is
+ * used only from a directory of this user that nobody else can write to
+ * (dnssd runs as root from boot scripts, and /tmp is everyone's). Node's
+ * compile cache, which the full program uses, is not needed here: enabling
+ * it costs the light commands a module load.
+ */
+function cacheDir() {
+  const uid = process.getuid?.()
+  if (uid === undefined) return undefined
+  const dir = path.join(process.env.TMPDIR || '/tmp', `dnssd-light-cache-${uid}`)
+  return !fs.existsSync(dir) || privateDir(dir) ? dir : undefined
+}
+
+function privateDir(dir) {
+  try {
+    const st = fs.lstatSync(dir)
+    return st.isDirectory() && st.uid === process.getuid() && (st.mode & 0o077) === 0
+  } catch {
+    return false
+  }
 }
 
 // The light part of each group of commands (LIGHT_GROUPS in scripts/bundle.mjs);

@@ -26,7 +26,7 @@
 import {sha256} from '@noble/hashes/sha2.js'
 import {bytesToHex, utf8ToBytes} from '@noble/hashes/utils.js'
 import {readFileSync} from 'node:fs'
-import {hostname} from 'node:os'
+import {createRequire} from 'node:module'
 import {basename, dirname, join} from 'node:path'
 import {type Deadline} from '../core/deadline.js'
 import {BackendError, DeadlineError} from '../core/errors.js'
@@ -91,6 +91,8 @@ let me: Omit<LockOwner, 'token'> | undefined
 function self(): Omit<LockOwner, 'token'> {
   if (!me) {
     const s = procStat(process.pid)
+    // node:os only here, where a lock is taken (start-up of a join that changes nothing).
+    const {hostname} = createRequire(import.meta.url)('node:os') as typeof import('node:os')
     me = {pid: process.pid, start: typeof s === 'object' ? s.start : '', boot: readBootId(), host: hostname()}
   }
   return me

@@ -11,7 +11,7 @@
  * half-written file. A unit of work that finds nothing to change reads the
  * file without the lock and writes nothing.
  */
-import {homedir} from 'node:os'
+import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {type Work} from '../core/planner.js'
@@ -27,10 +27,14 @@ import {type DnsProvider, type ProviderOptions, type TransactResult} from './pro
 
 export const ZONE_FILE_HEADER = 'Managed by dnssd. Records added by hand are kept; comments are not.'
 
+/** os.homedir(), which is $HOME when set: node:os is loaded only without it (start-up). */
+const homeDir = (): string =>
+  process.env.HOME ?? (createRequire(import.meta.url)('node:os') as typeof import('node:os')).homedir()
+
 /** `$DNSSD_DATA_DIR`, else `$XDG_DATA_HOME/dnssd`, else `~/.local/share/dnssd`. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.DNSSD_DATA_DIR) return env.DNSSD_DATA_DIR
-  const base = env.XDG_DATA_HOME || join(homedir(), '.local', 'share')
+  const base = env.XDG_DATA_HOME || join(homeDir(), '.local', 'share')
   return join(base, 'dnssd')
 }
 
