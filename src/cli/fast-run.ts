@@ -12,7 +12,7 @@
  */
 import {type AppEnv} from '../app/request.js'
 import {errorReport} from '../core/errors.js'
-import {type FastParsed, type ManifestCommand, fastParse} from './fast-parse.js'
+import {type FastParsed, type ManifestCommand, fastParseOnce} from './fast-parse.js'
 import {printJson, reportError, verboseLogger, writeDirectly, writeTo} from './output.js'
 import {renderList, renderMembership} from './render.js'
 import {listRequest, membershipRequest} from './requests.js'
@@ -74,7 +74,7 @@ export async function runFast(id: string, argv: string[], command: ManifestComma
   // oclif's jsonEnabled(): --json among the words (fastParse leaves `--` to oclif).
   const json = argv.includes('--json')
   try {
-    const parsed = fastParse(command, argv)
+    const parsed = fastParseOnce(command, argv)
     if (parsed === undefined) return false
     writeDirectly()
     const result = await (await body())(parsed, json)
