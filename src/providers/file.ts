@@ -8,9 +8,10 @@
  * and the file is still the one that was read; otherwise it reads, plans and
  * tries again inside the deadline. So parallel `dnssd join` processes never
  * lose an acknowledged update and a reader (`dnssd serve`, named) never sees a
- * half-written file. A unit of work that finds nothing to change reads the
- * file without the lock and writes nothing.
+ * half-written file. A unit of work that finds nothing to change while no
+ * lock file exists reads the file without taking the lock and writes nothing.
  */
+import {existsSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {BackendError, DeadlineError} from '../core/errors.js'
@@ -110,10 +111,13 @@ export class FileProvider implements DnsProvider {
     if (this.options.deadline.passed()) throw new DeadlineError(`the deadline passed before ${path} was locked; nothing was written`)
     // A change already made (a join of a member, a leave of a non-member,
     // what a boot script repeats on every boot) is answered from the file as
-    // it is, without the lock: a rename replaces the file whole, so this read
-    // sees it either before or after any concurrent change, as a locked read
-    // would. Whatever needs writing is read and planned again under the lock.
-    const current = await this.load(zone)
+    // it is, without taking the lock, when nobody holds it: a rename replaces
+    // the file whole, so this read sees it either before or after any
+    // concurrent change, as a locked read would. With a lock file present
+    // everything goes through the lock as before (waiting for a live holder,
+    // taking over from a gone one). Whatever needs writing is read and
+    // planned again under the lock.
+    const current = existsSync(`${path}.lock`) ? undefined : await this.load(zone)
     if (current) {
       const outcome = await readAndPlan(async () => zoneStateOf(current), names, plan)
       if (outcome.changes.length === 0) {
