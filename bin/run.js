@@ -15,9 +15,7 @@
 // See src/main.ts.
 'use strict'
 const fs = require('node:fs')
-const nodeModule = require('node:module')
 const path = require('node:path')
-const {pathToFileURL} = require('node:url')
 
 const root = path.join(__dirname, '..')
 const argv = process.argv.slice(2)
@@ -36,6 +34,10 @@ if (argv.length === 1 && argv[0] === '--version') {
 }
 const bundle = path.join(root, 'dist', 'bundle')
 const full = async () => {
+  // node:module (and with it node's ESM loader modules) only here: the light
+  // parts need neither.
+  const nodeModule = require('node:module')
+  const {pathToFileURL} = require('node:url')
   nodeModule.enableCompileCache?.()
   const entry = fs.existsSync(path.join(bundle, 'main.js')) ? path.join(bundle, 'main.js') : path.join(root, 'dist', 'main.js')
   const {main} = await import(pathToFileURL(entry).href)
@@ -61,7 +63,8 @@ function loadLight(file, command) {
   }
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {filename: file, cachedData})
   const module = {exports: {}}
-  script.runInThisContext()(module.exports, nodeModule.createRequire(file), module, file, path.dirname(file))
+  // Its require() loads node's built-ins only (everything else is bundled).
+  script.runInThisContext()(module.exports, require, module, file, path.dirname(file))
   const saveCache = () => {
     if (!cacheFile || (cachedData && !script.cachedDataRejected)) return
     try {
