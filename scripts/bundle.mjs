@@ -129,6 +129,8 @@ const NOT_IN_GROUP = {
   resolve: [
     ['dist/cli/fast-run.js', '../app/membership.js'],
     ['dist/cli/fast-run.js', '../app/list.js'],
+    ['dist/cli/fast-run.js', './requests.js'],
+    ['dist/cli/fast-run.js', './render.js'],
   ],
 }
 const SDK_ONLY = [
