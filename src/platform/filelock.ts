@@ -23,8 +23,6 @@
  * Temp files are named `NAME.tmp-PID-START-HOST-RANDOM` so the next lock
  * holder can remove those whose writer is gone (`sweep`).
  */
-import {sha256} from '@noble/hashes/sha2.js'
-import {bytesToHex, utf8ToBytes} from '@noble/hashes/utils.js'
 import {readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {basename, dirname, join} from 'node:path'
@@ -98,16 +96,26 @@ function self(): Omit<LockOwner, 'token'> {
   return me
 }
 
+let tag: string | undefined
+
 /**
- * The first 8 hex digits of SHA-256 of the host name: @noble/hashes, the
- * same digest node:crypto gives, without loading node:crypto (start-up).
+ * The first 8 hex digits of SHA-256 of this host's name: @noble/hashes, the
+ * same digest node:crypto gives, without loading node:crypto; and loaded
+ * only where a temp file is named or swept (start-up: a join that changes
+ * nothing takes no lock).
  */
-const hostTag = (host: string): string => bytesToHex(sha256(utf8ToBytes(host))).slice(0, 8)
+async function hostTag(): Promise<string> {
+  if (tag === undefined) {
+    const [{sha256}, {bytesToHex, utf8ToBytes}] = await Promise.all([import('@noble/hashes/sha2.js'), import('@noble/hashes/utils.js')])
+    tag = bytesToHex(sha256(utf8ToBytes(self().host))).slice(0, 8)
+  }
+  return tag
+}
 
 /** `NAME.tmp-PID-START-HOST-RANDOM` beside `path`. */
-export function tempPathFor(path: string): string {
+export async function tempPathFor(path: string): Promise<string> {
   const o = self()
-  return `${path}.tmp-${o.pid}-${o.start || '0'}-${hostTag(o.host)}-${randomHex(4)}`
+  return `${path}.tmp-${o.pid}-${o.start || '0'}-${await hostTag()}-${randomHex(4)}`
 }
 
 const TEMP_RE = /\.tmp-(\d+)-(\d+)-([0-9a-f]{8})-[0-9a-f]{8}$/
@@ -176,7 +184,7 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /** Write `data` to a fresh temp file beside `path` and fsync it; returns the temp path. */
 export async function writeTemp(path: string, data: string | Buffer, mode: number): Promise<string> {
-  const temp = tempPathFor(path)
+  const temp = await tempPathFor(path)
   const handle = await open(temp, 'wx', mode)
   try {
     await handle.writeFile(data)
@@ -322,13 +330,13 @@ export class FileLock {
     const base = basename(this.target)
     const entries = await readdir(dir).catch(() => [] as string[])
     const mine = self()
-    const tag = hostTag(mine.host)
+    const ourTag = await hostTag()
     for (const name of entries) {
       if (!name.startsWith(`${base}.`)) continue
       const temp = TEMP_RE.exec(name)
       let orphan = false
       if (temp) {
-        orphan = temp[3] === tag && !ownerAlive({pid: Number(temp[1]), start: temp[2] === '0' ? '' : temp[2]!, boot: '', host: mine.host})
+        orphan = temp[3] === ourTag && !ownerAlive({pid: Number(temp[1]), start: temp[2] === '0' ? '' : temp[2]!, boot: '', host: mine.host})
       } else if (name.startsWith(`${base}.lock.break-`)) {
         orphan = !name.includes(this.owner.token)
       }
