@@ -18,7 +18,7 @@
 import {readFileSync, readdirSync, rmSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {builtinModules, createRequire} from 'node:module'
-import {join} from 'node:path'
+import {join, relative, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import * as esbuild from 'esbuild'
 
@@ -115,20 +115,68 @@ const common = {
   },
 }
 
-// The light part (scripts/bundle/light.mjs) as one CommonJS script: oclif's
-// entry hands over to the full program, and a cloud SDK would be a bug (the
-// light part runs only commands that need none).
-const lightPart = {
+// The light part (scripts/bundle/light.mjs) as CommonJS scripts, one per
+// group of commands that share their code, so a command reads and compiles
+// only its own group: join, leave and list (the zone, the file provider and
+// registry), and resolve (the DNS client). oclif's entry hands over to the
+// full program; a cloud SDK, dnssd's modules that only an SDK provider or
+// registry uses, and another group's command body would be a bug (the light
+// part runs only commands that need none of them).
+// bin/run.js and scripts/bundle/sea-boot.mjs pick the group by the command.
+const LIGHT_GROUPS = {zone: ['join', 'leave', 'list'], resolve: ['resolve']}
+const NOT_IN_GROUP = {
+  zone: [['dist/cli/fast-run.js', './resolve-run.js']],
+  resolve: [
+    ['dist/cli/fast-run.js', '../app/membership.js'],
+    ['dist/cli/fast-run.js', '../app/list.js'],
+    ['dist/cli/fast-run.js', './requests.js'],
+    ['dist/cli/fast-run.js', './render.js'],
+  ],
+}
+const SDK_ONLY = [
+  ['dist/providers/catalog.js', './route53.js'],
+  ['dist/providers/catalog.js', './cloudflare.js'],
+  ['dist/registry/open.js', './s3.js'],
+]
+const heavy = (what) => ({
+  contents: `throw new Error(${JSON.stringify(`internal error: the light part loaded ${what}; run the command with DNSSD_NO_FAST_PATH=1`)})`,
+  loader: 'js',
+})
+const lightPart = (group) => ({
   name: 'dnssd-light-part',
   setup(build) {
     build.onResolve({filter: /^\.\/oclif-entry\.js$/}, () => ({path: join(root, 'scripts', 'bundle', 'oclif-stub.mjs')}))
     build.onResolve({filter: /^(@aws-sdk\/|@smithy\/|cloudflare$|yocto-spinner$)/}, (args) => ({path: args.path, namespace: 'dnssd-heavy'}))
-    build.onLoad({filter: /.*/, namespace: 'dnssd-heavy'}, (args) => ({
-      contents: `throw new Error(${JSON.stringify(`internal error: the light part loaded ${args.path}; run the command with DNSSD_NO_FAST_PATH=1`)})`,
-      loader: 'js',
-    }))
+    const left = [...SDK_ONLY, ...(NOT_IN_GROUP[group] ?? [])]
+    build.onResolve({filter: /^\.\.?\//}, (args) => {
+      const importer = relative(root, args.importer).split(sep).join('/')
+      return left.some(([from, to]) => from === importer && to === args.path) ? {path: `${importer} -> ${args.path}`, namespace: 'dnssd-heavy'} : undefined
+    })
+    build.onLoad({filter: /.*/, namespace: 'dnssd-heavy'}, (args) => heavy(args.path))
   },
+})
+// A group's part knows only its own commands' manifest entries (src/main.ts
+// reads the manifest for the command it runs).
+const groupManifest = (group) => {
+  const manifest = JSON.parse(read('oclif.manifest.json'))
+  const commands = Object.fromEntries(LIGHT_GROUPS[group].map((id) => [id, manifest.commands[id]]))
+  return JSON.stringify(JSON.stringify({...manifest, commands}))
 }
+// The light parts are read as Latin-1 (bin/run.js: the fastest way to a V8
+// string, and the V8 code cache checks the source's length): ASCII only.
+// Whitespace and comments go: less to read.
+const lightOptions = (group) => ({
+  plugins: [...cjsCommon.plugins, lightPart(group)],
+  define: {...cjsCommon.define, DNSSD_MANIFEST_TEXT: groupManifest(group)},
+  charset: 'ascii',
+  minifyWhitespace: true,
+})
+function assertAscii(file) {
+  const bytes = readFileSync(file)
+  const at = bytes.findIndex((b) => b > 0x7f)
+  if (at >= 0) throw new Error(`${file}: a non-ASCII byte at offset ${at}; the light part must be ASCII`)
+}
+
 const cjsCommon = {
   ...common,
   format: 'cjs',
@@ -152,14 +200,19 @@ if (cjs) {
   })
   // The light part, an asset like the full program, and the main script
   // that runs it (scripts/bundle/sea-boot.mjs).
-  await esbuild.build({
-    ...sea,
-    plugins: [...sea.plugins, lightPart],
-    entryPoints: [join(root, 'scripts', 'bundle', 'sea-light.mjs')],
-    outfile: join(root, 'build', 'dnssd-light.js'),
-    banner: {js: `(function (exports, require, module, __filename, __dirname) {\n${sea.banner.js}`},
-    footer: {js: '})'},
-  })
+  for (const group of Object.keys(LIGHT_GROUPS)) {
+    const outfile = join(root, 'build', `dnssd-light-${group}.js`)
+    await esbuild.build({
+      ...sea,
+      ...lightOptions(group),
+      define: {...sea.define, DNSSD_MANIFEST_TEXT: groupManifest(group)},
+      entryPoints: [join(root, 'scripts', 'bundle', 'sea-light.mjs')],
+      outfile,
+      banner: {js: `(function (exports, require, module, __filename, __dirname) {\n${sea.banner.js}`},
+      footer: {js: '})'},
+    })
+    assertAscii(outfile)
+  }
   await esbuild.build({...sea, entryPoints: [join(root, 'scripts', 'bundle', 'sea-boot.mjs')], outfile: join(root, 'build', 'dnssd.cjs')})
 } else {
   const outdir = join(root, 'dist', 'bundle')
@@ -195,12 +248,16 @@ if (cjs) {
     },
   }
   await esbuild.build({...esm, plugins: [...common.plugins, oclifSide], entryPoints: {main: join(root, 'dist', 'main.js')}, outdir})
-  // The light part for bin/run.js; the full program is dist/bundle/main.js.
-  await esbuild.build({
-    ...cjsCommon,
-    plugins: [...cjsCommon.plugins, lightPart],
-    entryPoints: [join(root, 'scripts', 'bundle', 'light.mjs')],
-    outfile: join(outdir, 'light.cjs'),
-    banner: {js: "var DNSSD_MODULE_URL = require('node:url').pathToFileURL(__filename).href;"},
-  })
+  // The light parts for bin/run.js; the full program is dist/bundle/main.js.
+  for (const group of Object.keys(LIGHT_GROUPS)) {
+    const outfile = join(outdir, `light-${group}.cjs`)
+    await esbuild.build({
+      ...cjsCommon,
+      ...lightOptions(group),
+      entryPoints: [join(root, 'scripts', 'bundle', 'light.mjs')],
+      outfile,
+      banner: {js: "var DNSSD_MODULE_URL = require('node:url').pathToFileURL(__filename).href;"},
+    })
+    assertAscii(outfile)
+  }
 }

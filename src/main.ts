@@ -68,7 +68,9 @@ export async function main(argv: string[], root: string): Promise<void> {
   // CLI conventions before any command (src/cli/conventions.ts): the version
   // line, and one line naming the nearest command for a mistyped one.
   if (argv.length === 1 && ['-v', '--version', 'version'].includes(argv[0]!)) {
-    process.stdout.write(`${versionLine(packageJson(root))}\n`)
+    const {writeDirectly, writeTo} = await import('./cli/output.js')
+    writeDirectly()
+    writeTo(1, `${versionLine(packageJson(root))}\n`)
     return
   }
   const ids = Object.keys(readManifest(root)?.commands ?? {})

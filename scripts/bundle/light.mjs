@@ -6,7 +6,7 @@
 // code cache, so these commands start close to bare node. Every other command,
 // and whatever the fast path leaves to oclif, goes to the full program before
 // anything has been printed or changed.
-import {fastParse} from '../../dist/cli/fast-parse.js'
+import {fastParseOnce} from '../../dist/cli/fast-parse.js'
 import {main, manifestCommand} from '../../dist/main.js'
 import {setFullRunner} from './full-runner.mjs'
 
@@ -22,7 +22,7 @@ function light(argv, root) {
   try {
     const command = manifestCommand(root, id)
     if (command === undefined) return false
-    const parsed = fastParse(command, rest)
+    const parsed = fastParseOnce(command, rest)
     // Not the fast path's (help, oclif's parse errors): oclif, in the full program.
     if (parsed === undefined) return false
     flags = parsed.flags

@@ -1,5 +1,6 @@
-// The light part of the single executables (build/dnssd-light.js, an asset
-// that sea-boot.mjs compiles with a code cache): light.mjs, with the full
+// The light part of the single executables (build/dnssd-light-GROUP.js, one
+// asset per group of commands, that sea-boot.mjs compiles with a code
+// cache): light.mjs, with the full
 // program as the executable's other asset (sea-full.mjs). argv after the
 // executable, as bin/run.js passes it; the root is the executable's
 // directory (package.json, the manifest and the templates are compiled in).

@@ -82,6 +82,27 @@ function supported(cmd: ManifestCommand): boolean {
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string')
 
+let last: {cmd: ManifestCommand; words: string; outcome: {parsed: FastParsed | undefined} | {error: unknown}} | undefined
+
+/**
+ * fastParse with this process's environment, once per command and argv:
+ * the light part (scripts/bundle/light.mjs) parses to decide whether it can
+ * run the command, then the fast path (src/cli/fast-run.ts) runs it with the
+ * same outcome (the same flags, or the same error) instead of parsing again.
+ */
+export function fastParseOnce(cmd: ManifestCommand, argv: readonly string[]): FastParsed | undefined {
+  const words = argv.join('\u0000')
+  if (last?.cmd !== cmd || last.words !== words) {
+    try {
+      last = {cmd, words, outcome: {parsed: fastParse(cmd, argv)}}
+    } catch (error) {
+      last = {cmd, words, outcome: {error}}
+    }
+  }
+  if ('error' in last.outcome) throw last.outcome.error
+  return last.outcome.parsed
+}
+
 /**
  * Parse argv (the words after the command id) as oclif would for `cmd`, or
  * undefined when oclif should. Throws InputError for the input rules.

@@ -12,16 +12,14 @@
  */
 import {type AppEnv} from '../app/request.js'
 import {errorReport} from '../core/errors.js'
-import {type FastParsed, type ManifestCommand, fastParse} from './fast-parse.js'
-import {printJson, reportError, verboseLogger} from './output.js'
-import {renderList, renderMembership} from './render.js'
-import {listRequest, membershipRequest} from './requests.js'
+import {type FastParsed, type ManifestCommand, fastParseOnce} from './fast-parse.js'
+import {printJson, reportError, verboseLogger, writeDirectly, writeTo} from './output.js'
 import {spinnerProgress} from './wait.js'
 
 type Body = (parsed: FastParsed, json: boolean) => Promise<unknown>
 
 const line = (text: string): void => {
-  process.stdout.write(`${text}\n`)
+  writeTo(1, `${text}\n`)
 }
 
 /** What DnssdCommand.appEnv gives the app functions. */
@@ -29,7 +27,7 @@ const appEnv = (flags: FastParsed['flags'], json: boolean): AppEnv => ({log: ver
 
 function membership(action: 'join' | 'leave'): () => Promise<Body> {
   return async () => {
-    const app = await import('../app/membership.js')
+    const [app, {membershipRequest}, {renderMembership}] = await Promise.all([import('../app/membership.js'), import('./requests.js'), import('./render.js')])
     return async ({flags}, json) => {
       const result = await app[action](await membershipRequest(action, flags), appEnv(flags, json))
       if (!json) for (const text of renderMembership(result)) line(text)
@@ -39,15 +37,16 @@ function membership(action: 'join' | 'leave'): () => Promise<Body> {
 }
 
 /**
- * Each command's body. join, leave and list share most of their modules and
- * are imported with this file (one chunk in the bundle: fewer files to load);
- * resolve's DNS client is loaded only when resolve runs.
+ * Each command's body, whose modules are loaded when it runs: the light part
+ * of resolve (scripts/bundle.mjs) has none of join's, leave's and list's
+ * (their requests, rendering and app functions), nor they resolve's DNS
+ * client.
  */
 const BODIES: Record<string, () => Promise<Body>> = {
   join: membership('join'),
   leave: membership('leave'),
   list: async () => {
-    const {list} = await import('../app/list.js')
+    const [{list}, {listRequest}, {renderList}] = await Promise.all([import('../app/list.js'), import('./requests.js'), import('./render.js')])
     return async ({flags}, json) => {
       const result = await list(await listRequest(flags), appEnv(flags, json))
       if (!json) for (const text of await renderList(result)) line(text)
@@ -74,11 +73,13 @@ export async function runFast(id: string, argv: string[], command: ManifestComma
   // oclif's jsonEnabled(): --json among the words (fastParse leaves `--` to oclif).
   const json = argv.includes('--json')
   try {
-    const parsed = fastParse(command, argv)
+    const parsed = fastParseOnce(command, argv)
     if (parsed === undefined) return false
+    writeDirectly()
     const result = await (await body())(parsed, json)
     if (result && json) printJson(result)
   } catch (error) {
+    writeDirectly()
     reportError(errorReport(error), error, json)
   }
   return true

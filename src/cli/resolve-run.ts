@@ -7,6 +7,7 @@ import {InputError, NoInstanceError} from '../core/errors.js'
 import {normalizeName, parseSeconds, serviceTypeOf, parseService, parseZone} from '../core/names.js'
 import {DnsClient, parseServer, systemServers} from '../dns/client.js'
 import {type Endpoint, type Resolution, resolveService} from '../dns/resolve.js'
+import {randomInt} from '../platform/random.js'
 import {type ResolveFlags} from './resolve-flags.js'
 
 export interface ResolveResult extends Resolution {
@@ -35,10 +36,9 @@ export async function runResolve(arg: string | undefined, flags: ResolveFlags, i
   const log = io.verbose
   const client = new DnsClient({servers, doh: flags.doh, tryTimeoutMs: tryTimeout * 1000, attempts: Number(flags.retries) + 1, deadline, log})
   const json = io.json || flags.format === 'json'
-  const {randomInt} = await import('node:crypto')
   // A plain resolve looks up the addresses of the first target it will print; --all, --check and --json need them all.
   const addresses = flags.all || flags.check === 'tcp' || json ? 'all' : 'first'
-  const resolution = await resolveService(client, name, {txt: json, randomInt: (n) => randomInt(n), addresses})
+  const resolution = await resolveService(client, name, {txt: json, randomInt, addresses})
   for (const note of resolution.notes) log(note)
   log(`${resolution.queries} queries in ${resolution.rounds} round(s) over ${resolution.transport.join('+')}`)
   let chosen = resolution.order[0]!

@@ -4,9 +4,10 @@
  * logs and scripts stay clean.
  */
 import {type Progress} from '../app/request.js'
+import {stderrIsTerminal} from './output.js'
 
 export function spinnerProgress(json: boolean): ((text: string) => Progress) | undefined {
-  if (json || process.stderr.isTTY !== true) return undefined
+  if (json || !stderrIsTerminal()) return undefined
   return (text) => {
     let spinner: {text: string; success: (t: string) => void; error: (t: string) => void} | undefined
     let latest = text

@@ -7,7 +7,7 @@
  * trailing dot ("_web._tcp.example.com"); record values that hold names carry
  * the trailing dot, as a zone file or `dig` shows them.
  */
-import {BlockList, isIPv4, isIPv6} from 'node:net'
+import {createRequire} from 'node:module'
 import {InputError} from './errors.js'
 
 const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
@@ -215,6 +215,61 @@ export interface Address {
   family: 'A' | 'AAAA'
 }
 
+const DECIMAL_OCTET = /^(?:0|[1-9][0-9]{0,2})$/
+const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/
+
+/**
+ * Dotted-quad IPv4 as node:net's isIPv4 accepts it: four decimal numbers
+ * 0-255 without leading zeros. Written here because node:net, loaded for
+ * this alone, is a large share of the start-up of join and list (README,
+ * start-up); test/unit/names.test.ts compares the two on random input.
+ */
+export function isIPv4(text: string): boolean {
+  const parts = text.split('.')
+  return parts.length === 4 && parts.every((p) => DECIMAL_OCTET.test(p) && Number(p) <= 255)
+}
+
+/**
+ * IPv6 text (RFC 4291 §2.2: eight groups of 1-4 hex digits, one "::" for a
+ * run of zero groups, a dotted IPv4 address as the last two) as node:net's
+ * isIPv6 accepts it, except that a zone index (fe80::1%eth0) is refused:
+ * no caller can use one. Compared with node:net in test/unit/names.test.ts.
+ */
+export function isIPv6(text: string): boolean {
+  const halves = text.split('::')
+  if (halves.length > 2) return false
+  let groups = 0
+  for (const [h, half] of halves.entries()) {
+    if (half === '') continue
+    const words = half.split(':')
+    for (const [w, word] of words.entries()) {
+      // A dotted IPv4 address only as the very last word of the text.
+      if (h === halves.length - 1 && w === words.length - 1 && word.includes('.')) {
+        if (!isIPv4(word)) return false
+        groups += 2
+      } else if (HEX_GROUP.test(word)) groups += 1
+      else return false
+    }
+  }
+  return halves.length === 2 ? groups <= 7 : groups === 8
+}
+
+const ZONE_INDEX = /^[0-9a-zA-Z.:-]+$/
+
+/**
+ * node:net's isIPv6 itself: isIPv6, or an IPv6 address with a zone index
+ * (fe80::1%eth0: letters, digits, "-", "." and ":"), for the DNS client's
+ * server addresses. node:net's own test compiles a large regular expression
+ * on first use, a noticeable part of a `dnssd resolve`.
+ */
+export function isIPv6Zoned(text: string): boolean {
+  const at = text.indexOf('%')
+  return at < 0 ? isIPv6(text) : isIPv6(text.slice(0, at)) && ZONE_INDEX.test(text.slice(at + 1))
+}
+
+/** node:net's isIP: 4, 6 (a zone index allowed) or 0. */
+export const ipVersion = (text: string): 0 | 4 | 6 => (isIPv4(text) ? 4 : isIPv6Zoned(text) ? 6 : 0)
+
 /** Why an IPv4 address cannot be a member's address, or undefined when it can. */
 function unusableIPv4(address: string): string | undefined {
   const first = Number(address.split('.')[0])
@@ -233,7 +288,7 @@ function unusableIPv4(address: string): string | undefined {
  */
 export function canonicalIPv6(text: string): string | undefined {
   const bare = text.trim()
-  if (!isIPv6(bare) || bare.includes('%')) return undefined
+  if (!isIPv6(bare)) return undefined
   // WHATWG URL serialises an IPv6 host exactly as RFC 5952 §4 asks.
   return new URL(`http://[${bare}]/`).hostname.slice(1, -1)
 }
@@ -267,25 +322,36 @@ export function parseAddress(value: string | undefined, input = '--ip'): Address
   throw new InputError(input, `"${value}" is not an IPv4 or IPv6 address`)
 }
 
+type BlockList = import('node:net').BlockList
+let notGlobalBlocks: {net: typeof import('node:net'); blocks: BlockList} | undefined
+
 /**
  * Blocks whose addresses are not globally reachable: "Globally Reachable:
  * False" in the IANA special-purpose address registries (RFC 6890 and its
  * updates), plus multicast and the reserved 240.0.0.0/4. The documentation
  * blocks are among them (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 by
  * RFC 5737 §3; 2001:db8::/32, 3fff::/20): they "SHOULD NOT appear on the
- * public Internet", so an address in them is never public.
+ * public Internet", so an address in them is never public. As node:net's
+ * BlockList, built when first needed: node:net is slow to load, and join
+ * and list (unless --ip auto) never need it.
  */
-const notGlobal = new BlockList()
-for (const [net, bits] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) notGlobal.addSubnet(net, bits, 'ipv4')
-for (const [net, bits] of [
-  // (No ::ffff:0:0/96 rule: BlockList would apply it to every IPv4 address; parseAddress maps those to IPv4.)
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['3fff::', 20],
-  ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
-] as const) notGlobal.addSubnet(net, bits, 'ipv6')
+function notGlobal(): {net: typeof import('node:net'); blocks: BlockList} {
+  if (notGlobalBlocks) return notGlobalBlocks
+  const net = createRequire(import.meta.url)('node:net') as typeof import('node:net')
+  const blocks = new net.BlockList()
+  for (const [subnet, bits] of [
+    ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+    ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
+    ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ] as const) blocks.addSubnet(subnet, bits, 'ipv4')
+  for (const [subnet, bits] of [
+    // (No ::ffff:0:0/96 rule: BlockList would apply it to every IPv4 address; parseAddress maps those to IPv4.)
+    ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001:db8::', 32], ['3fff::', 20],
+    ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+  ] as const) blocks.addSubnet(subnet, bits, 'ipv6')
+  notGlobalBlocks = {net, blocks}
+  return notGlobalBlocks
+}
 
 /**
  * Is the address reachable from the internet? The one test for both uses:
@@ -293,8 +359,9 @@ for (const [net, bits] of [
  * Cloudflare, which proxies only records that point at public addresses.
  */
 export function isPublicAddress(address: string): boolean {
-  if (isIPv4(address)) return !notGlobal.check(address, 'ipv4')
-  if (isIPv6(address)) return !notGlobal.check(address, 'ipv6')
+  const {net, blocks} = notGlobal()
+  if (net.isIPv4(address)) return !blocks.check(address, 'ipv4')
+  if (net.isIPv6(address)) return !blocks.check(address, 'ipv6')
   return false
 }
 

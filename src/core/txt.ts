@@ -76,10 +76,20 @@ export function readPresentationChar(text: string, i: number, end = text.length,
 }
 
 /**
+ * Quoted strings of printable ASCII, `\"` and `\\` their only escapes, one
+ * space apart: text already in the form formatTxt writes.
+ */
+const CANONICAL_TXT = /^"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*"(?: "(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*")*$/
+
+const QUOTED_ASCII = /"((?:[^"\\]|\\.)*)"/g
+
+/**
  * Parse the presentation form back into its strings (as raw bytes).
  * Accepts quoted strings with `\X` and `\DDD` escapes, and unquoted words.
  */
 export function parseTxtPresentation(text: string, radix: EscapeRadix = 10): Buffer[] {
+  // Canonical text (what dnssd writes) holds ASCII and two escapes only.
+  if (CANONICAL_TXT.test(text)) return [...text.matchAll(QUOTED_ASCII)].map((m) => Buffer.from(m[1]!.replace(/\\(["\\])/g, '$1'), 'latin1'))
   const out: Buffer[] = []
   let i = 0
   while (i < text.length) {
@@ -116,6 +126,9 @@ export function parseTxtPresentation(text: string, radix: EscapeRadix = 10): Buf
 
 /** Canonical presentation of any TXT text (re-quoted, escapes normalised). */
 export function canonicalTxt(text: string): string {
+  // What dnssd wrote is canonical already: a zone file of many members reads
+  // without decoding every character (start-up of join and list).
+  if (CANONICAL_TXT.test(text)) return text
   return formatTxt(parseTxtPresentation(text))
 }
 

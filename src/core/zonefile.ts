@@ -10,9 +10,8 @@
  * comments, quoted strings with \X and \DDD escapes. $INCLUDE and $GENERATE
  * are refused (a dnssd zone is one self-contained file).
  */
-import {isIPv4} from 'node:net'
 import {InputError} from './errors.js'
-import {canonicalIPv6, compareNames, normalizeName} from './names.js'
+import {canonicalIPv6, compareNames, isIPv4, normalizeName} from './names.js'
 import {canonicalTxt} from './txt.js'
 
 export interface ZoneRecord {
@@ -29,7 +28,7 @@ export interface ZoneFile {
   records: ZoneRecord[]
 }
 
-interface Token {
+export interface Token {
   text: string
   quoted: boolean
 }
@@ -44,22 +43,25 @@ export class ZoneSyntaxError extends InputError {
 }
 
 /**
- * The text from `from` up to the first unescaped character that `stops`
- * (or the end), escapes kept as written, and the newlines it spans.
+ * A run of characters up to the first unescaped stop (`\\X` is two
+ * characters of the run, whatever X is; a backslash that ends the text is
+ * one): sticky expressions, so a zone of many records is read by the
+ * regular expression engine rather than one character at a time.
  */
-function scan(text: string, from: number, stops: (ch: string) => boolean): {text: string; end: number; newlines: number} {
-  let end = from
+const WORD_RUN = /(?:[^ \t\r\n;()"\\]+|\\[\s\S]|\\$)*/y
+const QUOTED_RUN = /(?:[^"\\]+|\\[\s\S]|\\$)*/y
+
+/** The run at `from` (escapes kept as written), where it ends, and the newlines in it. */
+function scan(text: string, from: number, run: RegExp): {text: string; end: number; newlines: number} {
+  run.lastIndex = from
+  const found = run.exec(text)![0]
   let newlines = 0
-  while (end < text.length && !stops(text[end]!)) {
-    const step = text[end] === '\\' && end + 1 < text.length ? 2 : 1
-    if (text[end + step - 1] === '\n') newlines++
-    end += step
-  }
-  return {text: text.slice(from, end), end, newlines}
+  for (let at = found.indexOf('\n'); at >= 0; at = found.indexOf('\n', at + 1)) newlines++
+  return {text: found, end: from + found.length, newlines}
 }
 
 /** Split into logical lines of tokens, joining parenthesised continuations. */
-function tokenize(text: string, file: string): {line: number; leadingBlank: boolean; tokens: Token[]}[] {
+export function tokenize(text: string, file: string): {line: number; leadingBlank: boolean; tokens: Token[]}[] {
   const out: {line: number; leadingBlank: boolean; tokens: Token[]}[] = []
   let tokens: Token[] = []
   let depth = 0
@@ -93,7 +95,8 @@ function tokenize(text: string, file: string): {line: number; leadingBlank: bool
       continue
     }
     if (c === ';') {
-      while (i < text.length && text[i] !== '\n') i++
+      const eol = text.indexOf('\n', i)
+      i = eol < 0 ? text.length : eol
       continue
     }
     if (c === '(') {
@@ -108,14 +111,14 @@ function tokenize(text: string, file: string): {line: number; leadingBlank: bool
       continue
     }
     if (c === '"') {
-      const quoted = scan(text, i + 1, (ch) => ch === '"')
+      const quoted = scan(text, i + 1, QUOTED_RUN)
       line += quoted.newlines
       if (quoted.end >= text.length) throw new ZoneSyntaxError(file, line, 'unterminated quoted string')
       tokens.push({text: quoted.text, quoted: true})
       i = quoted.end + 1
       continue
     }
-    const word = scan(text, i, (ch) => ' \t\r\n;()"'.includes(ch))
+    const word = scan(text, i, WORD_RUN)
     line += word.newlines
     tokens.push({text: word.text, quoted: false})
     i = word.end

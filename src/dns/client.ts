@@ -6,12 +6,12 @@
  * one total deadline. Responses must match the query's id and question and
  * come from the server asked.
  */
-import {randomInt} from 'node:crypto'
 import dgram from 'node:dgram'
-import {readFile} from 'node:fs/promises'
+import {readFileSync} from 'node:fs'
 import net from 'node:net'
 import {BackendError, DeadlineError, DnssdError, InputError} from '../core/errors.js'
-import {normalizeName} from '../core/names.js'
+import {ipVersion, isIPv6Zoned, normalizeName} from '../core/names.js'
+import {randomInt} from '../platform/random.js'
 import {NameError} from './names.js'
 import {type Server, formatServer} from './server-address.js'
 import {FrameReader, frame} from './tcp.js'
@@ -63,14 +63,14 @@ export function parseResolvConf(text: string): Server[] {
   const servers: Server[] = []
   for (const line of text.split('\n')) {
     const m = /^\s*nameserver\s+(\S+)/.exec(line)
-    if (m && net.isIP(m[1]!.split('%')[0]!)) servers.push({host: m[1]!, port: 53})
+    if (m && ipVersion(m[1]!.split('%')[0]!)) servers.push({host: m[1]!, port: 53})
   }
   return servers.length > 0 ? servers : [{host: '127.0.0.1', port: 53}]
 }
 
 export async function systemServers(path = '/etc/resolv.conf'): Promise<Server[]> {
   try {
-    return parseResolvConf(await readFile(path, 'utf8'))
+    return parseResolvConf(readFileSync(path, 'utf8'))
   } catch {
     return [{host: '127.0.0.1', port: 53}]
   }
@@ -171,7 +171,7 @@ export class DnsClient {
 
   private async address(server: Server): Promise<string> {
     const bare = server.host.split('%')[0]!
-    if (net.isIP(bare)) return server.host
+    if (ipVersion(bare)) return server.host
     const known = this.resolved.get(server.host)
     if (known) return known
     const {lookup} = await import('node:dns/promises')
@@ -214,7 +214,7 @@ export class DnsClient {
     ednsSize: number | undefined,
     open: (query: Buffer, id: number, settle: (error: Error | undefined, message?: Message) => void) => () => void,
   ): Promise<Message> {
-    const id = randomInt(0, 65_536)
+    const id = randomInt(65_536)
     const query = encodeQuery(name, type, {id, rd: this.options.rd ?? true, ednsSize})
     const timeout = this.tryTimeout()
     this.queries++
@@ -237,7 +237,7 @@ export class DnsClient {
 
   private exchangeUdp(host: string, port: number, name: string, type: QueryType, label: string, ednsSize: number | undefined): Promise<Message> {
     return this.exchange('udp', name, type, label, ednsSize, (query, id, settle) => {
-      const socket = dgram.createSocket(net.isIPv6(host.split('%')[0]!) ? 'udp6' : 'udp4')
+      const socket = dgram.createSocket(isIPv6Zoned(host.split('%')[0]!) ? 'udp6' : 'udp4')
       socket.on('error', (error) => settle(error))
       socket.on('message', (msg) => {
         // connect() already filters the source address and port.

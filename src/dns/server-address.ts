@@ -3,8 +3,8 @@
  * server (resolve asks it, the rfc2136 provider updates it). Kept apart from
  * the client so a flag check loads nothing else.
  */
-import net from 'node:net'
 import {InputError} from '../core/errors.js'
+import {ipVersion, isIPv6Zoned} from '../core/names.js'
 
 export interface Server {
   host: string
@@ -20,7 +20,7 @@ export function parseServer(value: string, input = '--server'): Server {
   if (bracket) {
     host = bracket[1]!
     if (bracket[2] !== undefined) port = Number(bracket[2])
-  } else if (net.isIPv6(text)) {
+  } else if (isIPv6Zoned(text)) {
     host = text
   } else {
     const m = /^([^:]+)(?::(\d+))?$/.exec(text)
@@ -29,7 +29,7 @@ export function parseServer(value: string, input = '--server'): Server {
     if (m[2] !== undefined) port = Number(m[2])
   }
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new InputError(input, `"${value}" has a port outside 1-65535`)
-  if (net.isIP(host.split('%')[0]!) === 0 && !/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/i.test(host)) {
+  if (ipVersion(host.split('%')[0]!) === 0 && !/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/i.test(host)) {
     throw new InputError(input, `"${host}" is not an IP address or host name`)
   }
   return {host, port}

@@ -5,7 +5,7 @@
  *   no label holding a dot, which dns-packet would silently split);
  * - decoding never throws past us and never "succeeds" with garbage: the
  *   header is read first, a truncated (TC) body is not trusted, and every
- *   decoded record is checked (addresses with net.isIP, SRV numbers, names)
+ *   decoded record is checked (addresses as node:net's isIP would, SRV numbers, names)
  *   before it is used; records that fail are dropped;
  * - TXT data always comes back as an array of Buffers, one per string;
  * - the client never encodes TXT or record data with dns-packet (its
@@ -14,8 +14,7 @@
  */
 import type * as DnsPacket from 'dns-packet'
 import {createRequire} from 'node:module'
-import {isIP} from 'node:net'
-import {normalizeName} from '../core/names.js'
+import {ipVersion, normalizeName} from '../core/names.js'
 import {NameError, nameToLabels} from './names.js'
 
 // require(), not import: Node's ESM loader scans a CommonJS module's source for
@@ -90,7 +89,7 @@ function sanitize(r: DnsPacket.Answer): Rr | undefined {
   switch (r.type) {
     case 'A':
     case 'AAAA':
-      if (typeof data !== 'string' || isIP(data) !== (r.type === 'A' ? 4 : 6)) return undefined
+      if (typeof data !== 'string' || ipVersion(data) !== (r.type === 'A' ? 4 : 6)) return undefined
       return {name, type: r.type, ttl, data}
     case 'PTR':
     case 'CNAME':

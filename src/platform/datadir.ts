@@ -16,10 +16,10 @@
  *
  * A refusal is a BackendError (exit 4) that names the path and the fix.
  */
-import {lstat, mkdir, readlink, realpath} from 'node:fs/promises'
 import {type Stats} from 'node:fs'
 import {dirname} from 'node:path'
 import {BackendError} from '../core/errors.js'
+import {lstat, mkdir, readlink, realpath} from './fs-sync.js'
 
 const DIR_MODE = 0o755
 

@@ -23,14 +23,14 @@
  * Temp files are named `NAME.tmp-PID-START-HOST-RANDOM` so the next lock
  * holder can remove those whose writer is gone (`sweep`).
  */
-import {createHash, randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
-import {type FileHandle, link, open, readFile, readdir, rename, rmdir, stat, unlink} from 'node:fs/promises'
-import {hostname} from 'node:os'
+import {createRequire} from 'node:module'
 import {basename, dirname, join} from 'node:path'
 import {type Deadline} from '../core/deadline.js'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {sleep} from '../core/retry.js'
+import {type OpenFile, link, open, readBytes, readText, readdir, rename, rmdir, stat, statBigInt, unlink} from './fs-sync.js'
+import {randomHex} from './random.js'
 
 export interface LockOwner {
   pid: number
@@ -89,17 +89,33 @@ let me: Omit<LockOwner, 'token'> | undefined
 function self(): Omit<LockOwner, 'token'> {
   if (!me) {
     const s = procStat(process.pid)
+    // node:os only here, where a lock is taken (start-up of a join that changes nothing).
+    const {hostname} = createRequire(import.meta.url)('node:os') as typeof import('node:os')
     me = {pid: process.pid, start: typeof s === 'object' ? s.start : '', boot: readBootId(), host: hostname()}
   }
   return me
 }
 
-const hostTag = (host: string): string => createHash('sha256').update(host).digest('hex').slice(0, 8)
+let tag: string | undefined
+
+/**
+ * The first 8 hex digits of SHA-256 of this host's name: @noble/hashes, the
+ * same digest node:crypto gives, without loading node:crypto; and loaded
+ * only where a temp file is named or swept (start-up: a join that changes
+ * nothing takes no lock).
+ */
+async function hostTag(): Promise<string> {
+  if (tag === undefined) {
+    const [{sha256}, {bytesToHex, utf8ToBytes}] = await Promise.all([import('@noble/hashes/sha2.js'), import('@noble/hashes/utils.js')])
+    tag = bytesToHex(sha256(utf8ToBytes(self().host))).slice(0, 8)
+  }
+  return tag
+}
 
 /** `NAME.tmp-PID-START-HOST-RANDOM` beside `path`. */
-export function tempPathFor(path: string): string {
+export async function tempPathFor(path: string): Promise<string> {
   const o = self()
-  return `${path}.tmp-${o.pid}-${o.start || '0'}-${hostTag(o.host)}-${randomBytes(4).toString('hex')}`
+  return `${path}.tmp-${o.pid}-${o.start || '0'}-${await hostTag()}-${randomHex(4)}`
 }
 
 const TEMP_RE = /\.tmp-(\d+)-(\d+)-([0-9a-f]{8})-[0-9a-f]{8}$/
@@ -141,7 +157,7 @@ type Holder = {kind: 'owner'; owner: LockOwner} | {kind: 'gone'} | {kind: 'legac
 
 async function readHolder(path: string): Promise<Holder> {
   try {
-    const owner = parseOwner(await readFile(path, 'utf8'))
+    const owner = parseOwner(await readText(path))
     return owner ? {kind: 'owner', owner} : {kind: 'garbled'}
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
@@ -155,7 +171,7 @@ async function readHolder(path: string): Promise<Holder> {
 }
 
 async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined
+  let handle: OpenFile | undefined
   try {
     handle = await open(dir, 'r')
     await handle.sync()
@@ -168,7 +184,7 @@ async function fsyncDir(dir: string): Promise<void> {
 
 /** Write `data` to a fresh temp file beside `path` and fsync it; returns the temp path. */
 export async function writeTemp(path: string, data: string | Buffer, mode: number): Promise<string> {
-  const temp = tempPathFor(path)
+  const temp = await tempPathFor(path)
   const handle = await open(temp, 'wx', mode)
   try {
     await handle.writeFile(data)
@@ -210,11 +226,15 @@ async function createExclusive(path: string, source: Source): Promise<boolean> {
   }
 }
 
-/** SHA-256 and inode of a file, or 'absent': what a writer compares before replacing it. */
+/**
+ * Inode and content of a file, or 'absent': what a writer compares before
+ * replacing it. Two fingerprints are equal exactly when the inode and every
+ * byte are (the bytes themselves, no digest of them).
+ */
 export async function fingerprint(path: string): Promise<string> {
   try {
-    const [bytes, s] = await Promise.all([readFile(path), stat(path, {bigint: true})])
-    return `${s.ino}:${bytes.length}:${createHash('sha256').update(bytes).digest('hex')}`
+    const [bytes, s] = await Promise.all([readBytes(path), statBigInt(path)])
+    return `${s.ino}:${bytes.length}:${bytes.toString('latin1')}`
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent'
     throw error
@@ -252,7 +272,7 @@ export class FileLock {
 
   private static async wait(target: string, options: LockOptions, pointless: (() => Promise<boolean>) | undefined): Promise<FileLock | undefined> {
     const path = `${target}.lock`
-    const owner: LockOwner = {...self(), token: randomBytes(8).toString('hex')}
+    const owner: LockOwner = {...self(), token: randomHex(8)}
     const content = `${JSON.stringify(owner)}\n`
     // Written once, linked on every try (and to claims): waiting costs no writes.
     const source = {temp: await writeTemp(path, content, 0o644), content}
@@ -325,13 +345,13 @@ export class FileLock {
     const base = basename(this.target)
     const entries = await readdir(dir).catch(() => [] as string[])
     const mine = self()
-    const tag = hostTag(mine.host)
+    const ourTag = await hostTag()
     for (const name of entries) {
       if (!name.startsWith(`${base}.`)) continue
       const temp = TEMP_RE.exec(name)
       let orphan = false
       if (temp) {
-        orphan = temp[3] === tag && !ownerAlive({pid: Number(temp[1]), start: temp[2] === '0' ? '' : temp[2]!, boot: '', host: mine.host})
+        orphan = temp[3] === ourTag && !ownerAlive({pid: Number(temp[1]), start: temp[2] === '0' ? '' : temp[2]!, boot: '', host: mine.host})
       } else if (name.startsWith(`${base}.lock.break-`)) {
         orphan = !name.includes(this.owner.token)
       }

@@ -8,10 +8,11 @@
  * and the file is still the one that was read; otherwise it reads, plans and
  * tries again inside the deadline. So parallel `dnssd join` processes never
  * lose an acknowledged update and a reader (`dnssd serve`, named) never sees a
- * half-written file.
+ * half-written file. A unit of work that finds nothing to change while no
+ * lock file exists reads the file without taking the lock and writes nothing.
  */
-import {readFile} from 'node:fs/promises'
-import {homedir} from 'node:os'
+import {existsSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {BackendError, DeadlineError} from '../core/errors.js'
 import {type Work} from '../core/planner.js'
@@ -21,15 +22,20 @@ import {readAndPlan} from '../core/transact.js'
 import {type ZoneFile, formatZoneFile, newZone, parseZoneFile} from '../core/zonefile.js'
 import {checkPrivateDir, checkZoneFile} from '../platform/datadir.js'
 import {FileLock, fingerprint} from '../platform/filelock.js'
+import {readText} from '../platform/fs-sync.js'
 import {type FileSettings} from './catalog.js'
 import {type DnsProvider, type ProviderOptions, type TransactResult} from './provider.js'
 
 export const ZONE_FILE_HEADER = 'Managed by dnssd. Records added by hand are kept; comments are not.'
 
+/** os.homedir(), which is $HOME when set: node:os is loaded only without it (start-up). */
+const homeDir = (): string =>
+  process.env.HOME ?? (createRequire(import.meta.url)('node:os') as typeof import('node:os')).homedir()
+
 /** `$DNSSD_DATA_DIR`, else `$XDG_DATA_HOME/dnssd`, else `~/.local/share/dnssd`. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.DNSSD_DATA_DIR) return env.DNSSD_DATA_DIR
-  const base = env.XDG_DATA_HOME || join(homedir(), '.local', 'share')
+  const base = env.XDG_DATA_HOME || join(homeDir(), '.local', 'share')
   return join(base, 'dnssd')
 }
 
@@ -78,7 +84,7 @@ export class FileProvider implements DnsProvider {
     await checkZoneFile(path)
     let text: string
     try {
-      text = await readFile(path, 'utf8')
+      text = await readText(path)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw new BackendError(`cannot read ${path}: ${(error as Error).message}`, {cause: error})
@@ -103,6 +109,22 @@ export class FileProvider implements DnsProvider {
     }
     const path = zoneFilePath(this.dataDir, zone)
     if (this.options.deadline.passed()) throw new DeadlineError(`the deadline passed before ${path} was locked; nothing was written`)
+    // A change already made (a join of a member, a leave of a non-member,
+    // what a boot script repeats on every boot) is answered from the file as
+    // it is, without taking the lock, when nobody holds it: a rename replaces
+    // the file whole, so this read sees it either before or after any
+    // concurrent change, as a locked read would. With a lock file present
+    // everything goes through the lock as before (waiting for a live holder,
+    // taking over from a gone one). Whatever needs writing is read and
+    // planned again under the lock.
+    const current = existsSync(`${path}.lock`) ? undefined : await this.load(zone)
+    if (current) {
+      const outcome = await readAndPlan(async () => zoneStateOf(current), names, plan)
+      if (outcome.changes.length === 0) {
+        this.options.log(`file: ${path} already as planned; nothing to write, not locked`)
+        return {changes: [], notes: outcome.notes, applied: false, attempts: 1}
+      }
+    }
     await checkPrivateDir(this.dataDir, 'data directory', {create: true})
     const lockOptions = {deadline: this.options.deadline, log: this.options.log}
     let lock = await FileLock.acquire(path, lockOptions)

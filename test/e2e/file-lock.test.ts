@@ -178,6 +178,43 @@ setInterval(() => undefined, 1000)`
     }
   })
 
+  it('a join or leave that changes nothing takes no lock when none is held, and waits for a held one as before', async () => {
+    const d = join(dir, 'no-change')
+    await mkdir(d, {recursive: true})
+    const first = await runCli(joinArgs(d, '10.74.0.1', 30))
+    assert.equal(first.exitCode, 0, first.stderr)
+    const zone = join(d, `${Z}.zone`)
+    const before = await readFile(zone, 'utf8')
+    const again = await runCli(joinArgs(d, '10.74.0.1', 30))
+    assert.equal(again.exitCode, 0, again.stderr)
+    assert.match(again.stdout, /already a member .*nothing to change/)
+    assert.match(again.stderr, /already as planned; nothing to write, not locked/)
+    assert.doesNotMatch(again.stderr, /locked .* after/)
+    const absent = await runCli(leaveArgs(d, '10.74.0.9', 30))
+    assert.equal(absent.exitCode, 0, absent.stderr)
+    assert.match(absent.stderr, /not locked/)
+    assert.equal(await readFile(zone, 'utf8'), before, 'nothing written')
+    assert.deepEqual(await readdir(d), [`${Z}.zone`], 'no lock or temp file made')
+    const script = `import {FileLock} from './dist/platform/filelock.js'
+await FileLock.acquire(${JSON.stringify(zone)}, {deadline: Date.now() + 60000, log: () => undefined})
+process.stdout.write('locked\\n')
+setInterval(() => undefined, 1000)`
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit']})
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.once('data', () => resolve())
+        holder.once('exit', (code) => reject(new Error(`lock holder exited ${code}`)))
+      })
+      holder.kill('SIGSTOP')
+      // A held lock: the same no-change join waits for it, as every join does.
+      const held = await runCli(joinArgs(d, '10.74.0.1', 2))
+      assert.equal(held.exitCode, 5, held.stderr)
+      assert.match(held.stderr, new RegExp(`could not lock .* before the deadline; pid ${holder.pid} holds`))
+    } finally {
+      holder.kill('SIGKILL')
+    }
+  })
+
   it('100 parallel joins, then 100 leaves, with every core busy: every exited-0 change is in the zone', async () => {
     const d = join(dir, 'parallel')
     const n = 100

@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict'
+import net from 'node:net'
 import {describe, it} from 'node:test'
 import {InputError} from '../../src/core/errors.js'
+import {seededRandom} from '../helpers/seed.js'
 import {
   canonicalIPv6,
   compareNames,
   hostLabelForAddress,
+  ipVersion,
+  isIPv4,
+  isIPv6,
+  isIPv6Zoned,
   isPublicAddress,
   isServiceTypeName,
   normalizeName,
@@ -201,5 +207,42 @@ describe('addresses and numbers', () => {
   it('measures wire length', () => {
     assert.equal(wireLength('example.com'), 13)
     assert.equal(wireLength('.'), 1)
+  })
+})
+
+describe('IP address text without node:net', () => {
+  // isIPv4/isIPv6 stand in for node:net's (start-up): the same answers, except that a zone index is refused.
+  const agrees = (text: string): void => {
+    assert.equal(isIPv4(text), net.isIPv4(text), `isIPv4(${JSON.stringify(text)})`)
+    assert.equal(isIPv6(text), net.isIPv6(text) && !text.includes('%'), `isIPv6(${JSON.stringify(text)})`)
+    assert.equal(isIPv6Zoned(text), net.isIPv6(text), `isIPv6Zoned(${JSON.stringify(text)})`)
+    assert.equal(ipVersion(text), net.isIP(text), `ipVersion(${JSON.stringify(text)})`)
+  }
+
+  it('agrees with node:net on the edge cases', () => {
+    for (const text of [
+      '', '.', '0.0.0.0', '255.255.255.255', '256.0.0.1', '1.2.3', '1.2.3.4.5', '01.2.3.4', '1.2.3.04', '1.2.3.4 ', ' 1.2.3.4', '1..3.4', '1.2.3.-4', '+1.2.3.4', '1e2.0.0.1', '0x1.2.3.4',
+      '::', ':::', '::1', '1::', ':1::', '::1:', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8::', '::1:2:3:4:5:6:7:8',
+      '1::2::3', '12345::', 'g::', 'FFFF::', '::ffff:1.2.3.4', '::ffff:1.2.3.04', '::1.2.3', '1:2:3:4:5:6:1.2.3.4', '1:2:3:4:5:6:7:1.2.3.4', '1:2:3:4:5::1.2.3.4', '1:2:3:4:5:6::1.2.3.4',
+      '1.2.3.4::', '1.2.3.4:1::', '::1.2.3.4:1', 'fe80::1%eth0', 'fe80::1%', 'fe80::1%%', 'fe80::1%eth0%1', 'fe80::1%a-b.c:d', 'fe80::1%e_1', 'fe80::1%e 1', '1.2.3.4%eth0', '%eth0', '::%1', '2001:db8::1 ', '[::1]', '1:2:3:4:5:6:7:', ':1:2:3:4:5:6:7', '0000:0000::00000',
+    ]) agrees(text)
+  })
+
+  it('agrees with node:net on random text', () => {
+    const random = seededRandom('ip text')
+    const pick = <T>(xs: readonly T[]): T => xs[random.int(xs.length)]!
+    const octet = (): string => pick([String(random.int(256)), String(random.int(300)), `0${random.int(10)}`, '0', '255', '256', ''])
+    const group = (): string => (random() < 0.9 ? pick(['0', 'ffff', 'FfFf', random.int(0x10000).toString(16)]) : pick([random.int(0x100000).toString(16), '', 'g1', '00000']))
+    const v4 = (): string => Array.from({length: pick([3, 4, 4, 4, 5])}, octet).join('.')
+    const v6 = (): string => {
+      const words = Array.from({length: pick([random.int(10), 6, 7, 8])}, group)
+      if (random() < 0.5) words.splice(random.int(words.length + 1), 0, '')
+      if (random() < 0.3) words.push(v4())
+      let text = words.join(':')
+      if (random() < 0.15) text = `${text}%${pick(['eth0', '1', '', 'a-b.c:d', 'e_1', '%', 'x y'])}`
+      return text
+    }
+    const noise = (): string => Array.from({length: random.int(12)}, () => pick([...'0123456789abcdefABCDEFg:.% '])).join('')
+    for (let i = 0; i < 20000; i++) agrees(pick([v4, v6, v6, noise])())
   })
 })

@@ -4,6 +4,7 @@ import {describe, it} from 'node:test'
 import {nicAddresses, pickTritonAddresses} from '../../src/platform/joyent.js'
 import {defaultRouteIface, defaultRouteIface6} from '../../src/platform/netif.js'
 import {parseHealthTarget} from '../../src/platform/health.js'
+import {randomBytes, randomHex, randomInt} from '../../src/platform/random.js'
 import {shQuote, systemdQuote} from '../../src/templates/render.js'
 
 const ROUTE = `Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
@@ -57,5 +58,30 @@ describe('quoting', () => {
   it('systemdQuote escapes quotes, backslashes, $ and %', () => {
     assert.equal(systemdQuote('--zone=example.com'), '--zone=example.com')
     assert.equal(systemdQuote('a "b" \\ $X %n'), '"a \\"b\\" \\\\ $$X %%n"')
+  })
+})
+
+describe('random numbers without node:crypto', () => {
+  it('gives fresh bytes each call, across refills of the pool', () => {
+    const seen = new Set<string>()
+    for (let i = 0; i < 200; i++) seen.add(randomHex(8))
+    assert.equal(seen.size, 200)
+    assert.equal(randomBytes(300).length, 300, 'more than one pool at once')
+    assert.match(randomHex(4), /^[0-9a-f]{8}$/)
+  })
+
+  it('draws whole numbers in [0, max), none favoured', () => {
+    assert.equal(randomInt(1), 0)
+    const big = randomInt(2 ** 32)
+    assert.ok(Number.isInteger(big) && big >= 0 && big < 2 ** 32)
+    for (const bad of [0, -1, 1.5, 2 ** 32 + 1, Number.NaN]) assert.throws(() => randomInt(bad), RangeError, String(bad))
+    // 60000 draws of 0-5: each count is 10000 +- 91 (one standard deviation); 700 is over 7 of them.
+    const counts = Array.from({length: 6}, () => 0)
+    for (let i = 0; i < 60_000; i++) counts[randomInt(6)]! += 1
+    for (const c of counts) assert.ok(Math.abs(c - 10_000) < 700, `counts ${counts.join(' ')}`)
+    // max 3 * 2^30 leaves 2^30 draws to redraw: without that, 0..2^30-1 would come twice as often.
+    let low = 0
+    for (let i = 0; i < 30_000; i++) if (randomInt(3 * 2 ** 30) < 2 ** 30) low++
+    assert.ok(Math.abs(low - 10_000) < 600, `${low} of 30000 below 2^30`)
   })
 })

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {InputError} from '../../src/core/errors.js'
 import {canonicalTxt, formatTxt, parseTxtPairs, parseTxtPresentation, quoteTxtString, txtToAttributes} from '../../src/core/txt.js'
+import {seededRandom} from '../helpers/seed.js'
 
 describe('TXT pairs (RFC 6763 §6)', () => {
   it('accepts key=value, key= and boolean keys', () => {
@@ -47,5 +48,25 @@ describe('TXT presentation', () => {
   it('reads attributes per RFC 6763 §6.3-6.5', () => {
     const attrs = txtToAttributes([Buffer.from('path=/x'), Buffer.from('tls'), Buffer.from('=ignored'), Buffer.from('PATH=/second'), Buffer.from('e=')])
     assert.deepEqual(attrs, {path: '/x', tls: true, e: ''})
+  })
+})
+
+describe('canonical TXT text', () => {
+  it('gives what re-quoting and character-by-character reading give, for canonical text and any other', () => {
+    const random = seededRandom('txt canonical')
+    const pick = <T>(xs: readonly T[]): T => xs[random.int(xs.length)]!
+    const piece = (): string => pick(['a', 'Z', '=', ' ', '"', '\\', '\\"', '\\\\', '\\065', '\\255', '\\x', 'é', '\t', '~', '\u0001'])
+    const string = (): string => Array.from({length: random.int(6)}, piece).join('')
+    for (let i = 0; i < 5000; i++) {
+      const text = Array.from({length: 1 + random.int(3)}, () => (random() < 0.8 ? `"${string()}"` : string())).join(pick([' ', ' ', '  ', '']))
+      assert.equal(canonicalTxt(text), formatTxt(parseTxtPresentation(text)), JSON.stringify(text))
+      // Canonical text and a tab after it (never canonical: read character by character) hold the same strings.
+      if (canonicalTxt(text) === text) assert.deepEqual(parseTxtPresentation(text), parseTxtPresentation(`${text}\t`), JSON.stringify(text))
+    }
+    for (const text of ['""', '"a" "b"', '"x\\"y"', '"\\\\"', '"a=1" "" "flag"']) {
+      assert.equal(canonicalTxt(text), text)
+      assert.deepEqual(parseTxtPresentation(text), parseTxtPresentation(`${text}\t`), text)
+    }
+    assert.deepEqual(parseTxtPresentation('"x\\"y" "\\\\"'), [Buffer.from('x"y'), Buffer.from('\\')])
   })
 })

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {compareNames} from '../../src/core/names.js'
-import {formatZoneFile, newZone, parseTtlText, parseZoneFile} from '../../src/core/zonefile.js'
+import {type Token, ZoneSyntaxError, formatZoneFile, newZone, parseTtlText, parseZoneFile, tokenize} from '../../src/core/zonefile.js'
+import {seededRandom} from '../helpers/seed.js'
 
 describe('zone file parser', () => {
   it('handles $ORIGIN, $TTL, @, relative names, blank owners, units, parentheses, comments', () => {
@@ -60,5 +61,108 @@ hinfo HINFO "PC" "Linux"
     assert.equal(parseTtlText('1h30m'), 5400)
     assert.equal(parseTtlText('1x'), undefined)
     assert.deepEqual(['b.example.com', 'example.com', 'a.b.example.com', '_x.example.com'].sort(compareNames), ['example.com', '_x.example.com', 'b.example.com', 'a.b.example.com'])
+  })
+})
+
+
+function scanByChar(text: string, from: number, stops: (ch: string) => boolean): {text: string; end: number; newlines: number} {
+  let end = from
+  let newlines = 0
+  while (end < text.length && !stops(text[end]!)) {
+    const step = text[end] === '\\' && end + 1 < text.length ? 2 : 1
+    if (text[end + step - 1] === '\n') newlines++
+    end += step
+  }
+  return {text: text.slice(from, end), end, newlines}
+}
+
+/** The tokenizer as it was, one character at a time: the reference for the one built on regular expressions. */
+function tokenizeByChar(text: string, file: string): {line: number; leadingBlank: boolean; tokens: Token[]}[] {
+  const out: {line: number; leadingBlank: boolean; tokens: Token[]}[] = []
+  let tokens: Token[] = []
+  let depth = 0
+  let startLine = 1
+  let leadingBlank = false
+  let line = 1
+  let i = 0
+  let atLineStart = true
+  const flush = (): void => {
+    if (tokens.length > 0) out.push({line: startLine, leadingBlank, tokens})
+    tokens = []
+  }
+  while (i < text.length) {
+    const c = text[i]!
+    if (atLineStart && depth === 0) {
+      startLine = line
+      leadingBlank = c === ' ' || c === '\t'
+      atLineStart = false
+    }
+    if (c === '\n') {
+      line++
+      i++
+      if (depth === 0) {
+        flush()
+        atLineStart = true
+      }
+      continue
+    }
+    if (c === ' ' || c === '\t' || c === '\r') {
+      i++
+      continue
+    }
+    if (c === ';') {
+      while (i < text.length && text[i] !== '\n') i++
+      continue
+    }
+    if (c === '(') {
+      depth++
+      i++
+      continue
+    }
+    if (c === ')') {
+      if (depth === 0) throw new ZoneSyntaxError(file, line, 'unbalanced ")"')
+      depth--
+      i++
+      continue
+    }
+    if (c === '"') {
+      const quoted = scanByChar(text, i + 1, (ch) => ch === '"')
+      line += quoted.newlines
+      if (quoted.end >= text.length) throw new ZoneSyntaxError(file, line, 'unterminated quoted string')
+      tokens.push({text: quoted.text, quoted: true})
+      i = quoted.end + 1
+      continue
+    }
+    const word = scanByChar(text, i, (ch) => ' \t\r\n;()"'.includes(ch))
+    line += word.newlines
+    tokens.push({text: word.text, quoted: false})
+    i = word.end
+  }
+  if (depth !== 0) throw new ZoneSyntaxError(file, line, 'unbalanced "("')
+  flush()
+  return out
+}
+
+describe('zone file tokenizer', () => {
+  const outcome = (read: (text: string, file: string) => unknown, text: string): unknown => {
+    try {
+      return read(text, 'z.zone')
+    } catch (error) {
+      return `${(error as Error).name}: ${(error as Error).message}`
+    }
+  }
+
+  it('splits as the character-by-character reading does, on random text', () => {
+    const random = seededRandom('zone tokenizer')
+    const pieces = ['a', 'www', '10.0.0.1', ' ', '  ', '\t', '\r', '\n', '\n', ';c', '(', ')', '"', '"q r"', '\\', '\\"', '\\ ', '\\\n', '\\065', '$TTL', 'é']
+    for (let i = 0; i < 5000; i++) {
+      const text = Array.from({length: random.int(25)}, () => pieces[random.int(pieces.length)]!).join('')
+      assert.deepEqual(outcome(tokenize, text), outcome(tokenizeByChar, text), JSON.stringify(text))
+    }
+  })
+
+  it('reads a long word and a long quoted string with many escapes', () => {
+    const text = `${'a'.repeat(1_000_000)} "${'b\\"'.repeat(200_000)}"\n`
+    assert.deepEqual(tokenize(text, 'z.zone')[0]!.tokens.map((t) => t.text.length), [1_000_000, 600_000])
   })
 })
