@@ -61,6 +61,21 @@ async function prefill(dir: string): Promise<void> {
   await writeFile(join(dir, `${Z}.zone`), `${lines.join('\n')}\n`)
 }
 
+/** A process that takes `path`'s lock through the built FileLock and is then stopped (SIGSTOP) holding it. */
+async function stoppedLockHolder(path: string): Promise<ChildProcess> {
+  const script = `import {FileLock} from './dist/platform/filelock.js'
+await FileLock.acquire(${JSON.stringify(path)}, {deadline: Date.now() + 60000, log: () => undefined})
+process.stdout.write('locked\\n')
+setInterval(() => undefined, 1000)`
+  const holder = spawn(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit']})
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout!.once('data', () => resolve())
+    holder.once('exit', (code) => reject(new Error(`lock holder exited ${code}`)))
+  })
+  holder.kill('SIGSTOP')
+  return holder
+}
+
 /** Resolves true once the lock file names `pid` as its owner; false if the process ended first. */
 async function holdsLock(lockPath: string, child: ChildProcess): Promise<boolean> {
   while (child.exitCode === null && child.signalCode === null) {
@@ -150,17 +165,8 @@ describe('file provider lock', () => {
     const registry = join(dir, 'leases')
     const lease = join(registry, Z, SVC, `${hostOf('10.73.0.1')}.json`)
     await mkdir(join(registry, Z, SVC), {recursive: true})
-    const script = `import {FileLock} from './dist/platform/filelock.js'
-await FileLock.acquire(${JSON.stringify(lease)}, {deadline: Date.now() + 60000, log: () => undefined})
-process.stdout.write('locked\\n')
-setInterval(() => undefined, 1000)`
-    const holder = spawn(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit']})
+    const holder = await stoppedLockHolder(lease)
     try {
-      await new Promise<void>((resolve, reject) => {
-        holder.stdout!.once('data', () => resolve())
-        holder.once('exit', (code) => reject(new Error(`lock holder exited ${code}`)))
-      })
-      holder.kill('SIGSTOP')
       const args = (timeout: number): string[] => [...joinArgs(d, '10.73.0.1', timeout), '--registry', `file://${registry}`, '--lease', '60']
       const stalled = await runCli(args(10))
       assert.equal(stalled.exitCode, 5, stalled.stderr)
@@ -195,17 +201,8 @@ setInterval(() => undefined, 1000)`
     assert.match(absent.stderr, /not locked/)
     assert.equal(await readFile(zone, 'utf8'), before, 'nothing written')
     assert.deepEqual(await readdir(d), [`${Z}.zone`], 'no lock or temp file made')
-    const script = `import {FileLock} from './dist/platform/filelock.js'
-await FileLock.acquire(${JSON.stringify(zone)}, {deadline: Date.now() + 60000, log: () => undefined})
-process.stdout.write('locked\\n')
-setInterval(() => undefined, 1000)`
-    const holder = spawn(process.execPath, ['--input-type=module', '-e', script], {cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit']})
+    const holder = await stoppedLockHolder(zone)
     try {
-      await new Promise<void>((resolve, reject) => {
-        holder.stdout!.once('data', () => resolve())
-        holder.once('exit', (code) => reject(new Error(`lock holder exited ${code}`)))
-      })
-      holder.kill('SIGSTOP')
       // A held lock: the same no-change join waits for it, as every join does.
       const held = await runCli(joinArgs(d, '10.74.0.1', 2))
       assert.equal(held.exitCode, 5, held.stderr)
