@@ -273,11 +273,16 @@ export function planLeave(m: Member): Work {
  * anything points at the host; pointers go before what they point at goes,
  * and an address goes before its claim does.
  */
-export function phaseOf(c: Change): number {
+function phaseOf(c: Change): number {
   const address = c.type === 'A' || c.type === 'AAAA'
   const marker = c.type === 'TXT' && c.name.startsWith(`${MARKER_LABEL}.`)
   if (c.action === 'add') return marker ? 0 : address ? 1 : c.type === 'PTR' ? 4 : c.type === 'SRV' ? 3 : 2
   return c.type === 'PTR' ? 2 : c.type === 'SRV' ? 3 : address ? 5 : marker ? 6 : 4
+}
+
+/** The changes in phase order, each with its phase; stable: the plan's own order within a phase. */
+export function byPhase(changes: readonly Change[]): {change: Change; phase: number}[] {
+  return changes.map((change, i) => ({change, i, phase: phaseOf(change)})).sort((a, b) => a.phase - b.phase || a.i - b.i)
 }
 
 /**
@@ -323,8 +328,7 @@ export function combineWorks(zone: string, works: readonly Work[]): Work {
         if (!before.includes(value)) changes.push({action: 'add', name, type, ttl: setTtl, value, owner: owners.get(`${name} ${type} ${value}`)})
       }
     }
-    const ordered = changes.map((c, i) => ({c, i, p: phaseOf(c)})).sort((a, b) => a.p - b.p || a.i - b.i)
-    return {changes: ordered.map((o) => o.c), notes}
+    return {changes: byPhase(changes).map((o) => o.change), notes}
   }
   return {zone, host: works.length === 1 ? works[0]!.host : zone, names, shared, plan}
 }

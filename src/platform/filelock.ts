@@ -170,7 +170,8 @@ async function readHolder(path: string): Promise<Holder> {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** Make a directory's new or renamed entries durable; some filesystems cannot fsync a directory (the rename or link is atomic anyway). */
+export async function fsyncDir(dir: string): Promise<void> {
   let handle: OpenFile | undefined
   try {
     handle = await open(dir, 'r')

@@ -43,7 +43,7 @@ import type CloudflareSdk from 'cloudflare'
 import {BackendError, DeadlineError, DnssdError, InputError, registerSecret} from '../core/errors.js'
 import {DEFAULT_TTL} from '../core/membership.js'
 import {normalizeName} from '../core/names.js'
-import {type Work, phaseOf} from '../core/planner.js'
+import {type Work, byPhase} from '../core/planner.js'
 import {type Change, ZoneState} from '../core/records.js'
 import {type Backoff, type RetryStep, backoffMs, retry} from '../core/retry.js'
 import {readAndPlan} from '../core/transact.js'
@@ -392,9 +392,8 @@ export class CloudflareProvider implements DnsProvider {
    */
   private opsFor(snap: CfSnapshot, changes: readonly Change[], host: string, notes: string[]): PlannedOp[] {
     const {proxiedName} = this.options.settings
-    const ordered = changes.map((c, i) => ({c, i, p: phaseOf(c)})).sort((a, b) => a.p - b.p || a.i - b.i)
     const ops: PlannedOp[] = []
-    for (const {c} of ordered) {
+    for (const {change: c} of byPhase(changes)) {
       if (c.action === 'add') {
         const proxied = c.name === proxiedName && (c.type === 'A' || c.type === 'AAAA')
         ops.push({change: c, name: c.name, kind: 'post', post: createBody(c, markFor(c.owner ?? host), proxied)})

@@ -28,7 +28,7 @@
  * losing the compare-and-swap or publishing half a pool, so the whole plan
  * is refused before anything is sent.
  */
-import {phaseOf} from '../core/planner.js'
+import {byPhase} from '../core/planner.js'
 import {type Change, type RecordType} from '../core/records.js'
 import {ROUTE53_LIMITS, nameToWire, valueToWire} from './route53-wire.js'
 
@@ -140,8 +140,7 @@ export function splitIntoBatches(changes: readonly Change[], current: (name: str
   // 1. One step per RRset and phase, in phase order (stable: the plan's own order within a phase).
   const steps: {key: string; name: string; type: RecordType; changes: Change[]}[] = []
   const stepAt = new Map<string, (typeof steps)[number]>()
-  const ordered = changes.map((c, i) => ({c, i, p: phaseOf(c)})).sort((a, b) => a.p - b.p || a.i - b.i)
-  for (const {c, p} of ordered) {
+  for (const {change: c, phase: p} of byPhase(changes)) {
     const key = `${c.name} ${c.type}`
     let step = stepAt.get(`${key}|${p}`)
     if (!step) {

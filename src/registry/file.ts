@@ -9,12 +9,12 @@
  */
 import {createHash} from 'node:crypto'
 import {constants} from 'node:fs'
-import {access, link, mkdir, open, readFile, readdir, stat, unlink} from 'node:fs/promises'
+import {access, link, mkdir, readFile, readdir, stat, unlink} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
-import {BackendError, DeadlineError} from '../core/errors.js'
 import {mapConcurrent} from '../core/concurrent.js'
+import {BackendError, DeadlineError} from '../core/errors.js'
 import {checkPrivateDir} from '../platform/datadir.js'
-import {FileLock, writeTemp} from '../platform/filelock.js'
+import {FileLock, fsyncDir, writeTemp} from '../platform/filelock.js'
 import type {ApplyLease, DeleteOutcome, Lease, PutCondition, Registry, RegistryOptions, StoredLease} from './registry.js'
 import {applyKey, decodeApplyLease, decodeLease, encodeLease, leaseKey, memberIdOf} from './registry.js'
 
@@ -22,13 +22,6 @@ import {applyKey, decodeApplyLease, decodeLease, encodeLease, leaseKey, memberId
 const LIST_CONCURRENCY = 16
 
 export const etagOf = (bytes: string | Buffer): string => `"${createHash('sha256').update(bytes).digest('hex')}"`
-
-/** Make a new directory entry durable; some filesystems cannot fsync a directory, and the link is atomic anyway. */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r').catch(() => undefined)
-  await handle?.sync().catch(() => undefined)
-  await handle?.close().catch(() => undefined)
-}
 
 export class FileRegistry implements Registry {
   readonly kind = 'file'
@@ -193,7 +186,7 @@ export class FileRegistry implements Registry {
     } finally {
       await unlink(temp).catch(() => undefined)
     }
-    await syncDir(dirname(path))
+    await fsyncDir(dirname(path))
     return {etag: etagOf(Buffer.from(text))}
   }
 
