@@ -383,13 +383,17 @@ export function hostLabelForAddress(address: string): string {
   return label
 }
 
-function parseInteger(value: string | number | undefined, input: string, min: number, max: number, what: string): number {
+/** A whole number from `min` to `max` given as text; `rule`, the end of the message, says what the input must be. */
+export function parseWholeNumber(value: string | number | undefined, input: string, min: number, max: number, rule: string): number {
   const text = String(value ?? '').trim()
-  if (!/^\d+$/.test(text)) throw new InputError(input, `"${value ?? ''}" is not a whole number; ${what} must be ${min}-${max}`)
+  if (!/^\d+$/.test(text)) throw new InputError(input, `"${value ?? ''}" is not a whole number; ${rule}`)
   const n = Number(text)
-  if (n < min || n > max) throw new InputError(input, `${text} is out of range; ${what} must be ${min}-${max}`)
+  if (n < min || n > max) throw new InputError(input, `${text} is out of range; ${rule}`)
   return n
 }
+
+const parseInteger = (value: string | number | undefined, input: string, min: number, max: number, what: string): number =>
+  parseWholeNumber(value, input, min, max, `${what} must be ${min}-${max}`)
 
 export const parsePort = (v: string | number | undefined, input = '--port'): number =>
   parseInteger(v, input, 1, 65_535, 'a port')

@@ -13,8 +13,7 @@
  *   back from `data`: its `content` is "weight port target" WITHOUT the
  *   priority, so it is only a fallback.
  */
-import {InputError} from '../core/errors.js'
-import {canonicalIPv6, normalizeName} from '../core/names.js'
+import {canonicalIPv6, normalizeName, parseWholeNumber} from '../core/names.js'
 import {type Change, type RecordType, ZoneState, formatSrv, fqdn} from '../core/records.js'
 import {canonicalTxt} from '../core/txt.js'
 
@@ -173,10 +172,6 @@ export const MIN_BATCH_SIZE = 5
 
 /** `--batch-size` / DNSSD_BATCH_SIZE: a whole number of operations per batch request. */
 export function parseBatchSize(value: string, input = '--batch-size'): number {
-  const text = value.trim()
   const rule = `give ${MIN_BATCH_SIZE}-${MAX_BATCH_SIZE} operations per batch (Cloudflare allows ${DEFAULT_BATCH_SIZE} on the Free plan, ${MAX_BATCH_SIZE.toLocaleString('en-US')} on paid plans; dnssd needs ${MIN_BATCH_SIZE} for one change with its guards)`
-  if (!/^\d+$/.test(text)) throw new InputError(input, `"${value}" is not a whole number; ${rule}`)
-  const n = Number(text)
-  if (n < MIN_BATCH_SIZE || n > MAX_BATCH_SIZE) throw new InputError(input, `${text} is out of range; ${rule}`)
-  return n
+  return parseWholeNumber(value, input, MIN_BATCH_SIZE, MAX_BATCH_SIZE, rule)
 }
