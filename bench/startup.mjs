@@ -4,8 +4,10 @@
 //   npm form:   `node bin/run.js ...` with the node running this benchmark;
 //   executable: build/dnssd-linux-x64 (`npm run dist`), against `node -e 0` of
 //               the same Node binary it was built from (build/cache).
-// Beside them, bare node sending resolve's queries (UDP, then TCP for the
-// truncated answer): what resolve cannot go below. Then 20 parallel joins on one zone.
+// Beside them, bare node asking resolve's lookups through node:dns (the
+// resolver resolve uses): what resolve cannot go below; and bare node sending
+// the first of them through node:dgram and node:net, what the client resolve
+// had before needed. Then 20 parallel joins on one zone.
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -38,11 +40,23 @@ try {
   const forms = [{form: 'npm (node bin/run.js)', node: process.execPath, cmd: process.execPath, pre: [BIN]}]
   if (existsSync(exe) && exeNode && existsSync(exeNode)) forms.push({form: 'executable', node: exeNode, cmd: exe, pre: []})
   else console.log(`(no executable: run \`npm run dist\` to measure ${exe})`)
-  // What bare node needs for resolve's exchanges with serve: the query over
-  // UDP and, when the answer comes back truncated (20 members do not fit in
-  // 1232 bytes), again over TCP; dgram's bind loads cluster, child_process
-  // and net. The floor under `resolve`, not a goal.
-  const udpFloor = [
+  // What bare node needs for resolve's lookups against serve, through node's
+  // resolver (c-ares) as resolve does, with the same options: the pool's SRV
+  // set (truncated over UDP without a DNS cookie, so c-ares asks again over
+  // TCP), then A and AAAA of one target. The floor under `resolve`, not a goal.
+  const aresFloor = [
+    "const {Resolver} = require('node:dns')",
+    'const r = new Resolver({timeout: 1000, tries: 2, maxTimeout: 1000})',
+    `r.setServers(['127.0.0.1:${serve.port}'])`,
+    "r.resolve('_v1._web._tcp.bench.example', 'SRV', (e, srv) => {",
+    '  if (e) throw e',
+    "  for (const t of ['A', 'AAAA']) r.resolve(srv[0].name, t, () => {})",
+    '})',
+  ].join('\n')
+  // The SRV query alone, sent with node:dgram and again over node:net after
+  // the truncated answer, as resolve's own client did before: dgram's bind
+  // loads cluster, child_process, net and the streams.
+  const socketFloor = [
     "const name = '_v1._web._tcp.bench.example'.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]))",
     'const query = Buffer.concat([Buffer.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), ...name, Buffer.from([0, 0, 33, 0, 1])])',
     "const socket = require('node:dgram').createSocket('udp4')",
@@ -59,7 +73,8 @@ try {
   for (const f of forms) {
     commands.push({form: f.form, label: 'node -e 0', cmd: f.node, args: ['-e', '0'], env, base: true})
     for (const [label, args] of cases) commands.push({form: f.form, label: `dnssd ${label}`, cmd: f.cmd, args: [...f.pre, ...args], env})
-    commands.push({form: f.form, label: 'node: the same queries (floor of resolve)', cmd: f.node, args: ['-e', udpFloor], env, floor: true})
+    commands.push({form: f.form, label: "node: resolve's lookups via node:dns (floor)", cmd: f.node, args: ['-e', aresFloor], env, floor: true})
+    commands.push({form: f.form, label: 'node: the SRV query via node:dgram + node:net', cmd: f.node, args: ['-e', socketFloor], env, floor: true})
   }
   // Interleaved, so drift hits every command alike; CPU time beside wall time.
   const samples = commands.map(() => ({wall: [], cpu: []}))

@@ -5,7 +5,9 @@
  */
 import {InputError, NoInstanceError} from '../core/errors.js'
 import {normalizeName, parseSeconds, serviceTypeOf, parseService, parseZone} from '../core/names.js'
-import {DnsClient, parseServer, systemServers} from '../dns/client.js'
+import {AresClient} from '../dns/ares.js'
+import {type DnsSource} from '../dns/client.js'
+import {parseServer} from '../dns/server-address.js'
 import {type Endpoint, type Resolution, resolveService} from '../dns/resolve.js'
 import {randomInt} from '../platform/random.js'
 import {type ResolveFlags} from './resolve-flags.js'
@@ -32,9 +34,12 @@ export async function runResolve(arg: string | undefined, flags: ResolveFlags, i
   const name = targetName(arg, flags)
   if (flags.doh !== undefined && !/^https?:\/\/[^/]/.test(flags.doh)) throw new InputError('--doh', `"${flags.doh}" is not an http(s) URL`)
   const given = flags.server ?? []
-  const servers = given.length > 0 ? given.map((s) => parseServer(s)) : flags.doh ? [] : await systemServers()
+  // --server wins over the system's nameservers; --doh over both.
+  const servers = given.length > 0 ? given.map((s) => parseServer(s)) : undefined
   const log = io.verbose
-  const client = new DnsClient({servers, doh: flags.doh, tryTimeoutMs: tryTimeout * 1000, attempts: Number(flags.retries) + 1, deadline, log})
+  const timing = {tryTimeoutMs: tryTimeout * 1000, attempts: Number(flags.retries) + 1, deadline, log}
+  // The DoH client (and dns-packet with it) is loaded only for --doh.
+  const client: DnsSource = flags.doh ? new (await import('../dns/doh.js')).DohClient({url: flags.doh, ...timing}) : new AresClient({servers, ...timing})
   const json = io.json || flags.format === 'json'
   // A plain resolve looks up the addresses of the first target it will print; --all, --check and --json need them all.
   const addresses = flags.all || flags.check === 'tcp' || json ? 'all' : 'first'

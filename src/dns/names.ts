@@ -3,6 +3,7 @@
  * (reference/dns.md D.4): labels may hold escaped dots (`\.`) and `\DDD`
  * bytes, every label is at most 63 octets and a name at most 255.
  */
+import {normalizeName} from '../core/names.js'
 import {readPresentationChar} from '../core/txt.js'
 
 export const MAX_LABEL = 63
@@ -41,6 +42,14 @@ export function nameToLabels(name: string): Buffer[] {
   const wire = labels.reduce((n, l) => n + 1 + l.length, 1)
   if (wire > MAX_NAME) throw new NameError(`"${name}" is ${wire} octets on the wire; at most ${MAX_NAME} (RFC 1035)`)
   return labels
+}
+
+/** Validate a query name (dns-packet cannot send a label holding a dot); throws NameError naming the rule. */
+export function checkQueryName(name: string): string {
+  const n = normalizeName(name)
+  const labels = nameToLabels(n)
+  if (labels.some((l) => l.includes(0x2e))) throw new NameError(`"${name}" has a label containing "."; this client cannot send it`)
+  return n
 }
 
 /** Labels -> presentation form without the trailing dot, escaping `.`, `\` and non-printables (zone transfers, updates). */

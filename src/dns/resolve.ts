@@ -5,15 +5,16 @@
  * directly, then SRV (+TXT when asked); the SRV targets are put in RFC 2782
  * order and only then are addresses looked up: for the first target alone
  * on a plain resolve, for all of them, in parallel, when every endpoint is
- * wanted. Records the server put in the additional section are used as they
- * are (RFC 6763 §12), so against `dnssd serve` a browse is one round trip.
+ * wanted. Records in the additional section are used as they are (RFC 6763
+ * §12) when the source gives them: DoH does; node's resolver, which asks
+ * classic DNS (src/dns/ares.ts), gives the answer section only.
  * The ordering itself is the pure RFC 2782 function in core/selection.ts.
  */
 import {NoInstanceError} from '../core/errors.js'
 import {normalizeName, serviceTypeOf} from '../core/names.js'
 import {type RandomInt, isNoServiceTarget, orderByPriorityWeight} from '../core/selection.js'
 import {formatTxt, txtToAttributes} from '../core/txt.js'
-import {type DnsClient, DnsLookupError, type Response} from './client.js'
+import {type DnsSource, DnsLookupError, type SourceAnswer} from './client.js'
 import {type QueryType, type Rr} from './wire.js'
 
 /** Queries in flight at once within one round. */
@@ -61,7 +62,7 @@ class Records {
   /** Names a server answered NXDOMAIN for. */
   readonly nxdomain = new Set<string>()
 
-  add(response: Response): void {
+  add(response: SourceAnswer): void {
     for (const r of [...response.answers, ...response.additionals]) {
       const k = `${r.name}/${r.type}`
       const list = this.sets.get(k)
@@ -95,7 +96,7 @@ export interface ResolveOptions {
 
 type Candidate = Omit<Endpoint, 'addresses'>
 
-export async function resolveService(client: DnsClient, input: string, options: ResolveOptions): Promise<Resolution> {
+export async function resolveService(client: DnsSource, input: string, options: ResolveOptions): Promise<Resolution> {
   const name = normalizeName(input)
   let kind: Resolution['kind'] = isBrowseName(name) ? 'browse' : 'instance'
   const records = new Records()
@@ -107,7 +108,7 @@ export async function resolveService(client: DnsClient, input: string, options: 
   const round = async (wanted: {name: string; type: QueryType}[]): Promise<void> => {
     if (wanted.length === 0) return
     rounds++
-    const results: {w: {name: string; type: QueryType}; response: Response}[] = []
+    const results: {w: {name: string; type: QueryType}; response: SourceAnswer}[] = []
     const queue = [...wanted]
     const worker = async (): Promise<void> => {
       for (let w = queue.shift(); w; w = queue.shift()) results.push({w, response: await client.query(w.name, w.type)})

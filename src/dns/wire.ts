@@ -15,7 +15,7 @@
 import type * as DnsPacket from 'dns-packet'
 import {createRequire} from 'node:module'
 import {ipVersion, normalizeName} from '../core/names.js'
-import {NameError, nameToLabels} from './names.js'
+import {checkQueryName} from './names.js'
 
 // require(), not import: Node's ESM loader scans a CommonJS module's source for
 // its export names first, which for dns-packet's 45 kB index.js cost ~50 ms of
@@ -51,14 +51,6 @@ export interface Message {
   answers: Rr[]
   authorities: Rr[]
   additionals: Rr[]
-}
-
-/** Validate a query name for dns-packet; throws NameError naming the rule. */
-export function checkQueryName(name: string): string {
-  const n = normalizeName(name)
-  const labels = nameToLabels(n)
-  if (labels.some((l) => l.includes(0x2e))) throw new NameError(`"${name}" has a label containing "."; this client cannot send it`)
-  return n
 }
 
 export function encodeQuery(name: string, type: QueryType, options: {id: number; rd: boolean; ednsSize?: number}): Buffer {

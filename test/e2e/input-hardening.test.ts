@@ -55,6 +55,12 @@ const cases: Case[] = [
     message: /^dnssd: NAME: "_web\._tcp\.\\u0007\\u001b\[31mexample\.com" is not a domain name/,
   },
   {name: 'resolve empty --server', args: ['resolve', '_web._tcp.example.com', '--server', ''], message: /^dnssd: --server: an empty value is not allowed/},
+  {
+    // node's resolver would drop the zone (and a port with it) and ask the wrong server.
+    name: 'resolve --server with an IPv6 zone',
+    args: ['resolve', '_web._tcp.example.com', '--server', '[fe80::1%lo]:5353'],
+    message: /^dnssd: --server: "\[fe80::1%lo\]:5353": an IPv6 address with a zone cannot be given to the resolver/,
+  },
   // Issue 11: a flag the chosen provider does not support names the flag and the provider (catalog.ts).
   ...(
     [

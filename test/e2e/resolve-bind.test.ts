@@ -69,14 +69,20 @@ describe('dnssd resolve against BIND named', {skip}, () => {
 
   const resolve = (args: string[]) => runCli(['resolve', ...args, '--server', `127.0.0.1:${named.port}`])
 
-  it('instance name: BIND sends the target addresses in the additional section, so one round trip', async () => {
+  it('instance name: the SRV set, then the addresses of the first target in RFC 2782 order only', async () => {
     const r = await resolve(['_v1._api._tcp.example.com', '-v'])
     assert.equal(r.exitCode, 0, r.stderr)
     assert.match(r.stdout.trim(), /^127-0-0-2[12]\.example\.com:\d+$/, 'priority 0 targets come first')
-    assert.equal(calls(r.stderr).length, 1, r.stderr)
+    const target = r.stdout.trim().split(':')[0]
+    assert.deepEqual(
+      calls(r.stderr).map((l) => l.split(' ').slice(4, 6).join(' ')),
+      ['_v1._api._tcp.example.com SRV', `${target} A`, `${target} AAAA`],
+      r.stderr,
+    )
     const j = await resolve(['_v1._api._tcp.example.com', '--json'])
     const out = JSON.parse(j.stdout)
-    assert.equal(out.rounds, 1)
+    assert.equal(out.rounds, 2, 'SRV, then the addresses of every target in parallel')
+    assert.deepEqual(out.transport, ['udp/tcp'])
     assert.deepEqual(out.order.map((e: {priority: number}) => e.priority), [0, 0, 1])
     assert.equal(out.order[2].target, '127-0-0-23.example.com')
   })
@@ -89,17 +95,17 @@ describe('dnssd resolve against BIND named', {skip}, () => {
     assert.equal(out.instances.length, 3)
     for (const i of out.instances) assert.deepEqual(i.txt.attributes, {path: '/x', secure: true})
     assert.equal(out.order.length, 3)
-    assert.equal(out.rounds, 2, 'BIND adds no SRV for a PTR answer, but does add addresses for SRV answers')
-    assert.equal(calls(r.stderr).length, 2 + 3 + 3, 'PTR and SRV at the name, then SRV and TXT of each instance')
+    assert.equal(out.rounds, 3, 'PTR and SRV at the name; SRV and TXT of each instance; the addresses of each target')
+    assert.equal(calls(r.stderr).length, 2 + 3 + 3 + 3 * 2, r.stderr)
     const all = await resolve(['_web._tcp.example.com', '--all'])
     assert.deepEqual(all.stdout.trim().split('\n').sort(), ['127-0-0-11.example.com:8080', '127-0-0-12.example.com:8080', '127-0-0-13.example.com:8080'])
   })
 
-  it('a plain RFC 2782 name (SRV at _ldap._tcp itself, no PTR) resolves in one round trip', async () => {
+  it('a plain RFC 2782 name (SRV at _ldap._tcp itself, no PTR): asked with the PTR, so two rounds', async () => {
     const r = await resolve(['_ldap._tcp.example.com', '-v'])
     assert.equal(r.exitCode, 0, r.stderr)
     assert.equal(r.stdout, 'ldap1.example.com:389\n')
-    assert.match(r.stderr, /in 1 round/)
+    assert.match(r.stderr, /4 queries in 2 round\(s\)/)
     const j = await resolve(['_ldap._tcp.example.com', '--json'])
     assert.equal(j.exitCode, 0, j.stderr)
     const out = JSON.parse(j.stdout)
@@ -114,7 +120,7 @@ describe('dnssd resolve against BIND named', {skip}, () => {
       const plain = await run([])
       assert.equal(plain.exitCode, 0, plain.stderr)
       assert.match(plain.stdout, /^b\d+\.example\.com:7100\n$/)
-      // SRV over UDP (truncated: 40 targets do not fit 1232 bytes) and again over TCP, then A and AAAA of one target.
+      // SRV over UDP (truncated: 40 targets do not fit 512 bytes) and again over TCP, then A and AAAA of one target.
       assert.ok(relay.count() <= 4, `a plain resolve sent ${relay.count()} queries`)
       t.diagnostic(`40-target pool against BIND: plain resolve ${relay.count()} queries`)
       relay.reset()
@@ -133,20 +139,29 @@ describe('dnssd resolve against BIND named', {skip}, () => {
     const r = await runCli(['resolve', '_web._tcp.example.com', '--server', `127.0.0.1:${port}`])
     assert.equal(r.exitCode, 5, r.stderr)
     assert.equal(r.stderr.split('\n').length, 2, r.stderr)
-    assert.match(r.stderr, new RegExp(`no DNS server answered _web\\._tcp\\.example\\.com PTR: 127\\.0\\.0\\.1:${port} \\(UDP\\) did not answer: port closed`))
+    assert.match(r.stderr, new RegExp(`no DNS server answered _web\\._tcp\\.example\\.com (PTR|SRV): 127\\.0\\.0\\.1:${port} did not answer: port closed`))
     const j = await runCli(['resolve', '_web._tcp.example.com', '--server', `127.0.0.1:${port}`, '--json'])
     assert.equal(j.exitCode, 5)
     assert.equal(JSON.parse(j.stdout).error.exitCode, 5)
   })
 
-  it('300-target SRV set: TC over UDP, then the whole set over TCP', async () => {
-    const r = await resolve(['_v1._huge._tcp.example.com', '--all', '-v', '--timeout', '20'])
-    assert.equal(r.exitCode, 0, r.stderr)
-    const lines = r.stdout.trim().split('\n')
-    assert.equal(lines.length, 300)
-    assert.equal(new Set(lines).size, 300)
-    assert.match(r.stderr, /call query _v1\._huge\._tcp\.example\.com SRV udp/)
-    assert.match(r.stderr, /call query _v1\._huge\._tcp\.example\.com SRV tcp/)
+  it('300-target SRV set: TC over UDP, then the whole set over TCP (seen by a relay)', async () => {
+    const relay = await countingRelay(named.port)
+    try {
+      const r = await runCli(['resolve', '_v1._huge._tcp.example.com', '--server', `127.0.0.1:${relay.port}`, '--timeout', '20'])
+      assert.equal(r.exitCode, 0, r.stderr)
+      assert.match(r.stdout, /^h\d+\.example\.com:7000\n$/)
+      assert.equal(relay.tcp(), 1, 'the SRV set once over TCP')
+      assert.ok(relay.count() - relay.tcp() >= 3, 'the SRV query over UDP first, then A and AAAA over UDP')
+      relay.reset()
+      const all = await runCli(['resolve', '_v1._huge._tcp.example.com', '--server', `127.0.0.1:${relay.port}`, '--all', '--timeout', '20'])
+      assert.equal(all.exitCode, 0, all.stderr)
+      const lines = all.stdout.trim().split('\n')
+      assert.equal(lines.length, 300)
+      assert.equal(new Set(lines).size, 300)
+    } finally {
+      relay.close()
+    }
   })
 
   it('--zone/--service/--pool, --format url --scheme', async () => {
@@ -274,11 +289,12 @@ function sections(buf: Buffer): {answers: number; additionals: number; answerEnd
  * A relay on loopback (UDP and TCP, one port) in front of `upstream` that
  * counts the DNS queries passing through, whatever the client says it sent.
  */
-async function countingRelay(upstream: number): Promise<{port: number; count: () => number; reset: () => void; close: () => void}> {
+async function countingRelay(upstream: number): Promise<{port: number; count: () => number; tcp: () => number; reset: () => void; close: () => void}> {
   const port = await freePort('127.0.0.1')
   const front = dgram.createSocket('udp4')
   const open = new Set<dgram.Socket | net.Socket>()
   let n = 0
+  let overTcp = 0
   front.on('message', (msg, from) => {
     n++
     const back = dgram.createSocket('udp4')
@@ -296,7 +312,10 @@ async function countingRelay(upstream: number): Promise<{port: number; count: ()
     const frames = new FrameReader()
     client.on('data', (d: Buffer) => {
       frames.push(d)
-      while (frames.next()) n++
+      while (frames.next()) {
+        n++
+        overTcp++
+      }
       server.write(d)
     })
     server.on('data', (d: Buffer) => client.write(d))
@@ -312,7 +331,11 @@ async function countingRelay(upstream: number): Promise<{port: number; count: ()
   return {
     port,
     count: () => n,
-    reset: () => (n = 0),
+    tcp: () => overTcp,
+    reset: () => {
+      n = 0
+      overTcp = 0
+    },
     close: () => {
       for (const s of open) 'destroy' in s ? s.destroy() : s.close()
       front.close()

@@ -4,7 +4,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import dnsPacket from 'dns-packet'
-import {parseResolvConf, parseServer} from '../../src/dns/client.js'
+import {toRecords} from '../../src/dns/ares.js'
+import {parseServer} from '../../src/dns/client.js'
 import {NameError, nameToLabels, readName} from '../../src/dns/names.js'
 import {AuthoritativeServer} from '../../src/dns/server.js'
 import {FrameReader, frame} from '../../src/dns/tcp.js'
@@ -36,7 +37,7 @@ describe('DNS over TCP framing (RFC 7766 §8)', () => {
   })
 })
 
-describe('--server and resolv.conf', () => {
+describe('--server', () => {
   it('parses HOST, HOST:PORT, [v6]:port and bare IPv6', () => {
     assert.deepEqual(parseServer('127.0.0.1'), {host: '127.0.0.1', port: 53})
     assert.deepEqual(parseServer('127.0.0.1:5353'), {host: '127.0.0.1', port: 5353})
@@ -47,12 +48,35 @@ describe('--server and resolv.conf', () => {
     for (const bad of ['[::1', '127.0.0.1:0', '127.0.0.1:99999', 'a b', '1.2.3.4:x']) assert.throws(() => parseServer(bad), /--server/, bad)
   })
 
-  it('reads nameserver lines; falls back to 127.0.0.1', () => {
-    assert.deepEqual(parseResolvConf('# c\nsearch x\nnameserver 10.0.0.2\nnameserver fe80::1%eth0\noptions ndots:2\n'), [
-      {host: '10.0.0.2', port: 53},
-      {host: 'fe80::1%eth0', port: 53},
-    ])
-    assert.deepEqual(parseResolvConf(''), [{host: '127.0.0.1', port: 53}])
+})
+
+describe("node's resolver's records as the client's (src/dns/ares.ts)", () => {
+  it('keeps what wire.ts would keep and drops the rest', () => {
+    assert.deepEqual(toRecords('a.example', 'A', ['10.0.0.1', '::1', 'x']), [{name: 'a.example', type: 'A', ttl: 0, data: '10.0.0.1'}])
+    assert.deepEqual(toRecords('a.example', 'AAAA', ['10.0.0.1', '2001:db8::1']), [{name: 'a.example', type: 'AAAA', ttl: 0, data: '2001:db8::1'}])
+    assert.deepEqual(toRecords('_s._tcp.example', 'PTR', ['I1._s._tcp.Example.', '']), [{name: '_s._tcp.example', type: 'PTR', ttl: 0, data: 'i1._s._tcp.example'}])
+  })
+
+  it('SRV: a root target is "." (no service), names lower-case, numbers in range', () => {
+    const srv = toRecords('_v1._s._tcp.example', 'SRV', [
+      {name: 'Host.Example', port: 80, priority: 1, weight: 5},
+      {name: '', port: 0, priority: 0, weight: 0},
+      {name: 'bad.example', port: 70_000, priority: 0, weight: 0},
+    ] as never)
+    assert.deepEqual(
+      srv.map((r) => r.data),
+      [
+        {priority: 1, weight: 5, port: 80, target: 'host.example'},
+        {priority: 0, weight: 0, port: 0, target: '.'},
+      ],
+    )
+  })
+
+  it('TXT: every string of a record, byte for byte (node gives them as Latin-1)', () => {
+    const [txt, ...rest] = toRecords('i._s._tcp.example', 'TXT', [['path=/x', 'k=\u00c3\u00a9']])
+    assert.equal(rest.length, 0)
+    assert.equal(txt?.type, 'TXT')
+    assert.deepEqual(txt?.data, [Buffer.from('path=/x'), Buffer.from('k=é', 'utf8')])
   })
 })
 
