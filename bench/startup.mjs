@@ -41,13 +41,15 @@ try {
   if (existsSync(exe) && exeNode && existsSync(exeNode)) forms.push({form: 'executable', node: exeNode, cmd: exe, pre: []})
   else console.log(`(no executable: run \`npm run dist\` to measure ${exe})`)
   // What bare node needs for resolve's lookups against serve, through node's
-  // resolver (c-ares) as resolve does, with the same options: the pool's SRV
-  // set (truncated over UDP without a DNS cookie, so c-ares asks again over
-  // TCP), then A and AAAA of one target. The floor under `resolve`, not a goal.
+  // resolver (c-ares) as resolve does, with the same options and the server
+  // set the same way (useServers in src/dns/ares.ts: straight to the channel,
+  // without setServers' first-use cost): the pool's SRV set (truncated over
+  // UDP without a DNS cookie, so c-ares asks again over TCP), then A and AAAA
+  // of one target. The floor under `resolve`, not a goal.
   const aresFloor = [
     "const {Resolver} = require('node:dns')",
     'const r = new Resolver({timeout: 1000, tries: 2, maxTimeout: 1000})',
-    `r.setServers(['127.0.0.1:${serve.port}'])`,
+    `r._handle.setServers([[4, '127.0.0.1', ${serve.port}]])`,
     "r.resolve('_v1._web._tcp.bench.example', 'SRV', (e, srv) => {",
     '  if (e) throw e',
     "  for (const t of ['A', 'AAAA']) r.resolve(srv[0].name, t, () => {})",

@@ -4,7 +4,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, it} from 'node:test'
 import dnsPacket from 'dns-packet'
-import {toRecords} from '../../src/dns/ares.js'
+import {Resolver} from 'node:dns'
+import {toRecords, useServers} from '../../src/dns/ares.js'
 import {parseServer} from '../../src/dns/client.js'
 import {NameError, nameToLabels, readName} from '../../src/dns/names.js'
 import {AuthoritativeServer} from '../../src/dns/server.js'
@@ -70,6 +71,32 @@ describe("node's resolver's records as the client's (src/dns/ares.ts)", () => {
         {priority: 0, weight: 0, port: 0, target: '.'},
       ],
     )
+  })
+
+  it('useServers: the resolver asks exactly the servers given, whichever way they were set', () => {
+    const servers = [
+      {host: '127.0.0.1', port: 5353},
+      {host: '10.0.0.2', port: 53},
+      {host: '::1', port: 5300},
+    ]
+    const listed = ['127.0.0.1:5353', '10.0.0.2', '[::1]:5300']
+    const direct = new Resolver()
+    useServers(direct, servers)
+    assert.deepEqual(direct.getServers(), listed)
+    // A channel that takes the list but keeps none of it, or throws: the public setServers.
+    for (const channel of [{setServers: () => 0}, {setServers: () => { throw new Error('changed') }}, {}]) {
+      const other = new Resolver()
+      const handle = (other as unknown as {_handle: Record<string, unknown>})._handle
+      const real = handle.setServers
+      handle.setServers = (channel as {setServers?: unknown}).setServers
+      const publicSet = other.setServers.bind(other)
+      other.setServers = (list: readonly string[]) => {
+        handle.setServers = real
+        publicSet(list)
+      }
+      useServers(other, servers)
+      assert.deepEqual(other.getServers(), listed)
+    }
   })
 
   it('TXT: every string of a record, byte for byte (node gives them as Latin-1)', () => {
