@@ -19,10 +19,11 @@ which a target of weight w comes first with probability exactly w/W (W the
 group's total weight; weight-0 targets only after all positive ones, in
 random order). A lone "." target means the service is not available (exit 3).
 
-Queries go over UDP with EDNS0 (1232 bytes), over TCP when the answer is
-truncated, or over DoH (RFC 8484) with --doh. Records in the additional
-section are used, so a server that sends them (dnssd serve, BIND for SRV)
-answers in one round trip.`
+Queries go through node's resolver (c-ares): UDP, again over TCP when the
+answer is truncated, to the --server list or the nameservers of
+/etc/resolv.conf; or to a DNS-over-HTTPS endpoint (RFC 8484) with --doh,
+whose additional records are used. Addresses are asked only for the
+targets printed: the first in order, or all with --all, --check or --json.`
 
   static override examples = [
     '<%= config.bin %> resolve _web._tcp.example.com --server 127.0.0.1:5353',
