@@ -51,7 +51,8 @@ type Raw = string[] | string[][] | {name: string; port: number; priority: number
 export class AresClient implements DnsSource {
   /** Lookups asked (c-ares's own retries and TCP retries are not counted). */
   queries = 0
-  private resolver: Resolver | undefined
+  /** One resolver for every lookup, however many are asked at once. */
+  private resolver: Promise<Resolver> | undefined
   private label = ''
 
   constructor(private readonly options: AresOptions) {
@@ -67,9 +68,13 @@ export class AresClient implements DnsSource {
     return this.options.deadline - Date.now()
   }
 
+  private open(): Promise<Resolver> {
+    this.resolver ??= this.create()
+    return this.resolver
+  }
+
   /** The resolver, made on first use: host names given to --server are looked up once. */
-  private async open(): Promise<Resolver> {
-    if (this.resolver) return this.resolver
+  private async create(): Promise<Resolver> {
     const tryMs = Math.max(1, Math.round(this.options.tryTimeoutMs))
     const resolver = new Resolver({timeout: tryMs, tries: this.options.attempts, maxTimeout: tryMs} as ConstructorParameters<typeof Resolver>[0])
     const given = this.options.servers
@@ -79,7 +84,6 @@ export class AresClient implements DnsSource {
     } else {
       this.label = `${resolver.getServers().join(', ')} (/etc/resolv.conf)`
     }
-    this.resolver = resolver
     return resolver
   }
 
