@@ -248,7 +248,9 @@ if (cjs) {
     },
   }
   await esbuild.build({...esm, plugins: [...common.plugins, oclifSide], entryPoints: {main: join(root, 'dist', 'main.js')}, outdir})
-  // The light parts for bin/run.js; the full program is dist/bundle/main.js.
+  // The light parts for bin/run.js, each one function expression (bin/run.js
+  // calls it as CommonJS would call a module); the full program is
+  // dist/bundle/main.js.
   for (const group of Object.keys(LIGHT_GROUPS)) {
     const outfile = join(outdir, `light-${group}.cjs`)
     await esbuild.build({
@@ -256,7 +258,10 @@ if (cjs) {
       ...lightOptions(group),
       entryPoints: [join(root, 'scripts', 'bundle', 'light.mjs')],
       outfile,
-      banner: {js: "var DNSSD_MODULE_URL = require('node:url').pathToFileURL(__filename).href;"},
+      // The function CommonJS wraps a module in, written here so bin/run.js
+      // compiles the file's text as it is (no copy of it with the wrapper added).
+      banner: {js: "(function (exports, require, module, __filename, __dirname) {var DNSSD_MODULE_URL = require('node:url').pathToFileURL(__filename).href;"},
+      footer: {js: '})'},
     })
     assertAscii(outfile)
   }
