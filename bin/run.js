@@ -184,7 +184,21 @@ function privateDir(st) {
 const GROUPS = {join: 'zone', leave: 'zone', list: 'zone', resolve: 'resolve'}
 const group = Object.hasOwn(GROUPS, argv[0] ?? '') ? GROUPS[argv[0]] : undefined
 const light = group && loadLight(path.join(bundle, `light-${group}.cjs`), argv[0])
-;(light ? light.runLight(argv, `${root}/`, full) : full()).catch((error) => {
-  process.exitCode = 1
-  throw error
-})
+let handedOver = !light
+const runFull = () => {
+  handedOver = true
+  return full()
+}
+;(light ? light.runLight(argv, `${root}/`, runFull) : full()).then(
+  () => {
+    // A command the light part ran itself is over when node's event loop is
+    // empty (its output written, nothing pending): the process ends there
+    // with its exit code, as it would anyway, but without first freeing its
+    // heap and environment piece by piece (the kernel frees a process whole).
+    if (!handedOver) process.once('beforeExit', () => process.exit())
+  },
+  (error) => {
+    process.exitCode = 1
+    throw error
+  },
+)
