@@ -49,7 +49,7 @@ const CJS_WRAPPER = '(function (exports, require, module, __filename, __dirname)
 
 /**
  * A light part compiled with the code cache of this command (made after its
- * first run), run like require(); undefined when there is no such part. The
+ * first runs), run like require(); undefined when there is no such part. The
  * file is already the function that a CommonJS module's code is wrapped in
  * (scripts/bundle.mjs), so its text is compiled as read, without making a
  * second copy of it. Read as Latin-1: the parts are ASCII, and that is the
@@ -83,18 +83,33 @@ function loadLight(file, command) {
   const {Script} = require('node:vm')
   const cache = cacheDir()
   const own = cache && `dnssd-light-${command}-${installKey(file)}-`
-  const cacheFile = cache && path.join(cache.dir, `${own}${st.size}-${Math.trunc(st.mtimeMs)}.cache`)
+  const base = cache && path.join(cache.dir, `${own}${st.size}-${Math.trunc(st.mtimeMs)}`)
+  // The cache made after the command's second run (NAME.cache), else the
+  // one made after its first (NAME.first.cache): a first run often takes a
+  // path of its own (the first join of a zone creates its file and reads
+  // none), so the second run's cache, made with the first's loaded, holds
+  // both.
   let cachedData
-  try {
-    cachedData = cacheFile ? fs.readFileSync(cacheFile) : undefined
-  } catch {
-    cachedData = undefined
+  let first = false
+  if (base) {
+    try {
+      cachedData = fs.readFileSync(`${base}.cache`)
+    } catch {
+      try {
+        cachedData = fs.readFileSync(`${base}.first.cache`)
+        first = true
+      } catch {
+        cachedData = undefined
+      }
+    }
   }
   const script = new Script(source, {filename: file, cachedData})
   const module = {exports: {}}
   script.runInThisContext()(module.exports, builtinRequire(), module, file, path.dirname(file))
   const saveCache = () => {
-    if (!cacheFile || (cachedData && !script.cachedDataRejected)) return
+    if (!base || (cachedData && !script.cachedDataRejected && !first)) return
+    // No cache, or one V8 refused (another node): this is a first run again.
+    const cacheFile = cachedData && !script.cachedDataRejected ? `${base}.cache` : `${base}.first.cache`
     try {
       if (!cache.exists) {
         try {
@@ -107,9 +122,10 @@ function loadLight(file, command) {
       const temp = `${cacheFile}.${process.pid}.tmp`
       fs.writeFileSync(temp, script.createCachedData())
       fs.renameSync(temp, cacheFile)
-      // The caches of this install's earlier builds are of no more use, nor
-      // those named the way versions before the install key named them
-      // (command, size, time). Another install's caches are its own.
+      // This install's other caches of the command (earlier builds, the
+      // first-run one) are of no more use, nor those named the way versions
+      // before the install key named them (command, size, time). Another
+      // install's caches are its own.
       const old = new RegExp(`^dnssd-light-${command}-\\d+-\\d+\\.cache$`)
       for (const name of fs.readdirSync(cache.dir)) {
         if (name.endsWith('.cache') && name !== path.basename(cacheFile) && (name.startsWith(own) || old.test(name))) fs.rmSync(path.join(cache.dir, name), {force: true})
