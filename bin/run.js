@@ -10,7 +10,8 @@
 // program on the next run. Its cache is made when a script is compiled, so
 // it holds only the top level; the light part is compiled here instead, with
 // a V8 code cache per command and install written after the first run of
-// that command (cacheDir below), which holds every function the command called.
+// that command and once more after its second (cacheDir below), which holds
+// every function the command called.
 // Without a bundle (only `tsc` ran) the same entry runs from dist/main.js.
 // See src/main.ts.
 'use strict'
