@@ -156,10 +156,20 @@ const lightPart = (group) => ({
   },
 })
 // A group's part knows only its own commands' manifest entries (src/main.ts
-// reads the manifest for the command it runs).
+// reads the manifest for the command it runs), without their help texts:
+// the part parses flags (src/cli/fast-parse.ts) and hands help to the full
+// program, which has the whole manifest. Less for every run to read and parse.
+const HELP_ONLY = new Set(['description', 'summary', 'examples', 'usage', 'helpGroup', 'helpValue'])
+const withoutHelp = (entry) => Object.fromEntries(Object.entries(entry).filter(([key]) => !HELP_ONLY.has(key)))
 const groupManifest = (group) => {
   const manifest = JSON.parse(read('oclif.manifest.json'))
-  const commands = Object.fromEntries(LIGHT_GROUPS[group].map((id) => [id, manifest.commands[id]]))
+  const commands = Object.fromEntries(
+    LIGHT_GROUPS[group].map((id) => {
+      const command = manifest.commands[id]
+      const each = (defs) => Object.fromEntries(Object.entries(defs ?? {}).map(([name, def]) => [name, withoutHelp(def)]))
+      return [id, {...withoutHelp(command), flags: each(command.flags), args: each(command.args)}]
+    }),
+  )
   return JSON.stringify(JSON.stringify({...manifest, commands}))
 }
 // The light parts are read as Latin-1 (bin/run.js: the fastest way to a V8
@@ -248,7 +258,9 @@ if (cjs) {
     },
   }
   await esbuild.build({...esm, plugins: [...common.plugins, oclifSide], entryPoints: {main: join(root, 'dist', 'main.js')}, outdir})
-  // The light parts for bin/run.js; the full program is dist/bundle/main.js.
+  // The light parts for bin/run.js, each one function expression (bin/run.js
+  // calls it as CommonJS would call a module); the full program is
+  // dist/bundle/main.js.
   for (const group of Object.keys(LIGHT_GROUPS)) {
     const outfile = join(outdir, `light-${group}.cjs`)
     await esbuild.build({
@@ -256,7 +268,10 @@ if (cjs) {
       ...lightOptions(group),
       entryPoints: [join(root, 'scripts', 'bundle', 'light.mjs')],
       outfile,
-      banner: {js: "var DNSSD_MODULE_URL = require('node:url').pathToFileURL(__filename).href;"},
+      // The function CommonJS wraps a module in, written here so bin/run.js
+      // compiles the file's text as it is (no copy of it with the wrapper added).
+      banner: {js: "(function (exports, require, module, __filename, __dirname) {var DNSSD_MODULE_URL = require('node:url').pathToFileURL(__filename).href;"},
+      footer: {js: '})'},
     })
     assertAscii(outfile)
   }

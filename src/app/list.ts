@@ -5,8 +5,7 @@
 import {type InventoryService, inventory} from '../core/inventory.js'
 import {openProvider} from '../providers/catalog.js'
 import {type ProviderKind} from '../providers/provider.js'
-import {type LeaseDrift, leaseDrift} from '../registry/drift.js'
-import {openRegistry} from '../registry/open.js'
+import {type LeaseDrift} from '../registry/drift.js'
 import {type AppEnv, type ListRequest} from './request.js'
 
 export interface ListResult {
@@ -23,6 +22,8 @@ export async function list(request: ListRequest, env: AppEnv): Promise<ListResul
     const state = await provider.read(zone, 'all')
     const services = inventory(state, zone, serviceType)
     if (!request.registry) return {zone, provider: provider.kind, services}
+    // The registry's modules only for a list that reads one.
+    const [{leaseDrift}, {openRegistry}] = await Promise.all([import('../registry/drift.js'), import('../registry/open.js')])
     const registry = await openRegistry(request.registry, {deadline, log: env.log})
     try {
       const leases = leaseDrift(state, zone, await registry.list(zone), registry.url, serviceType)

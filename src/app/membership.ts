@@ -13,8 +13,8 @@ import {type Change} from '../core/records.js'
 import {sleep} from '../core/retry.js'
 import {openProvider} from '../providers/catalog.js'
 import {type DnsProvider, type ProviderKind} from '../providers/provider.js'
-import {type CoalescedOutcome, coalesced} from './coalesce.js'
-import {type LeaseReport, checkLeaseStore} from './lease.js'
+import {type CoalescedOutcome} from './coalesce.js'
+import {type LeaseReport} from './lease.js'
 import {type AppEnv, type MembershipRequest} from './request.js'
 
 export interface MembershipResult {
@@ -83,7 +83,7 @@ async function membership(request: MembershipRequest, env: AppEnv): Promise<Memb
   }
   if (leaseRequest && !dryRun) return coalescedMembership(action, request, member, env, started)
   // Lease registry with --dry-run: checked, and the plan shown, but nothing written.
-  const leaseReport = leaseRequest ? await checkLeaseStore(leaseRequest, member, {deadline, log}) : undefined
+  const leaseReport = leaseRequest ? await (await import('./lease.js')).checkLeaseStore(leaseRequest, member, {deadline, log}) : undefined
   let provider: DnsProvider | undefined
   try {
     provider = await openProvider(choice, {deadline, log})
@@ -137,11 +137,14 @@ async function waitLive(provider: DnsProvider, changeId: string, env: AppEnv): P
 
 /**
  * With a registry: record the intent there, then apply every pending intent
- * of the zone (or see another member apply ours). See coalesce.ts.
+ * of the zone (or see another member apply ours). See coalesce.ts, loaded
+ * here only: a join or leave without a registry (a boot script's) starts
+ * without it and the apply and registry modules it brings.
  */
 async function coalescedMembership(action: 'join' | 'leave', request: MembershipRequest, member: Member, env: AppEnv, started: number): Promise<MembershipResult> {
   const {deadline, provider: choice} = request
   const {log} = env
+  const {coalesced} = await import('./coalesce.js')
   const outcome = await coalesced(action, request.lease!, member, {
     deadline,
     log,

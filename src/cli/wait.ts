@@ -6,9 +6,18 @@
 import {type Progress} from '../app/request.js'
 import {stderrIsTerminal} from './output.js'
 
+/** Progress that shows nothing: stderr is not a terminal. */
+const QUIET: Progress = {update() {}, done() {}}
+
 export function spinnerProgress(json: boolean): ((text: string) => Progress) | undefined {
-  if (json || !stderrIsTerminal()) return undefined
+  if (json) return undefined
+  // Asked when there is progress to show, not for every command: on a
+  // terminal, the answer makes process.stderr (node's tty and stream
+  // modules, a large share of the start-up of `dnssd list`).
+  let terminal: boolean | undefined
   return (text) => {
+    terminal ??= stderrIsTerminal()
+    if (!terminal) return QUIET
     let spinner: {text: string; success: (t: string) => void; error: (t: string) => void} | undefined
     let latest = text
     // yocto-spinner loads only when a spinner is shown.
