@@ -18,8 +18,7 @@
 import {Resolver, lookup} from 'node:dns'
 import {DeadlineError, DnssdError, InputError} from '../core/errors.js'
 import {ipVersion, isIPv6Zoned, normalizeName} from '../core/names.js'
-import {type DnsFailure, DnsLookupError, type DnsSource, type SourceAnswer} from './client.js'
-import {NameError, checkQueryName} from './names.js'
+import {type DnsFailure, DnsLookupError, type DnsSource, type SourceAnswer, queryName} from './client.js'
 import {type Server, formatServer} from './server-address.js'
 import {type QueryType, type Rr} from './wire.js'
 
@@ -96,13 +95,7 @@ export class AresClient implements DnsSource {
 
   /** NOERROR (possibly NODATA) and NXDOMAIN are answers; anything else throws. */
   async query(name: string, type: QueryType): Promise<SourceAnswer> {
-    let qname: string
-    try {
-      qname = checkQueryName(name)
-    } catch (error) {
-      if (error instanceof NameError) throw new InputError(name, error.message)
-      throw error
-    }
+    const qname = queryName(name)
     const what = `${qname} ${type}`
     if (this.remaining() <= 0) throw new DeadlineError(`no answer for ${what} before the --timeout deadline (no time left to ask); check --server or raise --timeout`)
     const resolver = await this.open()

@@ -4,7 +4,8 @@
  * (src/dns/ares.ts) or the DNS-over-HTTPS client for --doh (src/dns/doh.ts,
  * loaded only then); and the failures they report.
  */
-import {DnssdError} from '../core/errors.js'
+import {DnssdError, InputError} from '../core/errors.js'
+import {NameError, checkQueryName} from './names.js'
 import {type QueryType, type Rr} from './wire.js'
 
 export {type Server, formatServer, parseServer} from './server-address.js'
@@ -36,5 +37,15 @@ export class DnsLookupError extends DnssdError {
     // No server answering at all (silence or a closed port) is "no answer": exit 5, as for a timeout.
     super(reason === 'NXDOMAIN' || reason === 'NODATA' ? 'no-instance' : reason === 'TIMEOUT' || reason === 'UNREACHABLE' ? 'deadline' : 'backend-refused', message)
     this.name = 'DnsLookupError'
+  }
+}
+
+/** A name to ask for, normalised; a name no query can carry is bad input (exit 2), named as given. */
+export function queryName(name: string): string {
+  try {
+    return checkQueryName(name)
+  } catch (error) {
+    if (error instanceof NameError) throw new InputError(name, error.message)
+    throw error
   }
 }

@@ -5,10 +5,8 @@
  * question; the endpoint is asked again up to --retries times, each try
  * within --try-timeout, all within --timeout.
  */
-import {BackendError, DeadlineError, DnssdError, InputError} from '../core/errors.js'
-import {normalizeName} from '../core/names.js'
-import {type DnsFailure, DnsLookupError, type DnsSource, type SourceAnswer} from './client.js'
-import {NameError} from './names.js'
+import {BackendError, DeadlineError, DnssdError} from '../core/errors.js'
+import {type DnsFailure, DnsLookupError, type DnsSource, type SourceAnswer, queryName} from './client.js'
 import {MalformedResponse, type Message, type QueryType, decodeResponse, encodeQuery} from './wire.js'
 
 /** EDNS0 buffer size asked for (the DNS flag day 2020 value). */
@@ -42,14 +40,7 @@ export class DohClient implements DnsSource {
    * Throws DnsLookupError when no try gave an answer.
    */
   async query(name: string, type: QueryType): Promise<SourceAnswer> {
-    let qname: string
-    try {
-      qname = normalizeName(name)
-      encodeQuery(qname, type, {id: 0, rd: false})
-    } catch (error) {
-      if (error instanceof NameError) throw new InputError(name, error.message)
-      throw error
-    }
+    const qname = queryName(name)
     const {url} = this.options
     const failures: string[] = []
     let lastReason: DnsFailure = 'TIMEOUT'
